@@ -1,0 +1,129 @@
+package dev.campaignnotifier;
+
+import dev.campaignnotifier.io.KafkaClients;
+import dev.campaignnotifier.io.PostgresDataSource;
+import dev.campaignnotifier.io.ReadCampaigns;
+import dev.campaignnotifier.io.WriteDeadLetters;
+import dev.campaignnotifier.io.WriteFeedbackRows;
+import dev.campaignnotifier.io.WriteNotificationsToKafka;
+import dev.campaignnotifier.local.LocalStack;
+import dev.campaignnotifier.model.Notification;
+import dev.campaignnotifier.model.SubscriberSnapshot;
+import dev.campaignnotifier.options.CampaignNotifierOptions;
+import dev.campaignnotifier.options.Durations;
+import dev.campaignnotifier.startup.Preflight;
+import dev.campaignnotifier.startup.StartupException;
+import dev.campaignnotifier.transforms.Clock;
+import dev.campaignnotifier.transforms.FanOutToSubscribers;
+import dev.campaignnotifier.transforms.LoadSubscribers;
+import dev.campaignnotifier.transforms.ParseCampaigns;
+import dev.campaignnotifier.transforms.ScheduleCampaigns;
+import java.time.Instant;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts the service: parses the options, starts embedded servers for whatever is not given,
+ * checks every connection once, then runs the pipeline until it is stopped. The runner is chosen
+ * with {@code --runner}; nothing here depends on which.
+ */
+public final class CampaignNotifier {
+  private static final Logger LOG = LoggerFactory.getLogger(CampaignNotifier.class);
+
+  private CampaignNotifier() {}
+
+  public static void main(String[] args) {
+    PipelineOptionsFactory.register(CampaignNotifierOptions.class);
+    LocalStack local = null;
+    try {
+      CampaignNotifierOptions options =
+          PipelineOptionsFactory.fromArgs(args).withValidation().as(CampaignNotifierOptions.class);
+      if (LocalStack.isNeeded(options)) {
+        local = LocalStack.startFor(options);
+        Runtime.getRuntime().addShutdownHook(new Thread(local::close, "stop-local-stack"));
+        System.out.println(local.quickStartText(options, Instant.now()));
+      }
+      PipelineResult result = run(options);
+      result.waitUntilFinish();
+    } catch (StartupException | IllegalArgumentException e) {
+      System.err.println("campaign-notifier: " + e.getMessage());
+      System.exit(2);
+    } catch (Pipeline.PipelineExecutionException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      LOG.error("The pipeline failed", cause);
+      System.err.println("campaign-notifier: the pipeline failed: " + cause);
+      System.exit(1);
+    }
+  }
+
+  /** Checks the connections, then builds and starts the pipeline. */
+  public static PipelineResult run(CampaignNotifierOptions options) {
+    Preflight.check(options);
+    options.setStreaming(true);
+    Pipeline pipeline = Pipeline.create(options);
+    buildPipeline(pipeline, options, Clock.system());
+    LOG.info(
+        "Reading campaigns from {} on {}; notifications to {} and {}",
+        options.getInputTopic(),
+        options.getBootstrapServers(),
+        options.getOutputTopic(),
+        options.getJdbcUrl());
+    return pipeline.run();
+  }
+
+  /**
+   * The service as one chain: keep a snapshot of who follows which restaurant; read campaigns and
+   * parse them, sending the bad ones to the dead-letter topic; let each campaign through once,
+   * when it is active; fan it out to the restaurant's subscribers; write every notification to
+   * Kafka and to PostgreSQL.
+   */
+  public static void buildPipeline(
+      Pipeline pipeline, CampaignNotifierOptions options, Clock clock) {
+    KafkaClients kafka = new KafkaClients(options.getKafkaPropertiesFile());
+    PostgresDataSource postgres =
+        new PostgresDataSource(
+            options.getJdbcUrl(),
+            options.getJdbcUser(),
+            options.getJdbcPasswordEnv(),
+            options.getJdbcPasswordFile());
+
+    PCollectionView<SubscriberSnapshot> subscribers =
+        pipeline.apply(
+            "LoadSubscribers",
+            new LoadSubscribers(
+                postgres,
+                Durations.parse("subscribersRefresh", options.getSubscribersRefresh())));
+
+    PCollectionTuple parsed =
+        pipeline
+            .apply("ReadCampaigns", ReadCampaigns.from(options))
+            .apply(
+                "ParseCampaigns",
+                new ParseCampaigns(options.getMaxMessageBytes(), options.getMaxFieldChars()));
+
+    PCollection<Notification> notifications =
+        parsed
+            .get(ParseCampaigns.CAMPAIGNS)
+            .apply("ScheduleCampaigns", new ScheduleCampaigns(clock))
+            .apply("FanOutToSubscribers", new FanOutToSubscribers(subscribers, clock));
+
+    notifications.apply(
+        "WriteNotificationsToKafka",
+        new WriteNotificationsToKafka(
+            options.getBootstrapServers(), options.getOutputTopic(), kafka));
+    notifications.apply(
+        "WriteFeedbackRows", new WriteFeedbackRows(postgres, options.getJdbcBatchSize()));
+    parsed
+        .get(ParseCampaigns.DEAD_LETTERS)
+        .apply(
+            "WriteDeadLetters",
+            new WriteDeadLetters(
+                options.getBootstrapServers(), options.getDeadLetterTopic(), kafka));
+  }
+}

@@ -1,0 +1,65 @@
+package dev.campaignnotifier.io;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+
+/**
+ * Opens Kafka clients with the user's properties file laid over the service's own settings. KafkaIO
+ * calls these factories on the worker for every client it opens (the reader, the offset consumer
+ * and each producer), so SASL credentials in the file reach all of them while the pipeline itself
+ * only carries the file's path.
+ */
+public final class KafkaClients implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final String propertiesFile;
+
+  /**
+   * @param propertiesFile path of a Java properties file, or null for none
+   */
+  public KafkaClients(String propertiesFile) {
+    this.propertiesFile = propertiesFile;
+  }
+
+  /** The service's settings with the file's on top: a user's file always has the last word. */
+  public Map<String, Object> configure(Map<String, Object> serviceConfig) {
+    Map<String, Object> merged = new HashMap<>(serviceConfig);
+    if (propertiesFile != null) {
+      load(propertiesFile).forEach((k, v) -> merged.put((String) k, v));
+    }
+    return merged;
+  }
+
+  /** Reads a properties file, failing with its path (never its contents) when it cannot. */
+  public static Properties load(String path) {
+    Properties props = new Properties();
+    try (Reader in = Files.newBufferedReader(Path.of(path), StandardCharsets.UTF_8)) {
+      props.load(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot read the Kafka properties file " + path + " (--kafkaPropertiesFile)", e);
+    }
+    return props;
+  }
+
+  public SerializableFunction<Map<String, Object>, Consumer<byte[], byte[]>> consumerFactory() {
+    return config -> new KafkaConsumer<>(configure(config));
+  }
+
+  public <K, V> SerializableFunction<Map<String, Object>, Producer<K, V>> producerFactory() {
+    return config -> new KafkaProducer<>(configure(config));
+  }
+}

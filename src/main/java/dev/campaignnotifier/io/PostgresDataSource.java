@@ -1,0 +1,59 @@
+package dev.campaignnotifier.io;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.sql.DataSource;
+import org.apache.beam.sdk.io.jdbc.JdbcIO;
+import org.apache.beam.sdk.transforms.SerializableFunction;
+
+/**
+ * A pooled PostgreSQL {@link DataSource}, made by JdbcIO's own pooling provider, one per JVM and
+ * configuration. The password is looked up here, on the worker, from an environment variable or a
+ * file: the pipeline only ever carries their names, so no secret is serialized or printed.
+ */
+public record PostgresDataSource(String url, String user, String passwordEnv, String passwordFile)
+    implements SerializableFunction<Void, DataSource> {
+  private static final long serialVersionUID = 1L;
+  private static final Map<PostgresDataSource, DataSource> POOLS = new ConcurrentHashMap<>();
+
+  @Override
+  public DataSource apply(Void unused) {
+    return POOLS.computeIfAbsent(this, PostgresDataSource::open);
+  }
+
+  private DataSource open() {
+    JdbcIO.DataSourceConfiguration config =
+        JdbcIO.DataSourceConfiguration.create("org.postgresql.Driver", url).withUsername(user);
+    String password = password();
+    if (password != null) {
+      config = config.withPassword(password);
+    }
+    return JdbcIO.PoolableDataSourceProvider.of(config).apply(null);
+  }
+
+  /** The password from the file, else from the environment variable, else none. */
+  public String password() {
+    if (passwordFile != null && !passwordFile.isBlank()) {
+      try {
+        return Files.readAllLines(Path.of(passwordFile), StandardCharsets.UTF_8).stream()
+            .findFirst()
+            .orElse("");
+      } catch (IOException e) {
+        throw new UncheckedIOException(
+            "cannot read the password file " + passwordFile + " (--jdbcPasswordFile)", e);
+      }
+    }
+    String fromEnv = passwordEnv == null ? null : System.getenv(passwordEnv);
+    return fromEnv == null || fromEnv.isEmpty() ? null : fromEnv;
+  }
+
+  @Override
+  public String toString() {
+    return "PostgresDataSource{" + url + " as " + user + "}";
+  }
+}

@@ -1,0 +1,105 @@
+package dev.campaignnotifier.local;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+
+/**
+ * A real PostgreSQL 15 server from the zonky binaries, with the brief's role and database: user
+ * {@code jovyan} and database {@code de}, holding {@code sql/}'s tables. It listens on loopback
+ * only and trusts local connections, so it needs no password at all.
+ */
+public final class EmbeddedPostgresServer implements AutoCloseable {
+  public static final String DATABASE = "de";
+  public static final String USER = "jovyan";
+
+  /** The files of {@code sql/}, in order, copied onto the classpath by the build. */
+  public static final List<String> SCHEMA = List.of("sql/001_tables.sql");
+
+  public static final String SAMPLE_SUBSCRIBERS = "sql/002_sample_subscribers.sql";
+
+  private final EmbeddedPostgres postgres;
+
+  private EmbeddedPostgresServer(EmbeddedPostgres postgres) {
+    this.postgres = postgres;
+  }
+
+  /** Starts PostgreSQL on {@code port} (0: any free port), its data in {@code dir}. */
+  public static EmbeddedPostgresServer start(Path dir, int port) {
+    try {
+      EmbeddedPostgres postgres =
+          EmbeddedPostgres.builder()
+              .setPort(port == 0 ? EmbeddedKafka.freePort() : port)
+              .setDataDirectory(dir)
+              .setCleanDataDirectory(true)
+              .setServerConfig("max_connections", "200")
+              .start();
+      EmbeddedPostgresServer server = new EmbeddedPostgresServer(postgres);
+      server.executeAs("postgres", "postgres", "CREATE ROLE " + USER + " LOGIN SUPERUSER");
+      return server;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the embedded PostgreSQL", e);
+    }
+  }
+
+  /** Creates a database owned by {@code jovyan} with the service's tables. */
+  public String createDatabase(String name, boolean withSampleSubscribers) {
+    executeAs("postgres", "postgres", "CREATE DATABASE " + name + " OWNER " + USER);
+    for (String file : SCHEMA) {
+      executeAs(USER, name, resource(file));
+    }
+    if (withSampleSubscribers) {
+      executeAs(USER, name, resource(SAMPLE_SUBSCRIBERS));
+    }
+    return jdbcUrl(name);
+  }
+
+  public String jdbcUrl(String database) {
+    return "jdbc:postgresql://localhost:" + port() + "/" + database;
+  }
+
+  public int port() {
+    return postgres.getPort();
+  }
+
+  public Connection connect(String database) throws SQLException {
+    return DriverManager.getConnection(jdbcUrl(database), USER, null);
+  }
+
+  public void executeAs(String user, String database, String sql) {
+    try (Connection c = DriverManager.getConnection(jdbcUrl(database), user, null);
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot run SQL in the embedded PostgreSQL: " + e, e);
+    }
+  }
+
+  static String resource(String path) {
+    try (InputStream in = EmbeddedPostgresServer.class.getClassLoader().getResourceAsStream(path)) {
+      if (in == null) {
+        throw new IllegalStateException(path + " is not on the classpath");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + path, e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      postgres.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot stop the embedded PostgreSQL", e);
+    }
+  }
+}

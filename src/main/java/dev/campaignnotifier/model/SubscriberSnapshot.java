@@ -1,0 +1,169 @@
+package dev.campaignnotifier.model;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.DefaultCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+
+/**
+ * Who follows which restaurant, as read by one query: the side input every campaign is fanned out
+ * against. It is immutable and complete by construction (built whole, then published), so a
+ * campaign never sees a half-read table. Each restaurant's clients are distinct and sorted, so
+ * duplicate rows in {@code subscribers_restaurants} notify a client once.
+ */
+@DefaultCoder(SubscriberSnapshot.SnapshotCoder.class)
+public final class SubscriberSnapshot {
+  private static final String[] NONE = new String[0];
+
+  private final Map<String, String[]> clientsByRestaurant;
+  private final long loadedAtMillis;
+  private final long sourceRows;
+
+  private SubscriberSnapshot(
+      Map<String, String[]> clientsByRestaurant, long loadedAtMillis, long sourceRows) {
+    this.clientsByRestaurant = clientsByRestaurant;
+    this.loadedAtMillis = loadedAtMillis;
+    this.sourceRows = sourceRows;
+  }
+
+  /** Collects (restaurant, client) rows, in any order and with repeats, into a snapshot. */
+  public static final class Builder {
+    private final Map<String, java.util.Set<String>> rows = new HashMap<>();
+    private long sourceRows;
+
+    public Builder add(String restaurantId, String clientId) {
+      rows.computeIfAbsent(restaurantId, r -> new java.util.HashSet<>()).add(clientId);
+      sourceRows++;
+      return this;
+    }
+
+    public SubscriberSnapshot build(long loadedAtMillis) {
+      Map<String, String[]> frozen = new HashMap<>(rows.size() * 2);
+      rows.forEach(
+          (restaurant, clients) -> {
+            String[] sorted = clients.toArray(NONE);
+            Arrays.sort(sorted);
+            frozen.put(restaurant, sorted);
+          });
+      return new SubscriberSnapshot(frozen, loadedAtMillis, sourceRows);
+    }
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The distinct clients of a restaurant, sorted; empty when nobody follows it. */
+  public List<String> clientsOf(String restaurantId) {
+    return Arrays.asList(clientsByRestaurant.getOrDefault(restaurantId, NONE));
+  }
+
+  public int restaurantCount() {
+    return clientsByRestaurant.size();
+  }
+
+  /** Distinct (restaurant, client) pairs. */
+  public long subscriptionCount() {
+    long n = 0;
+    for (String[] clients : clientsByRestaurant.values()) {
+      n += clients.length;
+    }
+    return n;
+  }
+
+  /** Rows the query returned, repeats included. */
+  public long sourceRows() {
+    return sourceRows;
+  }
+
+  public long loadedAtMillis() {
+    return loadedAtMillis;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (!(o instanceof SubscriberSnapshot)) {
+      return false;
+    }
+    SubscriberSnapshot s = (SubscriberSnapshot) o;
+    if (loadedAtMillis != s.loadedAtMillis
+        || sourceRows != s.sourceRows
+        || !clientsByRestaurant.keySet().equals(s.clientsByRestaurant.keySet())) {
+      return false;
+    }
+    for (Map.Entry<String, String[]> e : clientsByRestaurant.entrySet()) {
+      if (!Arrays.equals(e.getValue(), s.clientsByRestaurant.get(e.getKey()))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public int hashCode() {
+    return Long.hashCode(loadedAtMillis) * 31 + clientsByRestaurant.size();
+  }
+
+  @Override
+  public String toString() {
+    return "SubscriberSnapshot{restaurants="
+        + restaurantCount()
+        + ", subscriptions="
+        + subscriptionCount()
+        + ", loadedAtMillis="
+        + loadedAtMillis
+        + "}";
+  }
+
+  /** Restaurants in sorted order (so equal snapshots encode to equal bytes), each with clients. */
+  public static final class SnapshotCoder extends AtomicCoder<SubscriberSnapshot> {
+    private static final SnapshotCoder INSTANCE = new SnapshotCoder();
+
+    public static SnapshotCoder of() {
+      return INSTANCE;
+    }
+
+    @Override
+    public void encode(SubscriberSnapshot s, OutputStream out) throws IOException {
+      VarLongCoder.of().encode(s.loadedAtMillis, out);
+      VarLongCoder.of().encode(s.sourceRows, out);
+      VarIntCoder.of().encode(s.clientsByRestaurant.size(), out);
+      for (Map.Entry<String, String[]> e : new TreeMap<>(s.clientsByRestaurant).entrySet()) {
+        StringUtf8Coder.of().encode(e.getKey(), out);
+        VarIntCoder.of().encode(e.getValue().length, out);
+        for (String client : e.getValue()) {
+          StringUtf8Coder.of().encode(client, out);
+        }
+      }
+    }
+
+    @Override
+    public SubscriberSnapshot decode(InputStream in) throws IOException {
+      long loadedAt = VarLongCoder.of().decode(in);
+      long sourceRows = VarLongCoder.of().decode(in);
+      int restaurants = VarIntCoder.of().decode(in);
+      Map<String, String[]> map = new HashMap<>(restaurants * 2);
+      for (int r = 0; r < restaurants; r++) {
+        String restaurant = StringUtf8Coder.of().decode(in);
+        String[] clients = new String[VarIntCoder.of().decode(in)];
+        for (int i = 0; i < clients.length; i++) {
+          clients[i] = StringUtf8Coder.of().decode(in);
+        }
+        map.put(restaurant, clients);
+      }
+      return new SubscriberSnapshot(map, loadedAt, sourceRows);
+    }
+
+    @Override
+    public void verifyDeterministic() {}
+  }
+}

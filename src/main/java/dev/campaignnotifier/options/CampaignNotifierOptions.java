@@ -1,0 +1,7 @@
+package dev.campaignnotifier.options;
+
+import org.apache.beam.sdk.options.StreamingOptions;
+
+/** Every option of the service: what {@code --help} lists and the README's table mirrors. */
+public interface CampaignNotifierOptions
+    extends KafkaOptions, DeadLetterOptions, JdbcOptions, SubscriberOptions, StreamingOptions {}

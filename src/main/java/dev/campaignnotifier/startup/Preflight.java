@@ -1,0 +1,178 @@
+package dev.campaignnotifier.startup;
+
+import dev.campaignnotifier.io.KafkaClients;
+import dev.campaignnotifier.io.PostgresDataSource;
+import dev.campaignnotifier.options.CampaignNotifierOptions;
+import dev.campaignnotifier.options.Durations;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.postgresql.ds.PGSimpleDataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Checks, before the pipeline is built, everything that would otherwise fail later and obscurely:
+ * option values, that Kafka answers and has the topics, that PostgreSQL accepts the login and has
+ * the tables. A missing unique index only warns: the service still works, but replays can then
+ * duplicate rows.
+ */
+public final class Preflight {
+  private static final Logger LOG = LoggerFactory.getLogger(Preflight.class);
+  private static final int TIMEOUT_SECONDS = 15;
+
+  private Preflight() {}
+
+  public static void check(CampaignNotifierOptions options) {
+    checkOptions(options);
+    checkKafka(options);
+    checkPostgres(options);
+  }
+
+  static void checkOptions(CampaignNotifierOptions options) {
+    try {
+      Durations.parse("subscribersRefresh", options.getSubscribersRefresh());
+    } catch (IllegalArgumentException e) {
+      throw new StartupException(e.getMessage());
+    }
+    positive("maxMessageBytes", options.getMaxMessageBytes());
+    positive("maxFieldChars", options.getMaxFieldChars());
+    positive("jdbcBatchSize", options.getJdbcBatchSize());
+    if (options.getJdbcUrl() != null && !options.getJdbcUrl().startsWith("jdbc:postgresql:")) {
+      throw new StartupException(
+          "--jdbcUrl=" + options.getJdbcUrl() + " is not a PostgreSQL JDBC URL (jdbc:postgresql://host:port/db)");
+    }
+  }
+
+  private static void positive(String option, int value) {
+    if (value <= 0) {
+      throw new StartupException("--" + option + "=" + value + " must be a positive number");
+    }
+  }
+
+  static void checkKafka(CampaignNotifierOptions options) {
+    String servers = options.getBootstrapServers();
+    Map<String, Object> config = new HashMap<>();
+    config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+    config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, TIMEOUT_SECONDS * 1000);
+    config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, TIMEOUT_SECONDS * 1000);
+    Set<String> topics;
+    try (Admin admin =
+        Admin.create(new KafkaClients(options.getKafkaPropertiesFile()).configure(config))) {
+      topics = admin.listTopics().names().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException | RuntimeException e) {
+      throw new StartupException(
+          "Cannot reach Kafka at "
+              + servers
+              + " within "
+              + TIMEOUT_SECONDS
+              + " s (check --bootstrapServers and --kafkaPropertiesFile): "
+              + rootMessage(e));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StartupException("Interrupted while connecting to Kafka");
+    }
+    Map<String, String> needed =
+        Map.of(
+            "inputTopic", options.getInputTopic(),
+            "outputTopic", options.getOutputTopic(),
+            "deadLetterTopic", options.getDeadLetterTopic());
+    for (Map.Entry<String, String> topic : needed.entrySet()) {
+      if (!topics.contains(topic.getValue())) {
+        throw new StartupException(
+            "Kafka topic '"
+                + topic.getValue()
+                + "' does not exist on "
+                + servers
+                + ": create it or set --"
+                + topic.getKey());
+      }
+    }
+  }
+
+  static void checkPostgres(CampaignNotifierOptions options) {
+    PostgresDataSource source =
+        new PostgresDataSource(
+            options.getJdbcUrl(),
+            options.getJdbcUser(),
+            options.getJdbcPasswordEnv(),
+            options.getJdbcPasswordFile());
+    PGSimpleDataSource ds = new PGSimpleDataSource();
+    ds.setUrl(options.getJdbcUrl());
+    ds.setUser(options.getJdbcUser());
+    ds.setConnectTimeout(TIMEOUT_SECONDS);
+    ds.setLoginTimeout(TIMEOUT_SECONDS);
+    String password;
+    try {
+      password = source.password();
+    } catch (RuntimeException e) {
+      throw new StartupException(e.getMessage());
+    }
+    if (password != null) {
+      ds.setPassword(password);
+    }
+    try (Connection c = ds.getConnection()) {
+      for (String table : List.of("subscribers_restaurants", "subscribers_feedback")) {
+        if (!exists(c, "SELECT to_regclass(?) IS NOT NULL", "public." + table)) {
+          throw new StartupException(
+              "Table public."
+                  + table
+                  + " does not exist in "
+                  + options.getJdbcUrl()
+                  + ": apply sql/001_tables.sql or point --jdbcUrl at the right database");
+        }
+      }
+      if (!exists(c, UNIQUE_INDEX_QUERY, "public.subscribers_feedback")) {
+        LOG.warn(
+            "public.subscribers_feedback has no unique index on (adv_campaign_id, client_id):"
+                + " a replay after a failure can duplicate feedback rows. Create it with"
+                + " sql/001_tables.sql.");
+      }
+    } catch (SQLException e) {
+      throw new StartupException(
+          "Cannot connect to PostgreSQL at "
+              + options.getJdbcUrl()
+              + " as "
+              + options.getJdbcUser()
+              + " (check --jdbcUrl, --jdbcUser and the password in $"
+              + options.getJdbcPasswordEnv()
+              + " or --jdbcPasswordFile): "
+              + e.getMessage());
+    }
+  }
+
+  /** A unique index whose key columns are exactly adv_campaign_id and client_id, in any order. */
+  private static final String UNIQUE_INDEX_QUERY =
+      "SELECT EXISTS (SELECT 1 FROM pg_index i"
+          + " WHERE i.indrelid = to_regclass(?) AND i.indisunique AND i.indnatts = 2"
+          + " AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a"
+          + "      WHERE a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey))"
+          + "     = ARRAY['adv_campaign_id', 'client_id'])";
+
+  private static boolean exists(Connection c, String sql, String arg) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement(sql)) {
+      s.setString(1, arg);
+      try (ResultSet r = s.executeQuery()) {
+        return r.next() && r.getBoolean(1);
+      }
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+  }
+}

@@ -1,0 +1,107 @@
+package dev.campaignnotifier.transforms;
+
+import dev.campaignnotifier.io.SubscriberTable;
+import dev.campaignnotifier.model.SubscriberSnapshot;
+import java.sql.SQLException;
+import javax.sql.DataSource;
+import org.apache.beam.sdk.io.GenerateSequence;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Distribution;
+import org.apache.beam.sdk.metrics.Gauge;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.beam.sdk.transforms.View;
+import org.apache.beam.sdk.transforms.windowing.AfterPane;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
+import org.apache.beam.sdk.transforms.windowing.Repeatedly;
+import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.values.PBegin;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.joda.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The subscriber side input: a tick every {@code refresh} re-reads the whole table and publishes
+ * the result as the new snapshot (Beam's "slowly updating global window side input" pattern).
+ *
+ * <p>Until the first read succeeds the view has no value, and a runner holds back the campaigns
+ * that need it rather than fan them out to nobody. A failed refresh publishes nothing, so the last
+ * good snapshot stays in force; it is logged and counted, never swapped for an empty one.
+ */
+public final class LoadSubscribers extends PTransform<PBegin, PCollectionView<SubscriberSnapshot>> {
+  private final SerializableFunction<Void, DataSource> dataSource;
+  private final Duration refresh;
+
+  public LoadSubscribers(SerializableFunction<Void, DataSource> dataSource, Duration refresh) {
+    this.dataSource = dataSource;
+    this.refresh = refresh;
+  }
+
+  @Override
+  public PCollectionView<SubscriberSnapshot> expand(PBegin input) {
+    return input
+        .apply("TickEachRefresh", GenerateSequence.from(0).withRate(1, refresh))
+        .apply(
+            "FireOnEachTick",
+            Window.<Long>into(new GlobalWindows())
+                .triggering(Repeatedly.forever(AfterPane.elementCountAtLeast(1)))
+                .discardingFiredPanes())
+        .apply("ReadSubscriberTable", ParDo.of(new ReadSnapshotFn(dataSource)))
+        .setCoder(SubscriberSnapshot.SnapshotCoder.of())
+        .apply("KeepNewestSnapshot", Combine.globally(new NewestFn()).withoutDefaults())
+        .apply("AsSideInput", View.asSingleton());
+  }
+
+  static final class ReadSnapshotFn extends DoFn<Long, SubscriberSnapshot> {
+    private static final Logger LOG = LoggerFactory.getLogger(LoadSubscribers.class);
+    private final SerializableFunction<Void, DataSource> dataSource;
+    private final Counter refreshes = Metrics.counter("subscribers", "refreshes");
+    private final Counter failures = Metrics.counter("subscribers", "refreshFailures");
+    private final Gauge pairs = Metrics.gauge("subscribers", "snapshotPairs");
+    private final Distribution loadMillis = Metrics.distribution("subscribers", "loadMillis");
+
+    ReadSnapshotFn(SerializableFunction<Void, DataSource> dataSource) {
+      this.dataSource = dataSource;
+    }
+
+    @ProcessElement
+    public void process(@Element Long tick, OutputReceiver<SubscriberSnapshot> out) {
+      long started = System.nanoTime();
+      SubscriberSnapshot snapshot;
+      try {
+        snapshot = SubscriberTable.read(dataSource.apply(null));
+      } catch (SQLException | RuntimeException e) {
+        failures.inc();
+        LOG.warn(
+            "Subscriber refresh {} failed, still serving the last good snapshot: {}",
+            tick,
+            e.toString());
+        return;
+      }
+      long millis = (System.nanoTime() - started) / 1_000_000;
+      refreshes.inc();
+      pairs.set(snapshot.subscriptionCount());
+      loadMillis.update(millis);
+      LOG.info(
+          "Subscriber snapshot {} loaded in {} ms: {} restaurants, {} subscriptions",
+          tick,
+          millis,
+          snapshot.restaurantCount(),
+          snapshot.subscriptionCount());
+      out.output(snapshot);
+    }
+  }
+
+  /** Two snapshots in one pane (a slow read, a fast tick): the later load wins. */
+  static final class NewestFn extends Combine.BinaryCombineFn<SubscriberSnapshot> {
+    @Override
+    public SubscriberSnapshot apply(SubscriberSnapshot a, SubscriberSnapshot b) {
+      return a.loadedAtMillis() >= b.loadedAtMillis() ? a : b;
+    }
+  }
+}

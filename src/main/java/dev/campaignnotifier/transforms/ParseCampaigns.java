@@ -1,0 +1,78 @@
+package dev.campaignnotifier.transforms;
+
+import dev.campaignnotifier.model.Campaign;
+import dev.campaignnotifier.model.CampaignParser;
+import dev.campaignnotifier.model.DeadLetter;
+import org.apache.beam.sdk.io.kafka.KafkaRecord;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+
+/**
+ * Turns raw Kafka records into campaigns ({@link #CAMPAIGNS}); every record that cannot become one
+ * leaves as a {@link DeadLetter} ({@link #DEAD_LETTERS}) with its original bytes and position.
+ * Nothing is dropped here: each input record produces exactly one of the two.
+ */
+public final class ParseCampaigns
+    extends PTransform<PCollection<KafkaRecord<byte[], byte[]>>, PCollectionTuple> {
+  public static final TupleTag<Campaign> CAMPAIGNS = new TupleTag<>() {};
+  public static final TupleTag<DeadLetter> DEAD_LETTERS = new TupleTag<>() {};
+
+  private final CampaignParser parser;
+
+  public ParseCampaigns(int maxMessageBytes, int maxFieldChars) {
+    this.parser = new CampaignParser(maxMessageBytes, maxFieldChars);
+  }
+
+  @Override
+  public PCollectionTuple expand(PCollection<KafkaRecord<byte[], byte[]>> records) {
+    PCollectionTuple parsed =
+        records.apply(
+            "ParseJson",
+            ParDo.of(new ParseFn(parser)).withOutputTags(CAMPAIGNS, TupleTagList.of(DEAD_LETTERS)));
+    parsed.get(CAMPAIGNS).setCoder(Campaign.CampaignCoder.of());
+    parsed.get(DEAD_LETTERS).setCoder(DeadLetter.DeadLetterCoder.of());
+    return parsed;
+  }
+
+  static final class ParseFn extends DoFn<KafkaRecord<byte[], byte[]>, Campaign> {
+    private final CampaignParser parser;
+    private final Counter received = Metrics.counter("campaigns", "received");
+    private final Counter parsed = Metrics.counter("campaigns", "parsed");
+    private final Counter refused = Metrics.counter("campaigns", "deadLettered");
+
+    ParseFn(CampaignParser parser) {
+      this.parser = parser;
+    }
+
+    @ProcessElement
+    public void process(@Element KafkaRecord<byte[], byte[]> record, MultiOutputReceiver out) {
+      received.inc();
+      byte[] value = record.getKV().getValue();
+      CampaignParser.Result result = parser.parse(value);
+      if (result.isValid()) {
+        parsed.inc();
+        out.get(CAMPAIGNS).output(result.campaign());
+        return;
+      }
+      refused.inc();
+      out.get(DEAD_LETTERS)
+          .output(
+              new DeadLetter(
+                  result.reason(),
+                  result.message(),
+                  record.getTopic(),
+                  record.getPartition(),
+                  record.getOffset(),
+                  record.getTimestamp(),
+                  record.getKV().getKey(),
+                  value));
+    }
+  }
+}
