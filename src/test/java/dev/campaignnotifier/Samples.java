@@ -1,0 +1,66 @@
+package dev.campaignnotifier;
+
+import dev.campaignnotifier.model.Campaign;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/** The brief's sample data, shared by unit and integration tests. */
+public final class Samples {
+  public static final String RESTAURANT = "123e4567-e89b-12d3-a456-426614174000";
+  public static final String OTHER_RESTAURANT = "123e4567-e89b-12d3-a456-426614174001";
+  public static final String CAMPAIGN_ID = "123e4567-e89b-12d3-a456-426614174003";
+
+  /** The nine clients of {@link #RESTAURANT} in {@code sql/002_sample_subscribers.sql}, sorted. */
+  public static final List<String> RESTAURANT_CLIENTS =
+      List.of(
+          "023e4567-e89b-12d3-a456-426614174000",
+          "123e4567-e89b-12d3-a456-426614174000",
+          "223e4567-e89b-12d3-a456-426614174000",
+          "323e4567-e89b-12d3-a456-426614174000",
+          "423e4567-e89b-12d3-a456-426614174000",
+          "523e4567-e89b-12d3-a456-426614174000",
+          "623e4567-e89b-12d3-a456-426614174000",
+          "723e4567-e89b-12d3-a456-426614174000",
+          "823e4567-e89b-12d3-a456-426614174000");
+
+  public static final String OTHER_CLIENT = "923e4567-e89b-12d3-a456-426614174000";
+
+  private Samples() {}
+
+  /** The brief's sample campaign message with the given times (epoch seconds). */
+  public static String campaignJson(String campaignId, String restaurant, long start, long end) {
+    return "{\"restaurant_id\": \""
+        + restaurant
+        + "\",\"adv_campaign_id\": \""
+        + campaignId
+        + "\",\"adv_campaign_content\": \"first campaign\""
+        + ",\"adv_campaign_owner\": \"Ivanov Ivan Ivanovich\""
+        + ",\"adv_campaign_owner_contact\": \"iiivanov@restaurant.ru\""
+        + ",\"adv_campaign_datetime_start\": "
+        + start
+        + ",\"adv_campaign_datetime_end\": "
+        + end
+        + ",\"datetime_created\": 1659131516}";
+  }
+
+  public static byte[] campaignBytes(long start, long end) {
+    return campaignJson(CAMPAIGN_ID, RESTAURANT, start, end).getBytes(StandardCharsets.UTF_8);
+  }
+
+  public static Campaign campaign(String campaignId, String restaurant, long start, long end) {
+    return new Campaign(
+        restaurant,
+        campaignId,
+        "first campaign",
+        "Ivanov Ivan Ivanovich",
+        "iiivanov@restaurant.ru",
+        start,
+        end,
+        1659131516L);
+  }
+
+  /** The brief's exact sample: start 1659203516, end 2659207116. */
+  public static Campaign briefCampaign() {
+    return campaign(CAMPAIGN_ID, RESTAURANT, 1659203516L, 2659207116L);
+  }
+}

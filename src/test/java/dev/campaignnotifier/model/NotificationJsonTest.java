@@ -1,0 +1,59 @@
+package dev.campaignnotifier.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.campaignnotifier.Samples;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class NotificationJsonTest {
+  /** CONTRACT.md's example notification, byte for byte. */
+  static final String CONTRACT_EXAMPLE =
+      "{\"restaurant_id\":\"123e4567-e89b-12d3-a456-426614174000\",\"adv_campaign_id\":\"123e4567-e89b-12d3-a456-426614174003\",\"adv_campaign_content\":\"first campaign\",\"adv_campaign_owner\":\"Ivanov Ivan Ivanovich\",\"adv_campaign_owner_contact\":\"iiivanov@restaurant.ru\",\"adv_campaign_datetime_start\":1659203516,\"adv_campaign_datetime_end\":2659207116,\"client_id\":\"023e4567-e89b-12d3-a456-426614174000\",\"datetime_created\":1659131516,\"trigger_datetime_created\":1659304828}";
+
+  @Test
+  void notificationIsTheContractExampleExactly() {
+    Notification n =
+        new Notification(
+            Samples.briefCampaign(), "023e4567-e89b-12d3-a456-426614174000", 1659304828L);
+    assertEquals(CONTRACT_EXAMPLE, NotificationJson.toJson(n));
+    assertEquals(
+        "123e4567-e89b-12d3-a456-426614174003:023e4567-e89b-12d3-a456-426614174000", n.key());
+  }
+
+  @Test
+  void textIsEscaped() {
+    Campaign c =
+        new Campaign("r", "c", "70% off \"today\"\n", "O'Neil", "a\\b", 1, 2, 0);
+    String json = NotificationJson.toJson(new Notification(c, "x", 1));
+    assertEquals(
+        "{\"restaurant_id\":\"r\",\"adv_campaign_id\":\"c\",\"adv_campaign_content\":\"70% off \\\"today\\\"\\n\",\"adv_campaign_owner\":\"O'Neil\",\"adv_campaign_owner_contact\":\"a\\\\b\",\"adv_campaign_datetime_start\":1,\"adv_campaign_datetime_end\":2,\"client_id\":\"x\",\"datetime_created\":0,\"trigger_datetime_created\":1}",
+        json);
+  }
+
+  @Test
+  void deadLetterKeepsUtf8AsTextAndOtherBytesAsBase64() {
+    DeadLetter d =
+        new DeadLetter(
+            DeadLetterReason.NOT_UTF8,
+            "the value is not valid UTF-8",
+            "campaigns",
+            2,
+            41,
+            1700000000000L,
+            "k1".getBytes(StandardCharsets.UTF_8),
+            new byte[] {(byte) 0xC3, (byte) 0x28});
+    assertEquals(
+        "{\"reason\":\"NOT_UTF8\",\"message\":\"the value is not valid UTF-8\",\"topic\":\"campaigns\",\"partition\":2,\"offset\":41,\"timestamp\":1700000000000,\"key\":\"k1\",\"key_encoding\":\"utf8\",\"value\":\"wyg=\",\"value_encoding\":\"base64\",\"failed_at\":1700000000123}",
+        NotificationJson.toJson(d, 1700000000123L));
+  }
+
+  @Test
+  void deadLetterOfATombstoneWithoutKeyHasNulls() {
+    DeadLetter d =
+        new DeadLetter(DeadLetterReason.TOMBSTONE, "no value", "campaigns", 0, 7, 5L, null, null);
+    assertEquals(
+        "{\"reason\":\"TOMBSTONE\",\"message\":\"no value\",\"topic\":\"campaigns\",\"partition\":0,\"offset\":7,\"timestamp\":5,\"key\":null,\"key_encoding\":null,\"value\":null,\"value_encoding\":null,\"failed_at\":9}",
+        NotificationJson.toJson(d, 9L));
+  }
+}

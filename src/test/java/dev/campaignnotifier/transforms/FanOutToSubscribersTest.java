@@ -1,0 +1,66 @@
+package dev.campaignnotifier.transforms;
+
+import dev.campaignnotifier.Samples;
+import dev.campaignnotifier.model.Campaign;
+import dev.campaignnotifier.model.Notification;
+import dev.campaignnotifier.model.SubscriberSnapshot;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.testing.TestPipelineExtension;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.View;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(TestPipelineExtension.class)
+class FanOutToSubscribersTest {
+  private static final long NOW = 1_700_000_000L;
+
+  static SubscriberSnapshot sampleSnapshot() {
+    SubscriberSnapshot.Builder b = SubscriberSnapshot.builder();
+    Samples.RESTAURANT_CLIENTS.forEach(c -> b.add(Samples.RESTAURANT, c));
+    b.add(Samples.RESTAURANT, Samples.RESTAURANT_CLIENTS.get(0)); // a repeated row
+    b.add(Samples.OTHER_RESTAURANT, Samples.OTHER_CLIENT);
+    return b.build(1);
+  }
+
+  private PCollection<Notification> fanOut(TestPipeline p, Campaign... campaigns) {
+    PCollectionView<SubscriberSnapshot> view =
+        p.apply("Snapshot", Create.of(sampleSnapshot()).withCoder(SubscriberSnapshot.SnapshotCoder.of())).apply(View.asSingleton());
+    return p.apply("Campaigns", Create.of(List.of(campaigns)).withCoder(Campaign.CampaignCoder.of()))
+        .apply(new FanOutToSubscribers(view, () -> NOW * 1000L));
+  }
+
+  @Test
+  void activeCampaignNotifiesEachDistinctSubscriberOnceStampedWithNow(TestPipeline p) {
+    Campaign c = Samples.campaign("c1", Samples.RESTAURANT, NOW - 10, NOW + 10);
+    PAssert.that(fanOut(p, c))
+        .containsInAnyOrder(
+            Samples.RESTAURANT_CLIENTS.stream()
+                .map(client -> new Notification(c, client, NOW))
+                .collect(Collectors.toList()));
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void campaignEndingExactlyNowIsStillActive(TestPipeline p) {
+    Campaign c = Samples.campaign("c1", Samples.OTHER_RESTAURANT, NOW - 10, NOW);
+    PAssert.that(fanOut(p, c)).containsInAnyOrder(new Notification(c, Samples.OTHER_CLIENT, NOW));
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void endedCampaignAndRestaurantWithoutSubscribersNotifyNobody(TestPipeline p) {
+    PAssert.that(
+            fanOut(
+                p,
+                Samples.campaign("ended", Samples.RESTAURANT, NOW - 100, NOW - 1),
+                Samples.campaign("lonely", "no-such-restaurant", NOW - 1, NOW + 1)))
+        .empty();
+    p.run().waitUntilFinish();
+  }
+}

@@ -1,0 +1,90 @@
+package dev.campaignnotifier.transforms;
+
+import dev.campaignnotifier.Samples;
+import dev.campaignnotifier.model.DeadLetter;
+import dev.campaignnotifier.model.DeadLetterReason;
+import java.nio.charset.StandardCharsets;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
+import org.apache.beam.sdk.coders.NullableCoder;
+import org.apache.beam.sdk.io.kafka.KafkaRecord;
+import org.apache.beam.sdk.io.kafka.KafkaRecordCoder;
+import org.apache.beam.sdk.io.kafka.KafkaTimestampType;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.testing.TestPipelineExtension;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(TestPipelineExtension.class)
+class ParseCampaignsTest {
+  private static final byte[] KEY = "key".getBytes(StandardCharsets.UTF_8);
+
+  static KafkaRecord<byte[], byte[]> record(long offset, byte[] key, byte[] value) {
+    return new KafkaRecord<>(
+        "campaigns", 0, offset, 1_700_000_000_000L, KafkaTimestampType.CREATE_TIME, null, key, value);
+  }
+
+  static Create.Values<KafkaRecord<byte[], byte[]>> records(KafkaRecord<byte[], byte[]>... records) {
+    return Create.of(java.util.Arrays.asList(records))
+        .withCoder(
+            KafkaRecordCoder.of(
+                NullableCoder.of(ByteArrayCoder.of()), NullableCoder.of(ByteArrayCoder.of())));
+  }
+
+  @Test
+  void goodMessageBecomesACampaignAndNoDeadLetter(TestPipeline p) {
+    PCollectionTuple out =
+        p.apply(records(record(0, KEY, Samples.campaignBytes(1659203516L, 2659207116L))))
+            .apply(new ParseCampaigns(65_536, 4_096));
+    PAssert.that(out.get(ParseCampaigns.CAMPAIGNS)).containsInAnyOrder(Samples.briefCampaign());
+    PAssert.that(out.get(ParseCampaigns.DEAD_LETTERS)).empty();
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void badMessagesBecomeDeadLettersWithOriginalBytesAndPosition(TestPipeline p) {
+    byte[] notUtf8 = {(byte) 0xFF, (byte) 0xFE};
+    byte[] notJson = "hello".getBytes(StandardCharsets.UTF_8);
+    PCollectionTuple out =
+        p.apply(
+                records(
+                    record(1, KEY, notUtf8),
+                    record(2, null, null),
+                    record(3, KEY, Samples.campaignBytes(1659203516L, 2659207116L)),
+                    record(4, null, notJson)))
+            .apply(new ParseCampaigns(65_536, 4_096));
+    PAssert.that(out.get(ParseCampaigns.CAMPAIGNS)).containsInAnyOrder(Samples.briefCampaign());
+    PAssert.that(out.get(ParseCampaigns.DEAD_LETTERS))
+        .containsInAnyOrder(
+            new DeadLetter(
+                DeadLetterReason.NOT_UTF8,
+                "the value is not valid UTF-8",
+                "campaigns",
+                0,
+                1,
+                1_700_000_000_000L,
+                KEY,
+                notUtf8),
+            new DeadLetter(
+                DeadLetterReason.TOMBSTONE,
+                "the record has no value (tombstone)",
+                "campaigns",
+                0,
+                2,
+                1_700_000_000_000L,
+                null,
+                null),
+            new DeadLetter(
+                DeadLetterReason.NOT_JSON,
+                "not valid JSON: Unrecognized token 'hello': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
+                "campaigns",
+                0,
+                4,
+                1_700_000_000_000L,
+                null,
+                notJson));
+    p.run().waitUntilFinish();
+  }
+}
