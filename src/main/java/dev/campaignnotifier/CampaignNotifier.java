@@ -29,9 +29,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts the service: parses the options, starts embedded servers for whatever is not given,
- * checks every connection once, then runs the pipeline until it is stopped. The runner is chosen
- * with {@code --runner}; nothing here depends on which.
+ * Starts the service: parses the options, starts embedded servers for whatever is not given, checks
+ * every connection once, then runs the pipeline until it is stopped. The runner is chosen with
+ * {@code --runner}; nothing here depends on which.
  */
 public final class CampaignNotifier {
   private static final Logger LOG = LoggerFactory.getLogger(CampaignNotifier.class);
@@ -79,9 +79,9 @@ public final class CampaignNotifier {
 
   /**
    * The service as one chain: keep a snapshot of who follows which restaurant; read campaigns and
-   * parse them, sending the bad ones to the dead-letter topic; let each campaign through once,
-   * when it is active; fan it out to the restaurant's subscribers; write every notification to
-   * Kafka and to PostgreSQL.
+   * parse them, sending the bad ones to the dead-letter topic; let each campaign through once, when
+   * it is active; fan it out to the restaurant's subscribers; write every notification to Kafka and
+   * to PostgreSQL.
    */
   public static void buildPipeline(
       Pipeline pipeline, CampaignNotifierOptions options, Clock clock) {
@@ -97,8 +97,7 @@ public final class CampaignNotifier {
         pipeline.apply(
             "LoadSubscribers",
             new LoadSubscribers(
-                postgres,
-                Durations.parse("subscribersRefresh", options.getSubscribersRefresh())));
+                postgres, Durations.parse("subscribersRefresh", options.getSubscribersRefresh())));
 
     PCollectionTuple parsed =
         pipeline

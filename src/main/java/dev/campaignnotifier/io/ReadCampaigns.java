@@ -13,7 +13,8 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
  * Reads raw campaign records, bytes and all, so that a message that is not even UTF-8 can still be
  * handed to the dead-letter topic unchanged, with its topic, partition and offset.
  */
-public final class ReadCampaigns extends PTransform<PBegin, PCollection<KafkaRecord<byte[], byte[]>>> {
+public final class ReadCampaigns
+    extends PTransform<PBegin, PCollection<KafkaRecord<byte[], byte[]>>> {
   private final String bootstrapServers;
   private final String topic;
   private final String consumerGroup;
@@ -44,11 +45,14 @@ public final class ReadCampaigns extends PTransform<PBegin, PCollection<KafkaRec
             .withTopic(topic)
             .withConsumerConfigUpdates(
                 Map.of(
-                    ConsumerConfig.GROUP_ID_CONFIG, consumerGroup,
+                    ConsumerConfig.GROUP_ID_CONFIG,
+                    consumerGroup,
                     // A group with no committed offset starts at the beginning: campaigns
                     // published before the first start are still delivered if still active.
-                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false))
+                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                    "earliest",
+                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                    false))
             .withConsumerFactoryFn(clients.consumerFactory())
             .commitOffsetsInFinalize());
   }

@@ -13,8 +13,7 @@ import javax.sql.DataSource;
  * are streamed with a cursor (fetch size) rather than held twice in memory.
  */
 public final class SubscriberTable {
-  static final String QUERY =
-      "SELECT restaurant_id, client_id FROM public.subscribers_restaurants";
+  static final String QUERY = "SELECT restaurant_id, client_id FROM public.subscribers_restaurants";
   private static final int FETCH_SIZE = 50_000;
 
   private SubscriberTable() {}

@@ -3,9 +3,9 @@ package dev.campaignnotifier.io;
 import dev.campaignnotifier.model.DeadLetter;
 import dev.campaignnotifier.model.NotificationJson;
 import java.util.Map;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.NullableCoder;
-import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.kafka.KafkaIO;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Publishes each dead letter under its original key, so a dead-letter topic partitions like the
- * input and a replay tool can put a fixed message back where it came from. Every one is also
- * logged once, with its reason and position but not its content (it may hold personal data).
+ * input and a replay tool can put a fixed message back where it came from. Every one is also logged
+ * once, with its reason and position but not its content (it may hold personal data).
  */
 public final class WriteDeadLetters extends PTransform<PCollection<DeadLetter>, PDone> {
   private final String bootstrapServers;
@@ -51,8 +51,10 @@ public final class WriteDeadLetters extends PTransform<PCollection<DeadLetter>, 
                 .withValueSerializer(StringSerializer.class)
                 .withProducerConfigUpdates(
                     Map.of(
-                        ProducerConfig.ACKS_CONFIG, "all",
-                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true))
+                        ProducerConfig.ACKS_CONFIG,
+                        "all",
+                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                        true))
                 .withProducerFactoryFn(clients.producerFactory()));
   }
 
@@ -61,7 +63,13 @@ public final class WriteDeadLetters extends PTransform<PCollection<DeadLetter>, 
 
     @ProcessElement
     public void process(@Element DeadLetter d, OutputReceiver<KV<byte[], String>> out) {
-      LOG.warn("Dead letter {} from {}-{}@{}: {}", d.reason(), d.topic(), d.partition(), d.offset(), d.message());
+      LOG.warn(
+          "Dead letter {} from {}-{}@{}: {}",
+          d.reason(),
+          d.topic(),
+          d.partition(),
+          d.offset(),
+          d.message());
       Metrics.counter("deadLetters", d.reason().name()).inc();
       out.output(KV.of(d.key(), NotificationJson.toJson(d, System.currentTimeMillis())));
     }

@@ -19,18 +19,23 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Publishes each notification as the JSON of {@code CONTRACT.md}, keyed {@code
- * <adv_campaign_id>:<client_id>}. The producer keeps {@code acks=all} with idempotence, so a
- * broker failover neither loses nor reorders a message; only a pipeline retry can duplicate one,
- * and then with the same key.
+ * <adv_campaign_id>:<client_id>}. The producer keeps {@code acks=all} with idempotence, so a broker
+ * failover neither loses nor reorders a message; only a pipeline retry can duplicate one, and then
+ * with the same key.
  */
 public final class WriteNotificationsToKafka extends PTransform<PCollection<Notification>, PDone> {
   static final Map<String, Object> PRODUCER_CONFIG =
       Map.of(
-          ProducerConfig.ACKS_CONFIG, "all",
-          ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-          ProducerConfig.LINGER_MS_CONFIG, 5,
-          ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024,
-          ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+          ProducerConfig.ACKS_CONFIG,
+          "all",
+          ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+          true,
+          ProducerConfig.LINGER_MS_CONFIG,
+          5,
+          ProducerConfig.BATCH_SIZE_CONFIG,
+          256 * 1024,
+          ProducerConfig.COMPRESSION_TYPE_CONFIG,
+          "lz4");
 
   private final String bootstrapServers;
   private final String topic;

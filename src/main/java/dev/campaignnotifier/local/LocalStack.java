@@ -12,8 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Starts whatever the options leave out: a broker when there is no {@code --bootstrapServers}, a
- * database when there is no {@code --jdbcUrl}, each on the brief's well-known port when it is
- * free. It fills the options in, so the pipeline cannot tell an embedded server from a real one.
+ * database when there is no {@code --jdbcUrl}, each on the brief's well-known port when it is free.
+ * It fills the options in, so the pipeline cannot tell an embedded server from a real one.
  */
 public final class LocalStack implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);

@@ -165,9 +165,7 @@ public final class CampaignParser implements Serializable {
           DeadLetterReason.WRONG_TYPE,
           field + " must be an integer of epoch seconds, got " + got.toLowerCase());
     }
-    if (!node.canConvertToLong()
-        || node.longValue() < 0
-        || node.longValue() > MAX_EPOCH_SECOND) {
+    if (!node.canConvertToLong() || node.longValue() < 0 || node.longValue() > MAX_EPOCH_SECOND) {
       throw new Refused(
           DeadLetterReason.TIME_OUT_OF_RANGE,
           field

@@ -14,9 +14,9 @@ import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 
 /**
- * A message that could not become a campaign, with everything needed to find, understand and
- * replay it: the original key and value bytes exactly as received (either may be null), where it
- * came from, and why it was refused.
+ * A message that could not become a campaign, with everything needed to find, understand and replay
+ * it: the original key and value bytes exactly as received (either may be null), where it came
+ * from, and why it was refused.
  */
 @DefaultCoder(DeadLetter.DeadLetterCoder.class)
 public final class DeadLetter {

@@ -3,10 +3,10 @@ package dev.campaignnotifier.model;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.util.Base64;
 import org.apache.beam.sdk.io.kafka.KafkaRecord;
-import java.io.StringWriter;
 
 /**
  * The JSON the outputs carry. A notification is written field by field in the order {@code
@@ -40,8 +40,8 @@ public final class NotificationJson {
   }
 
   /**
-   * A dead letter: the reason, then the original record. Key and value stay exactly as received:
-   * as text when they are valid UTF-8 ({@code "value_encoding":"utf8"}), otherwise base64.
+   * A dead letter: the reason, then the original record. Key and value stay exactly as received: as
+   * text when they are valid UTF-8 ({@code "value_encoding":"utf8"}), otherwise base64.
    */
   public static String toJson(DeadLetter d, long failedAtEpochMillis) {
     StringWriter out = new StringWriter(256);

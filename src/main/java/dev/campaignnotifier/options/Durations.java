@@ -5,7 +5,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.joda.time.Duration;
 
-/** Parses the human durations options take: {@code 500ms}, {@code 30s}, {@code 5m}, {@code PT30S}. */
+/**
+ * Parses the human durations options take: {@code 500ms}, {@code 30s}, {@code 5m}, {@code PT30S}.
+ */
 public final class Durations {
   private static final Pattern SIMPLE = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
 
@@ -36,7 +38,11 @@ public final class Durations {
     }
     if (d == null || d.getMillis() <= 0) {
       throw new IllegalArgumentException(
-          "--" + option + "=" + text + " is not a positive duration such as 500ms, 30s, 5m or PT30S");
+          "--"
+              + option
+              + "="
+              + text
+              + " is not a positive duration such as 500ms, 30s, 5m or PT30S");
     }
     return d;
   }

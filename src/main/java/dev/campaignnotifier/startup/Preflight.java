@@ -50,7 +50,9 @@ public final class Preflight {
     positive("jdbcBatchSize", options.getJdbcBatchSize());
     if (options.getJdbcUrl() != null && !options.getJdbcUrl().startsWith("jdbc:postgresql:")) {
       throw new StartupException(
-          "--jdbcUrl=" + options.getJdbcUrl() + " is not a PostgreSQL JDBC URL (jdbc:postgresql://host:port/db)");
+          "--jdbcUrl="
+              + options.getJdbcUrl()
+              + " is not a PostgreSQL JDBC URL (jdbc:postgresql://host:port/db)");
     }
   }
 

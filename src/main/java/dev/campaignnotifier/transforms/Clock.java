@@ -3,8 +3,8 @@ package dev.campaignnotifier.transforms;
 import java.io.Serializable;
 
 /**
- * The wall clock the time rules read. Production uses {@link #system()}; tests inject their own,
- * so "is this campaign active now" is tested without waiting for real time to pass.
+ * The wall clock the time rules read. Production uses {@link #system()}; tests inject their own, so
+ * "is this campaign active now" is tested without waiting for real time to pass.
  */
 @FunctionalInterface
 public interface Clock extends Serializable {

@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * notify anyone twice; that memory is released one second after the campaign's end, which bounds
  * the state by the number of campaigns live at once.
  */
-public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, PCollection<Campaign>> {
+public final class ScheduleCampaigns
+    extends PTransform<PCollection<Campaign>, PCollection<Campaign>> {
   private final Clock clock;
 
   public ScheduleCampaigns(Clock clock) {
@@ -84,7 +85,8 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
       Campaign campaign = element.getValue();
       if (seen.read() != null) {
         repeats.inc();
-        LOG.info("Campaign {} was already received; the repeat is ignored", campaign.advCampaignId());
+        LOG.info(
+            "Campaign {} was already received; the repeat is ignored", campaign.advCampaignId());
         return;
       }
       long now = clock.nowMillis();

@@ -23,8 +23,7 @@ class NotificationJsonTest {
 
   @Test
   void textIsEscaped() {
-    Campaign c =
-        new Campaign("r", "c", "70% off \"today\"\n", "O'Neil", "a\\b", 1, 2, 0);
+    Campaign c = new Campaign("r", "c", "70% off \"today\"\n", "O'Neil", "a\\b", 1, 2, 0);
     String json = NotificationJson.toJson(new Notification(c, "x", 1));
     assertEquals(
         "{\"restaurant_id\":\"r\",\"adv_campaign_id\":\"c\",\"adv_campaign_content\":\"70% off \\\"today\\\"\\n\",\"adv_campaign_owner\":\"O'Neil\",\"adv_campaign_owner_contact\":\"a\\\\b\",\"adv_campaign_datetime_start\":1,\"adv_campaign_datetime_end\":2,\"client_id\":\"x\",\"datetime_created\":0,\"trigger_datetime_created\":1}",

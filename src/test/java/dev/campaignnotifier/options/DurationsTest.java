@@ -25,7 +25,9 @@ class DurationsTest {
         assertThrows(
             IllegalArgumentException.class, () -> Durations.parse("subscribersRefresh", text));
     assertEquals(
-        "--subscribersRefresh=" + text + " is not a positive duration such as 500ms, 30s, 5m or PT30S",
+        "--subscribersRefresh="
+            + text
+            + " is not a positive duration such as 500ms, 30s, 5m or PT30S",
         e.getMessage());
   }
 }

@@ -30,8 +30,12 @@ class FanOutToSubscribersTest {
 
   private PCollection<Notification> fanOut(TestPipeline p, Campaign... campaigns) {
     PCollectionView<SubscriberSnapshot> view =
-        p.apply("Snapshot", Create.of(sampleSnapshot()).withCoder(SubscriberSnapshot.SnapshotCoder.of())).apply(View.asSingleton());
-    return p.apply("Campaigns", Create.of(List.of(campaigns)).withCoder(Campaign.CampaignCoder.of()))
+        p.apply(
+                "Snapshot",
+                Create.of(sampleSnapshot()).withCoder(SubscriberSnapshot.SnapshotCoder.of()))
+            .apply(View.asSingleton());
+    return p.apply(
+            "Campaigns", Create.of(List.of(campaigns)).withCoder(Campaign.CampaignCoder.of()))
         .apply(new FanOutToSubscribers(view, () -> NOW * 1000L));
   }
 

@@ -23,10 +23,18 @@ class ParseCampaignsTest {
 
   static KafkaRecord<byte[], byte[]> record(long offset, byte[] key, byte[] value) {
     return new KafkaRecord<>(
-        "campaigns", 0, offset, 1_700_000_000_000L, KafkaTimestampType.CREATE_TIME, null, key, value);
+        "campaigns",
+        0,
+        offset,
+        1_700_000_000_000L,
+        KafkaTimestampType.CREATE_TIME,
+        null,
+        key,
+        value);
   }
 
-  static Create.Values<KafkaRecord<byte[], byte[]>> records(KafkaRecord<byte[], byte[]>... records) {
+  static Create.Values<KafkaRecord<byte[], byte[]>> records(
+      KafkaRecord<byte[], byte[]>... records) {
     return Create.of(java.util.Arrays.asList(records))
         .withCoder(
             KafkaRecordCoder.of(

@@ -1,0 +1,51 @@
+package dev.campaignnotifier.it;
+
+import dev.campaignnotifier.local.EmbeddedKafka;
+import dev.campaignnotifier.local.EmbeddedPostgresServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One real Kafka broker and one real PostgreSQL for the whole integration-test JVM, started on
+ * first use. Tests share the servers but never data: each takes its own topics and database.
+ */
+public final class LocalServers {
+  private static final AtomicInteger SEQUENCE = new AtomicInteger();
+  private static EmbeddedKafka kafka;
+  private static EmbeddedPostgresServer postgres;
+
+  private LocalServers() {}
+
+  public static synchronized EmbeddedKafka kafka() {
+    if (kafka == null) {
+      kafka = EmbeddedKafka.start(tempDir("it-kafka"), 0, Map.of());
+      Runtime.getRuntime().addShutdownHook(new Thread(kafka::close));
+    }
+    return kafka;
+  }
+
+  public static synchronized EmbeddedPostgresServer postgres() {
+    if (postgres == null) {
+      postgres = EmbeddedPostgresServer.start(tempDir("it-postgres"), 0);
+      Runtime.getRuntime().addShutdownHook(new Thread(postgres::close));
+    }
+    return postgres;
+  }
+
+  /** A name no other test in this JVM has, for topics, groups and databases. */
+  public static String unique(String prefix) {
+    return prefix + "_" + SEQUENCE.incrementAndGet();
+  }
+
+  static Path tempDir(String prefix) {
+    try {
+      return Files.createTempDirectory(prefix);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

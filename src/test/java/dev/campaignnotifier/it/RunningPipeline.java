@@ -1,0 +1,213 @@
+package dev.campaignnotifier.it;
+
+import dev.campaignnotifier.CampaignNotifier;
+import dev.campaignnotifier.local.EmbeddedPostgresServer;
+import dev.campaignnotifier.options.CampaignNotifierOptions;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.StreamSupport;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * The service running on real servers for one test: its own topics and database, the pipeline
+ * started exactly as {@code main} starts it, and helpers to publish campaigns and read both sinks.
+ */
+public final class RunningPipeline implements AutoCloseable {
+  public final CampaignNotifierOptions options;
+  public final String database;
+  private final PipelineResult result;
+
+  private RunningPipeline(CampaignNotifierOptions options, String database, PipelineResult result) {
+    this.options = options;
+    this.database = database;
+    this.result = result;
+  }
+
+  /** Creates topics and a database with the brief's sample subscribers, then starts the service. */
+  public static RunningPipeline start(String... extraArgs) {
+    return start(true, extraArgs);
+  }
+
+  public static RunningPipeline start(boolean sampleSubscribers, String... extraArgs) {
+    CampaignNotifierOptions options = options(sampleSubscribers, extraArgs);
+    String database = options.getJdbcUrl().substring(options.getJdbcUrl().lastIndexOf('/') + 1);
+    return new RunningPipeline(options, database, CampaignNotifier.run(options));
+  }
+
+  /** Options for a fresh set of topics and a fresh database, not yet running. */
+  public static CampaignNotifierOptions options(boolean sampleSubscribers, String... extraArgs) {
+    String suffix = LocalServers.unique("t");
+    String database = "db_" + suffix;
+    String url = LocalServers.postgres().createDatabase(database, sampleSubscribers);
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--runner=DirectRunner",
+                "--blockOnRun=false",
+                "--bootstrapServers=" + LocalServers.kafka().bootstrapServers(),
+                "--inputTopic=in_" + suffix,
+                "--outputTopic=out_" + suffix,
+                "--deadLetterTopic=dlq_" + suffix,
+                "--consumerGroup=group_" + suffix,
+                "--jdbcUrl=" + url,
+                "--jdbcUser=" + EmbeddedPostgresServer.USER,
+                "--subscribersRefresh=1s"));
+    args.addAll(List.of(extraArgs));
+    CampaignNotifierOptions options =
+        PipelineOptionsFactory.fromArgs(args.toArray(String[]::new))
+            .withValidation()
+            .as(CampaignNotifierOptions.class);
+    LocalServers.kafka()
+        .createTopics(
+            1, options.getInputTopic(), options.getOutputTopic(), options.getDeadLetterTopic());
+    return options;
+  }
+
+  public void publish(String key, String value) {
+    publish(
+        key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+        value == null ? null : value.getBytes(StandardCharsets.UTF_8));
+  }
+
+  public void publish(byte[] key, byte[] value) {
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                options.getBootstrapServers(),
+                ProducerConfig.ACKS_CONFIG,
+                "all"),
+            new ByteArraySerializer(),
+            new ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(options.getInputTopic(), key, value));
+      producer.flush();
+    }
+  }
+
+  /** Every record on the topic so far, read from the beginning. */
+  public List<ConsumerRecord<String, String>> readAll(String topic) {
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                options.getBootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                "read_committed"),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .collect(Collectors.toList());
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      List<ConsumerRecord<String, String>> records = new ArrayList<>();
+      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          records.add(
+              new ConsumerRecord<>(
+                  r.topic(),
+                  r.partition(),
+                  r.offset(),
+                  r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8),
+                  r.value() == null ? null : new String(r.value(), StandardCharsets.UTF_8)));
+        }
+      }
+      return records;
+    }
+  }
+
+  public List<ConsumerRecord<String, String>> notifications() {
+    return readAll(options.getOutputTopic());
+  }
+
+  public List<ConsumerRecord<String, String>> deadLetters() {
+    return readAll(options.getDeadLetterTopic());
+  }
+
+  public Connection db() throws SQLException {
+    return LocalServers.postgres().connect(database);
+  }
+
+  public long count(String sql) {
+    try (Connection c = db();
+        Statement s = c.createStatement();
+        ResultSet r = s.executeQuery(sql)) {
+      r.next();
+      return r.getLong(1);
+    } catch (SQLException e) {
+      throw new AssertionError("query failed: " + sql, e);
+    }
+  }
+
+  public long feedbackRows() {
+    return count("SELECT count(*) FROM public.subscribers_feedback");
+  }
+
+  public void execute(String sql) {
+    try (Connection c = db();
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    } catch (SQLException e) {
+      throw new AssertionError("statement failed: " + sql, e);
+    }
+  }
+
+  /** The attempted value of a pipeline counter, 0 before it is first incremented. */
+  public long counter(String namespace, String name) {
+    Iterable<MetricResult<Long>> counters =
+        result
+            .metrics()
+            .queryMetrics(
+                MetricsFilter.builder()
+                    .addNameFilter(MetricNameFilter.named(namespace, name))
+                    .build())
+            .getCounters();
+    return StreamSupport.stream(counters.spliterator(), false)
+        .mapToLong(MetricResult::getAttempted)
+        .sum();
+  }
+
+  public void awaitCounter(String namespace, String name, long atLeast) {
+    Await.until(
+        namespace + "/" + name + " >= " + atLeast,
+        Duration.ofSeconds(60),
+        () -> counter(namespace, name) >= atLeast,
+        () -> ", it is " + counter(namespace, name));
+  }
+
+  public PipelineResult.State state() {
+    return result.getState();
+  }
+
+  @Override
+  public void close() {
+    try {
+      result.cancel();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+}
