@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -32,14 +31,15 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     this.postgres = postgres;
   }
 
-  /** Starts PostgreSQL on {@code port} (0: any free port), its data in {@code dir}. */
-  public static EmbeddedPostgresServer start(Path dir, int port) {
+  /**
+   * Starts PostgreSQL on {@code port} (0: any free port). Its data lives in a temporary directory
+   * that the server itself removes when it stops.
+   */
+  public static EmbeddedPostgresServer start(int port) {
     try {
       EmbeddedPostgres postgres =
           EmbeddedPostgres.builder()
               .setPort(port == 0 ? EmbeddedKafka.freePort() : port)
-              .setDataDirectory(dir)
-              .setCleanDataDirectory(true)
               .setServerConfig("max_connections", "200")
               .start();
       EmbeddedPostgresServer server = new EmbeddedPostgresServer(postgres);

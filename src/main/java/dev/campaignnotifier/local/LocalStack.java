@@ -50,7 +50,7 @@ public final class LocalStack implements AutoCloseable {
     }
     if (options.getJdbcUrl() == null) {
       LOG.info("No --jdbcUrl: starting an embedded PostgreSQL");
-      postgres = EmbeddedPostgresServer.start(dir.resolve("postgres"), preferred(5432));
+      postgres = EmbeddedPostgresServer.start(preferred(5432));
       options.setJdbcUrl(postgres.createDatabase(EmbeddedPostgresServer.DATABASE, true));
       options.setJdbcUser(EmbeddedPostgresServer.USER);
     }

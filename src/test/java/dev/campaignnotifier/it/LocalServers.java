@@ -30,7 +30,7 @@ public final class LocalServers {
 
   public static synchronized EmbeddedPostgresServer postgres() {
     if (postgres == null) {
-      postgres = EmbeddedPostgresServer.start(tempDir("it-postgres"), 0);
+      postgres = EmbeddedPostgresServer.start(0);
       Runtime.getRuntime().addShutdownHook(new Thread(postgres::close));
     }
     return postgres;
