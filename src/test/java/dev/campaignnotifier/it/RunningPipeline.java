@@ -37,6 +37,7 @@ public final class RunningPipeline implements AutoCloseable {
   public final CampaignNotifierOptions options;
   public final String database;
   private final PipelineResult result;
+  private KafkaProducer<byte[], byte[]> producer;
 
   private RunningPipeline(CampaignNotifierOptions options, String database, PipelineResult result) {
     this.options = options;
@@ -90,18 +91,27 @@ public final class RunningPipeline implements AutoCloseable {
         value == null ? null : value.getBytes(StandardCharsets.UTF_8));
   }
 
+  public void publish(String key, byte[] value) {
+    publish(key == null ? null : key.getBytes(StandardCharsets.UTF_8), value);
+  }
+
+  /** Publishes one record and waits for the broker's acknowledgement. */
   public void publish(byte[] key, byte[] value) {
-    try (KafkaProducer<byte[], byte[]> producer =
-        new KafkaProducer<>(
-            Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                options.getBootstrapServers(),
-                ProducerConfig.ACKS_CONFIG,
-                "all"),
-            new ByteArraySerializer(),
-            new ByteArraySerializer())) {
-      producer.send(new ProducerRecord<>(options.getInputTopic(), key, value));
-      producer.flush();
+    if (producer == null) {
+      producer =
+          new KafkaProducer<>(
+              Map.of(
+                  ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                  options.getBootstrapServers(),
+                  ProducerConfig.ACKS_CONFIG,
+                  "all"),
+              new ByteArraySerializer(),
+              new ByteArraySerializer());
+    }
+    try {
+      producer.send(new ProducerRecord<>(options.getInputTopic(), key, value)).get();
+    } catch (Exception e) {
+      throw new AssertionError("cannot publish to " + options.getInputTopic(), e);
     }
   }
 
@@ -204,6 +214,9 @@ public final class RunningPipeline implements AutoCloseable {
 
   @Override
   public void close() {
+    if (producer != null) {
+      producer.close();
+    }
     try {
       result.cancel();
     } catch (java.io.IOException e) {
