@@ -6,7 +6,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +42,7 @@ public final class LocalStack implements AutoCloseable {
     EmbeddedPostgresServer postgres = null;
     if (options.getBootstrapServers() == null) {
       LOG.info("No --bootstrapServers: starting an embedded Kafka broker");
-      kafka = EmbeddedKafka.start(dir.resolve("kafka"), preferred(9092), Map.of());
+      kafka = EmbeddedKafka.start(dir.resolve("kafka"), preferred(9092));
       kafka.createTopics(
           1, options.getInputTopic(), options.getOutputTopic(), options.getDeadLetterTopic());
       options.setBootstrapServers(kafka.bootstrapServers());

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -22,7 +21,7 @@ public final class LocalServers {
 
   public static synchronized EmbeddedKafka kafka() {
     if (kafka == null) {
-      kafka = EmbeddedKafka.start(tempDir("it-kafka"), 0, Map.of());
+      kafka = EmbeddedKafka.start(tempDir("it-kafka"), 0);
       Runtime.getRuntime().addShutdownHook(new Thread(kafka::close));
     }
     return kafka;

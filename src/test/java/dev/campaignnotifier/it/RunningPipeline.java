@@ -1,6 +1,8 @@
 package dev.campaignnotifier.it;
 
 import dev.campaignnotifier.CampaignNotifier;
+import dev.campaignnotifier.io.KafkaClients;
+import dev.campaignnotifier.local.EmbeddedKafka;
 import dev.campaignnotifier.local.EmbeddedPostgresServer;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import java.nio.charset.StandardCharsets;
@@ -51,13 +53,24 @@ public final class RunningPipeline implements AutoCloseable {
   }
 
   public static RunningPipeline start(boolean sampleSubscribers, String... extraArgs) {
-    CampaignNotifierOptions options = options(sampleSubscribers, extraArgs);
+    return start(LocalServers.kafka(), sampleSubscribers, extraArgs);
+  }
+
+  /** Starts the service against {@code kafka}, which may be a secured broker. */
+  public static RunningPipeline start(
+      EmbeddedKafka kafka, boolean sampleSubscribers, String... extraArgs) {
+    CampaignNotifierOptions options = options(kafka, sampleSubscribers, extraArgs);
     String database = options.getJdbcUrl().substring(options.getJdbcUrl().lastIndexOf('/') + 1);
     return new RunningPipeline(options, database, CampaignNotifier.run(options));
   }
 
   /** Options for a fresh set of topics and a fresh database, not yet running. */
   public static CampaignNotifierOptions options(boolean sampleSubscribers, String... extraArgs) {
+    return options(LocalServers.kafka(), sampleSubscribers, extraArgs);
+  }
+
+  public static CampaignNotifierOptions options(
+      EmbeddedKafka kafka, boolean sampleSubscribers, String... extraArgs) {
     String suffix = LocalServers.unique("t");
     String database = "db_" + suffix;
     String url = LocalServers.postgres().createDatabase(database, sampleSubscribers);
@@ -66,7 +79,7 @@ public final class RunningPipeline implements AutoCloseable {
             List.of(
                 "--runner=DirectRunner",
                 "--blockOnRun=false",
-                "--bootstrapServers=" + LocalServers.kafka().bootstrapServers(),
+                "--bootstrapServers=" + kafka.bootstrapServers(),
                 "--inputTopic=in_" + suffix,
                 "--outputTopic=out_" + suffix,
                 "--deadLetterTopic=dlq_" + suffix,
@@ -79,9 +92,8 @@ public final class RunningPipeline implements AutoCloseable {
         PipelineOptionsFactory.fromArgs(args.toArray(String[]::new))
             .withValidation()
             .as(CampaignNotifierOptions.class);
-    LocalServers.kafka()
-        .createTopics(
-            1, options.getInputTopic(), options.getOutputTopic(), options.getDeadLetterTopic());
+    kafka.createTopics(
+        1, options.getInputTopic(), options.getOutputTopic(), options.getDeadLetterTopic());
     return options;
   }
 
@@ -100,11 +112,12 @@ public final class RunningPipeline implements AutoCloseable {
     if (producer == null) {
       producer =
           new KafkaProducer<>(
-              Map.of(
-                  ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                  options.getBootstrapServers(),
-                  ProducerConfig.ACKS_CONFIG,
-                  "all"),
+              clientConfig(
+                  Map.of(
+                      ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                      options.getBootstrapServers(),
+                      ProducerConfig.ACKS_CONFIG,
+                      "all")),
               new ByteArraySerializer(),
               new ByteArraySerializer());
     }
@@ -115,15 +128,21 @@ public final class RunningPipeline implements AutoCloseable {
     }
   }
 
+  /** The test's own clients use the service's properties file too (SASL on a secured broker). */
+  private Map<String, Object> clientConfig(Map<String, Object> config) {
+    return new KafkaClients(options.getKafkaPropertiesFile()).configure(config);
+  }
+
   /** Every record on the topic so far, read from the beginning. */
   public List<ConsumerRecord<String, String>> readAll(String topic) {
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                options.getBootstrapServers(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                "read_committed"),
+            clientConfig(
+                Map.of(
+                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    options.getBootstrapServers(),
+                    ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                    "read_committed")),
             new ByteArrayDeserializer(),
             new ByteArrayDeserializer())) {
       List<TopicPartition> partitions =
