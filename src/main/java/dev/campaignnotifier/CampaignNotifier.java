@@ -42,8 +42,7 @@ public final class CampaignNotifier {
     PipelineOptionsFactory.register(CampaignNotifierOptions.class);
     LocalStack local = null;
     try {
-      CampaignNotifierOptions options =
-          PipelineOptionsFactory.fromArgs(args).withValidation().as(CampaignNotifierOptions.class);
+      CampaignNotifierOptions options = parseOptions(args);
       if (LocalStack.isNeeded(options)) {
         local = LocalStack.startFor(options);
         Runtime.getRuntime().addShutdownHook(new Thread(local::close, "stop-local-stack"));
@@ -60,6 +59,31 @@ public final class CampaignNotifier {
       System.err.println("campaign-notifier: the pipeline failed: " + cause);
       System.exit(1);
     }
+  }
+
+  /**
+   * Parses the command line. Beam reports a bad value without saying which option held it, so on
+   * failure each argument is tried alone to name the culprit.
+   */
+  static CampaignNotifierOptions parseOptions(String[] args) {
+    try {
+      return PipelineOptionsFactory.fromArgs(args)
+          .withValidation()
+          .as(CampaignNotifierOptions.class);
+    } catch (IllegalArgumentException e) {
+      for (String arg : args) {
+        try {
+          PipelineOptionsFactory.fromArgs(arg).as(CampaignNotifierOptions.class);
+        } catch (IllegalArgumentException single) {
+          throw new StartupException(arg + " is not valid: " + firstLine(single.getMessage()));
+        }
+      }
+      throw new StartupException(firstLine(e.getMessage()));
+    }
+  }
+
+  private static String firstLine(String message) {
+    return message == null ? "invalid options" : message.lines().findFirst().orElse(message);
   }
 
   /** Checks the connections, then builds and starts the pipeline. */

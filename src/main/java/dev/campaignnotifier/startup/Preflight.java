@@ -84,12 +84,12 @@ public final class Preflight {
       Thread.currentThread().interrupt();
       throw new StartupException("Interrupted while connecting to Kafka");
     }
-    Map<String, String> needed =
-        Map.of(
-            "inputTopic", options.getInputTopic(),
-            "outputTopic", options.getOutputTopic(),
-            "deadLetterTopic", options.getDeadLetterTopic());
-    for (Map.Entry<String, String> topic : needed.entrySet()) {
+    List<Map.Entry<String, String>> needed =
+        List.of(
+            Map.entry("inputTopic", options.getInputTopic()),
+            Map.entry("outputTopic", options.getOutputTopic()),
+            Map.entry("deadLetterTopic", options.getDeadLetterTopic()));
+    for (Map.Entry<String, String> topic : needed) {
       if (!topics.contains(topic.getValue())) {
         throw new StartupException(
             "Kafka topic '"

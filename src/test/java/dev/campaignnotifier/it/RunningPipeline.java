@@ -12,6 +12,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -74,26 +75,31 @@ public final class RunningPipeline implements AutoCloseable {
     String suffix = LocalServers.unique("t");
     String database = "db_" + suffix;
     String url = LocalServers.postgres().createDatabase(database, sampleSubscribers);
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--runner=DirectRunner",
-                "--blockOnRun=false",
-                "--bootstrapServers=" + kafka.bootstrapServers(),
-                "--inputTopic=in_" + suffix,
-                "--outputTopic=out_" + suffix,
-                "--deadLetterTopic=dlq_" + suffix,
-                "--consumerGroup=group_" + suffix,
-                "--jdbcUrl=" + url,
-                "--jdbcUser=" + EmbeddedPostgresServer.USER,
-                "--subscribersRefresh=1s"));
-    args.addAll(List.of(extraArgs));
+    Map<String, String> args = new LinkedHashMap<>();
+    args.put("runner", "DirectRunner");
+    args.put("blockOnRun", "false");
+    args.put("bootstrapServers", kafka.bootstrapServers());
+    args.put("inputTopic", "in_" + suffix);
+    args.put("outputTopic", "out_" + suffix);
+    args.put("deadLetterTopic", "dlq_" + suffix);
+    args.put("consumerGroup", "group_" + suffix);
+    args.put("jdbcUrl", url);
+    args.put("jdbcUser", EmbeddedPostgresServer.USER);
+    args.put("subscribersRefresh", "1s");
+    // The test's own topics exist; an override may name one that does not.
+    kafka.createTopics(
+        1, args.get("inputTopic"), args.get("outputTopic"), args.get("deadLetterTopic"));
+    for (String extra : extraArgs) {
+      String[] nameValue = extra.substring(2).split("=", 2);
+      args.put(nameValue[0], nameValue[1]);
+    }
     CampaignNotifierOptions options =
-        PipelineOptionsFactory.fromArgs(args.toArray(String[]::new))
+        PipelineOptionsFactory.fromArgs(
+                args.entrySet().stream()
+                    .map(e -> "--" + e.getKey() + "=" + e.getValue())
+                    .toArray(String[]::new))
             .withValidation()
             .as(CampaignNotifierOptions.class);
-    kafka.createTopics(
-        1, options.getInputTopic(), options.getOutputTopic(), options.getDeadLetterTopic());
     return options;
   }
 

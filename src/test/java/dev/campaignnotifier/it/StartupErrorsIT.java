@@ -1,0 +1,167 @@
+package dev.campaignnotifier.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.campaignnotifier.local.EmbeddedPostgresServer;
+import dev.campaignnotifier.options.CampaignNotifierOptions;
+import dev.campaignnotifier.startup.Preflight;
+import dev.campaignnotifier.startup.StartupException;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/** Each way the service cannot start gives one readable line naming what to fix. */
+class StartupErrorsIT {
+  private static String failure(String... args) {
+    CampaignNotifierOptions options = RunningPipeline.options(true, args);
+    return assertThrows(StartupException.class, () -> Preflight.check(options)).getMessage();
+  }
+
+  private static int closedPort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static void assertMentions(String message, String... parts) {
+    for (String part : parts) {
+      assertTrue(message.contains(part), () -> "'" + part + "' not in: " + message);
+    }
+    assertTrue(!message.contains("\n"), () -> "more than one line: " + message);
+  }
+
+  @Test
+  void unreachableBrokerNamesBootstrapServers() throws IOException {
+    String message = failure("--bootstrapServers=127.0.0.1:" + closedPort());
+    assertMentions(message, "Cannot reach Kafka at 127.0.0.1:", "--bootstrapServers");
+  }
+
+  @Test
+  void missingInputTopicNamesTheOption() {
+    assertMentions(
+        failure("--inputTopic=no-such-topic"),
+        "Kafka topic 'no-such-topic' does not exist",
+        "--inputTopic");
+  }
+
+  @Test
+  void missingDeadLetterTopicNamesTheOption() {
+    assertMentions(failure("--deadLetterTopic=no-such-dlq"), "--deadLetterTopic");
+  }
+
+  @Test
+  void unreachableDatabaseNamesJdbcUrl() throws IOException {
+    String url = "jdbc:postgresql://127.0.0.1:" + closedPort() + "/de";
+    assertMentions(
+        failure("--jdbcUrl=" + url), "Cannot connect to PostgreSQL at " + url, "--jdbcUrl");
+  }
+
+  @Test
+  void missingDatabaseNamesJdbcUrl() {
+    String url = LocalServers.postgres().jdbcUrl("no_such_database");
+    assertMentions(
+        failure("--jdbcUrl=" + url), "database \"no_such_database\" does not exist", "--jdbcUrl");
+  }
+
+  @Test
+  void unreadablePasswordFileNamesTheOption() {
+    assertMentions(
+        failure("--jdbcPasswordFile=/no/such/password"), "/no/such/password", "--jdbcPasswordFile");
+  }
+
+  @Test
+  void missingTableNamesTheSchemaFile() {
+    String database = LocalServers.unique("empty");
+    LocalServers.postgres()
+        .executeAs(
+            "postgres",
+            "postgres",
+            "CREATE DATABASE " + database + " OWNER " + EmbeddedPostgresServer.USER);
+    assertMentions(
+        failure("--jdbcUrl=" + LocalServers.postgres().jdbcUrl(database)),
+        "Table public.subscribers_restaurants does not exist",
+        "sql/001_tables.sql");
+  }
+
+  @Test
+  void missingUniqueIndexIsAWarningNotAFailure() {
+    CampaignNotifierOptions options = RunningPipeline.options(true);
+    LocalServers.postgres()
+        .executeAs(
+            EmbeddedPostgresServer.USER,
+            options.getJdbcUrl().substring(options.getJdbcUrl().lastIndexOf('/') + 1),
+            "DROP INDEX public.subscribers_feedback_campaign_client_uq");
+    Logger logger = (Logger) LoggerFactory.getLogger(Preflight.class);
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    log.start();
+    logger.addAppender(log);
+    try {
+      Preflight.check(options);
+    } finally {
+      logger.detachAppender(log);
+    }
+    List<String> warnings =
+        log.list.stream().map(ILoggingEvent::getFormattedMessage).collect(Collectors.toList());
+    assertEquals(1, warnings.size(), warnings.toString());
+    assertMentions(warnings.get(0), "has no unique index on (adv_campaign_id, client_id)");
+  }
+
+  @Test
+  void invalidOptionValuesNameTheOption() {
+    assertMentions(failure("--subscribersRefresh=soon"), "--subscribersRefresh=soon");
+    assertMentions(failure("--jdbcBatchSize=0"), "--jdbcBatchSize=0 must be a positive number");
+    assertMentions(
+        failure("--jdbcUrl=jdbc:mysql://db/de"),
+        "--jdbcUrl=jdbc:mysql://db/de is not a PostgreSQL");
+  }
+
+  /** The real entry point, in its own JVM: one line on stderr and exit code 2. */
+  @Test
+  void mainPrintsOneLineAndExitsWithTwo() throws Exception {
+    CampaignNotifierOptions options = RunningPipeline.options(true);
+    assertOneLineExit2(
+        "campaign-notifier: --subscribersRefresh=soon is not a positive duration",
+        "--bootstrapServers=" + options.getBootstrapServers(),
+        "--jdbcUrl=" + options.getJdbcUrl(),
+        "--subscribersRefresh=soon");
+    assertOneLineExit2(
+        "campaign-notifier: --maxMessageBytes=lots is not valid: ",
+        "--bootstrapServers=" + options.getBootstrapServers(),
+        "--jdbcUrl=" + options.getJdbcUrl(),
+        "--maxMessageBytes=lots");
+    assertOneLineExit2(
+        "campaign-notifier: Kafka topic 'campaigns' does not exist",
+        "--bootstrapServers=" + options.getBootstrapServers(),
+        "--jdbcUrl=" + options.getJdbcUrl());
+  }
+
+  private static void assertOneLineExit2(String expectedStart, String... args) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add("-Dlogback.configurationFile=logback.xml");
+    command.add("dev.campaignnotifier.CampaignNotifier");
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).start();
+    String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the service did not exit");
+    assertEquals(2, process.exitValue(), stderr);
+    List<String> lines =
+        stderr.lines().filter(l -> !l.matches("^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} .*")).toList();
+    assertEquals(1, lines.size(), () -> "expected one line, got:\n" + stderr);
+    assertTrue(lines.get(0).startsWith(expectedStart), lines.get(0));
+  }
+}
