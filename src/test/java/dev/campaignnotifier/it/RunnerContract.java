@@ -1,0 +1,98 @@
+package dev.campaignnotifier.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.campaignnotifier.Samples;
+import dev.campaignnotifier.model.DeadLetterReason;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The behaviour every runner must show, on real servers: the sample round trip, a subscriber added
+ * while running, dead letters next to good campaigns, a repeated campaign. A runner's test class
+ * only says how to launch it. Only the sinks are observed (not Beam metrics), because not every
+ * runner reports metrics while a streaming job runs.
+ */
+abstract class RunnerContract {
+  static final Duration WAIT = Duration.ofSeconds(120);
+
+  /** Options that select and configure the runner under test. */
+  abstract String[] runnerArgs();
+
+  RunningPipeline start() {
+    return RunningPipeline.start(true, runnerArgs());
+  }
+
+  static long now() {
+    return Instant.now().getEpochSecond();
+  }
+
+  @Test
+  void sampleRoundTripAndDeadLettersAndRepeats() {
+    try (RunningPipeline service = start()) {
+      String sample =
+          Samples.campaignJson(Samples.CAMPAIGN_ID, Samples.RESTAURANT, now() - 60, now() + 3600);
+      service.publish("key", sample);
+      service.publish("bad", "{not json");
+      service.publish("key", sample);
+      service.publish(
+          "k", Samples.campaignJson("marker", Samples.OTHER_RESTAURANT, now() - 10, now() + 3600));
+
+      Await.until("10 rows", WAIT, () -> service.feedbackRows() >= 10);
+      Await.until("10 messages", WAIT, () -> service.notifications().size() >= 10);
+      Await.until("1 dead letter", WAIT, () -> service.deadLetters().size() >= 1);
+
+      assertEquals(10, service.feedbackRows());
+      List<String> keys =
+          service.notifications().stream()
+              .map(ConsumerRecord::key)
+              .sorted()
+              .collect(Collectors.toList());
+      assertEquals(10, keys.size(), keys.toString());
+      assertEquals(10, keys.stream().distinct().count(), "a repeated campaign notifies once");
+      List<ConsumerRecord<String, String>> deadLetters = service.deadLetters();
+      assertEquals(1, deadLetters.size());
+      assertEquals(true, deadLetters.get(0).value().contains(DeadLetterReason.NOT_JSON.name()));
+    }
+  }
+
+  @Test
+  void subscriberInsertedWhileRunningIsNotified() {
+    try (RunningPipeline service = start()) {
+      service.publish(
+          "k", Samples.campaignJson("first", Samples.OTHER_RESTAURANT, now() - 10, now() + 3600));
+      Await.until("the first row", WAIT, () -> service.feedbackRows() >= 1);
+      service.execute(
+          "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
+              + " VALUES ('new-client', '"
+              + Samples.OTHER_RESTAURANT
+              + "')");
+      // With a 1 s refresh, a new campaign published after each fan-out is soon fanned out
+      // against a snapshot that has the new client; each has its own id, so none is a repeat.
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      boolean notified = false;
+      for (int i = 0; !notified && System.nanoTime() < deadline; i++) {
+        String id = "probe-" + i;
+        service.publish(
+            "k", Samples.campaignJson(id, Samples.OTHER_RESTAURANT, now() - 10, now() + 3600));
+        Await.until(id + " fanned out", WAIT, () -> rows(service, id, Samples.OTHER_CLIENT) == 1);
+        notified = rows(service, id, "new-client") == 1;
+      }
+      assertTrue(notified, "the new subscriber was never notified");
+    }
+  }
+
+  private static long rows(RunningPipeline service, String campaign, String client) {
+    return service.count(
+        "SELECT count(*) FROM public.subscribers_feedback WHERE adv_campaign_id = '"
+            + campaign
+            + "' AND client_id = '"
+            + client
+            + "'");
+  }
+}
