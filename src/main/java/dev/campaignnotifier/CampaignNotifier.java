@@ -25,6 +25,7 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PCollectionView;
+import org.joda.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -117,11 +118,9 @@ public final class CampaignNotifier {
             options.getJdbcPasswordEnv(),
             options.getJdbcPasswordFile());
 
+    Duration refresh = Durations.parse("subscribersRefresh", options.getSubscribersRefresh());
     PCollectionView<SubscriberSnapshot> subscribers =
-        pipeline.apply(
-            "LoadSubscribers",
-            new LoadSubscribers(
-                postgres, Durations.parse("subscribersRefresh", options.getSubscribersRefresh())));
+        pipeline.apply("LoadSubscribers", new LoadSubscribers(postgres, refresh));
 
     PCollectionTuple parsed =
         pipeline
@@ -134,7 +133,9 @@ public final class CampaignNotifier {
         parsed
             .get(ParseCampaigns.CAMPAIGNS)
             .apply("ScheduleCampaigns", new ScheduleCampaigns(clock))
-            .apply("FanOutToSubscribers", new FanOutToSubscribers(subscribers, clock));
+            .apply(
+                "FanOutToSubscribers",
+                new FanOutToSubscribers(subscribers, postgres, refresh, clock));
 
     notifications.apply(
         "WriteNotificationsToKafka",

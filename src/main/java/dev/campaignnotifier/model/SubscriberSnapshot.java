@@ -23,6 +23,7 @@ import org.apache.beam.sdk.coders.VarLongCoder;
 @DefaultCoder(SubscriberSnapshot.SnapshotCoder.class)
 public final class SubscriberSnapshot {
   private static final String[] NONE = new String[0];
+  private static final long NOT_LOADED = -1;
 
   private final Map<String, String[]> clientsByRestaurant;
   private final long loadedAtMillis;
@@ -60,6 +61,19 @@ public final class SubscriberSnapshot {
 
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * The value a runner gives the side input before the first table read has completed (the Spark
+   * runner does so; the others hold the campaign back instead). A campaign must wait for a loaded
+   * snapshot rather than be fanned out to this empty one.
+   */
+  public static SubscriberSnapshot notLoaded() {
+    return new SubscriberSnapshot(new HashMap<>(), NOT_LOADED, 0);
+  }
+
+  public boolean isLoaded() {
+    return loadedAtMillis != NOT_LOADED;
   }
 
   /** The distinct clients of a restaurant, sorted; empty when nobody follows it. */

@@ -4,13 +4,16 @@ import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.Notification;
 import dev.campaignnotifier.model.SubscriberSnapshot;
 import java.util.List;
+import javax.sql.DataSource;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
+import org.joda.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,14 +21,32 @@ import org.slf4j.LoggerFactory;
  * Makes one notification per subscriber of the campaign's restaurant, stamped with the moment of
  * fan-out. The end is checked once more here, against the clock at fan-out, so a campaign that
  * ended while it waited (for its start, or for the first subscriber snapshot) notifies nobody.
+ *
+ * <p>A campaign never meets an empty, unloaded snapshot. The Direct and Flink runners hold a
+ * campaign back until the side input has its first value. The Spark runner does not: it hands out
+ * the view's default ({@link SubscriberSnapshot#notLoaded()}) until the first refresh lands, and
+ * side inputs of stateful steps are never refreshed there, so parking the campaign in state would
+ * not help. Instead the campaign waits here for a snapshot read directly from the same table with
+ * the same query (see {@link BootstrapSnapshot}); every runner runs this same code.
  */
 public final class FanOutToSubscribers
     extends PTransform<PCollection<Campaign>, PCollection<Notification>> {
   private final PCollectionView<SubscriberSnapshot> subscribers;
+  private final BootstrapSnapshot bootstrap;
   private final Clock clock;
 
-  public FanOutToSubscribers(PCollectionView<SubscriberSnapshot> subscribers, Clock clock) {
+  public FanOutToSubscribers(
+      PCollectionView<SubscriberSnapshot> subscribers,
+      SerializableFunction<Void, DataSource> dataSource,
+      Duration refresh,
+      Clock clock) {
+    this(subscribers, BootstrapSnapshot.of(dataSource, refresh), clock);
+  }
+
+  FanOutToSubscribers(
+      PCollectionView<SubscriberSnapshot> subscribers, BootstrapSnapshot bootstrap, Clock clock) {
     this.subscribers = subscribers;
+    this.bootstrap = bootstrap;
     this.clock = clock;
   }
 
@@ -34,7 +55,8 @@ public final class FanOutToSubscribers
     return campaigns
         .apply(
             "NotifyEachSubscriber",
-            ParDo.of(new FanOutFn(clock)).withSideInput(FanOutFn.SUBSCRIBERS, subscribers))
+            ParDo.of(new FanOutFn(clock, bootstrap))
+                .withSideInput(FanOutFn.SUBSCRIBERS, subscribers))
         .setCoder(Notification.NotificationCoder.of());
   }
 
@@ -43,19 +65,31 @@ public final class FanOutToSubscribers
     private static final Logger LOG = LoggerFactory.getLogger(FanOutToSubscribers.class);
 
     private final Clock clock;
+    private final BootstrapSnapshot bootstrap;
     private final Counter fannedOut = Metrics.counter("campaigns", "fannedOut");
     private final Counter endedBeforeFanOut = Metrics.counter("campaigns", "endedBeforeFanOut");
+    private final Counter beforeFirstRefresh = Metrics.counter("campaigns", "beforeFirstRefresh");
     private final Counter notifications = Metrics.counter("notifications", "fannedOut");
 
-    FanOutFn(Clock clock) {
+    FanOutFn(Clock clock, BootstrapSnapshot bootstrap) {
       this.clock = clock;
+      this.bootstrap = bootstrap;
     }
 
     @ProcessElement
     public void process(
         @Element Campaign campaign,
-        @SideInput(SUBSCRIBERS) SubscriberSnapshot snapshot,
-        OutputReceiver<Notification> out) {
+        @SideInput(SUBSCRIBERS) SubscriberSnapshot fromSideInput,
+        OutputReceiver<Notification> out)
+        throws InterruptedException {
+      SubscriberSnapshot snapshot = fromSideInput;
+      if (!snapshot.isLoaded()) {
+        beforeFirstRefresh.inc();
+        LOG.info(
+            "Campaign {} arrived before the first subscriber refresh; waiting for a snapshot",
+            campaign.advCampaignId());
+        snapshot = bootstrap.get();
+      }
       long now = clock.nowEpochSecond();
       if (campaign.hasEndedBy(now)) {
         endedBeforeFanOut.inc();

@@ -29,9 +29,11 @@ import org.slf4j.LoggerFactory;
  * The subscriber side input: a tick every {@code refresh} re-reads the whole table and publishes
  * the result as the new snapshot (Beam's "slowly updating global window side input" pattern).
  *
- * <p>Until the first read succeeds the view has no value, and a runner holds back the campaigns
- * that need it rather than fan them out to nobody. A failed refresh publishes nothing, so the last
- * good snapshot stays in force; it is logged and counted, never swapped for an empty one.
+ * <p>Until the first read succeeds the view is {@link SubscriberSnapshot#notLoaded()}: the Direct
+ * and Flink runners hold back the campaigns that need it, the Spark runner hands them the default,
+ * and {@link FanOutToSubscribers} then waits for a snapshot of its own. A failed refresh publishes
+ * nothing, so the last good snapshot stays in force; it is logged and counted, never swapped for an
+ * empty one.
  */
 public final class LoadSubscribers extends PTransform<PBegin, PCollectionView<SubscriberSnapshot>> {
   private final SerializableFunction<Void, DataSource> dataSource;
@@ -54,7 +56,10 @@ public final class LoadSubscribers extends PTransform<PBegin, PCollectionView<Su
         .apply("ReadSubscriberTable", ParDo.of(new ReadSnapshotFn(dataSource)))
         .setCoder(SubscriberSnapshot.SnapshotCoder.of())
         .apply("KeepNewestSnapshot", Combine.globally(new NewestFn()).withoutDefaults())
-        .apply("AsSideInput", View.asSingleton());
+        .apply(
+            "AsSideInput",
+            View.<SubscriberSnapshot>asSingleton()
+                .withDefaultValue(SubscriberSnapshot.notLoaded()));
   }
 
   static final class ReadSnapshotFn extends DoFn<Long, SubscriberSnapshot> {

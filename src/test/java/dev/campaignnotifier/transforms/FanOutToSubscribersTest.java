@@ -13,6 +13,7 @@ import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
+import org.joda.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -29,14 +30,22 @@ class FanOutToSubscribersTest {
   }
 
   private PCollection<Notification> fanOut(TestPipeline p, Campaign... campaigns) {
+    return fanOut(p, sampleSnapshot(), campaigns);
+  }
+
+  private PCollection<Notification> fanOut(
+      TestPipeline p, SubscriberSnapshot snapshot, Campaign... campaigns) {
     PCollectionView<SubscriberSnapshot> view =
-        p.apply(
-                "Snapshot",
-                Create.of(sampleSnapshot()).withCoder(SubscriberSnapshot.SnapshotCoder.of()))
+        p.apply("Snapshot", Create.of(snapshot).withCoder(SubscriberSnapshot.SnapshotCoder.of()))
             .apply(View.asSingleton());
     return p.apply(
             "Campaigns", Create.of(List.of(campaigns)).withCoder(Campaign.CampaignCoder.of()))
-        .apply(new FanOutToSubscribers(view, () -> NOW * 1000L));
+        .apply(
+            new FanOutToSubscribers(
+                view,
+                new BootstrapSnapshot(
+                    "test", FanOutToSubscribersTest::sampleSnapshot, Duration.standardSeconds(30)),
+                () -> NOW * 1000L));
   }
 
   @Test
@@ -54,6 +63,14 @@ class FanOutToSubscribersTest {
   void campaignEndingExactlyNowIsStillActive(TestPipeline p) {
     Campaign c = Samples.campaign("c1", Samples.OTHER_RESTAURANT, NOW - 10, NOW);
     PAssert.that(fanOut(p, c)).containsInAnyOrder(new Notification(c, Samples.OTHER_CLIENT, NOW));
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void campaignMeetingAnUnloadedSnapshotWaitsForOneInsteadOfNotifyingNobody(TestPipeline p) {
+    Campaign c = Samples.campaign("early", Samples.OTHER_RESTAURANT, NOW - 10, NOW + 10);
+    PAssert.that(fanOut(p, SubscriberSnapshot.notLoaded(), c))
+        .containsInAnyOrder(new Notification(c, Samples.OTHER_CLIENT, NOW));
     p.run().waitUntilFinish();
   }
 
