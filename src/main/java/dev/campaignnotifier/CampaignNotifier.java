@@ -18,7 +18,9 @@ import dev.campaignnotifier.transforms.FanOutToSubscribers;
 import dev.campaignnotifier.transforms.LoadSubscribers;
 import dev.campaignnotifier.transforms.ParseCampaigns;
 import dev.campaignnotifier.transforms.ScheduleCampaigns;
+import java.io.IOException;
 import java.time.Instant;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -41,15 +43,30 @@ public final class CampaignNotifier {
 
   public static void main(String[] args) {
     PipelineOptionsFactory.register(CampaignNotifierOptions.class);
-    LocalStack local = null;
+    AtomicReference<PipelineResult> running = new AtomicReference<>();
+    AtomicReference<LocalStack> local = new AtomicReference<>();
+    // On Ctrl-C, stop the pipeline first (where the runner has returned a handle to it), then the
+    // embedded servers, so that nothing is left retrying against a broker that is gone.
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  if (running.get() != null) {
+                    cancel(running.get());
+                  }
+                  if (local.get() != null) {
+                    local.get().close();
+                  }
+                },
+                "shutdown"));
     try {
       CampaignNotifierOptions options = parseOptions(args);
       if (LocalStack.isNeeded(options)) {
-        local = LocalStack.startFor(options);
-        Runtime.getRuntime().addShutdownHook(new Thread(local::close, "stop-local-stack"));
-        System.out.println(local.quickStartText(options, Instant.now()));
+        local.set(LocalStack.startFor(options));
+        System.out.println(local.get().quickStartText(options, Instant.now()));
       }
       PipelineResult result = run(options);
+      running.set(result);
       result.waitUntilFinish();
     } catch (StartupException | IllegalArgumentException e) {
       System.err.println("campaign-notifier: " + e.getMessage());
@@ -59,6 +76,16 @@ public final class CampaignNotifier {
       LOG.error("The pipeline failed", cause);
       System.err.println("campaign-notifier: the pipeline failed: " + cause);
       System.exit(1);
+    }
+  }
+
+  private static void cancel(PipelineResult result) {
+    try {
+      if (!result.getState().isTerminal()) {
+        result.cancel();
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("Could not cancel the pipeline cleanly: {}", e.toString());
     }
   }
 

@@ -1,0 +1,19 @@
+# Shared by the local launchers: builds the classes and the classpath for one runner profile with
+# Maven, then runs the service in a plain JVM (so Ctrl-C reaches it, and the JVM flags are ours).
+# Usage: run_local <maven profile> <dependency scope> <service options...>
+
+# Spark 3.5 and Flink 1.19 reflect into the JDK; Java 17 needs these packages opened. The same
+# list is in .mvn/jvm.config and runners/spark-cluster.sh.
+JAVA_OPENS="--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED --add-opens=java.base/sun.util.calendar=ALL-UNNAMED"
+
+run_local() {
+  local profile=$1 scope=$2
+  shift 2
+  cd "$(dirname "${BASH_SOURCE[0]}")/.."
+  local cp_file="target/classpath-$profile.txt"
+  mvn -q -B -P"$profile" compile dependency:build-classpath \
+    -Dmdep.outputFile="$cp_file" -Dmdep.includeScope="$scope" >&2
+  # shellcheck disable=SC2086
+  exec java $JAVA_OPENS ${JAVA_OPTS:-} -cp "target/classes:$(cat "$cp_file")" \
+    dev.campaignnotifier.CampaignNotifier "$@"
+}

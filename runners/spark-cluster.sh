@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Submits campaign-notifier to a Spark 3.5 (Scala 2.12) cluster with spark-submit.
+#
+#   SPARK_MASTER=spark://master:7077 CHECKPOINT_DIR=hdfs:///campaign-notifier/checkpoint \
+#     runners/spark-cluster.sh --bootstrapServers=broker:9092 --jdbcUrl=jdbc:postgresql://db:5432/de
+#
+# Needs spark-submit on PATH (or SPARK_HOME), a checkpoint directory every node can reach, and the
+# servers' addresses (a cluster never starts the embedded ones). The JDBC password is read on the
+# driver and the executors from $JDBC_PASSWORD (set it in spark-env.sh) or --jdbcPasswordFile (a
+# path present on every node). Builds the bundle (target/*-spark.jar) first if it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${SPARK_MASTER:?set SPARK_MASTER, e.g. spark://master:7077}"
+: "${CHECKPOINT_DIR:?set CHECKPOINT_DIR to a directory every Spark node can reach}"
+SUBMIT=${SPARK_HOME:+$SPARK_HOME/bin/}spark-submit
+JAR=$(ls target/campaign-notifier-*-spark.jar 2>/dev/null | head -1 || true)
+if [ -z "$JAR" ]; then
+  mvn -q -B -Pspark-runner package -DskipTests
+  JAR=$(ls target/campaign-notifier-*-spark.jar | head -1)
+fi
+OPENS="--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED --add-opens=java.base/sun.util.calendar=ALL-UNNAMED"
+exec "$SUBMIT" --master "$SPARK_MASTER" --deploy-mode client \
+  --class dev.campaignnotifier.CampaignNotifier \
+  --conf "spark.driver.extraJavaOptions=$OPENS" \
+  --conf "spark.executor.extraJavaOptions=$OPENS" \
+  "$JAR" --runner=SparkRunner --checkpointDir="$CHECKPOINT_DIR" "$@"

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs campaign-notifier on Spark with a local master, in one local JVM.
+#
+#   runners/spark-local.sh                          # embedded Kafka + PostgreSQL
+#   runners/spark-local.sh --bootstrapServers=... --jdbcUrl=...
+#
+# Spark itself is test-scoped in the build (a cluster provides it), so this launcher uses the test
+# classpath. Streaming state (held campaigns, repeats) is checkpointed to CHECKPOINT_DIR; keep it
+# between runs to resume, delete it to start afresh.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+CHECKPOINT_DIR=${CHECKPOINT_DIR:-/tmp/campaign-notifier/spark-checkpoint}
+run_local spark-runner test \
+  --runner=SparkRunner --sparkMaster='local[*]' --batchIntervalMillis=500 \
+  --checkpointDir="$CHECKPOINT_DIR" "$@"
