@@ -62,6 +62,20 @@ abstract class RunnerContract {
   }
 
   @Test
+  void campaignPublishedBeforeStartArrivesAtStart() {
+    try (RunningPipeline service = start()) {
+      long start = now() + 5;
+      service.publish("k", Samples.campaignJson("soon", Samples.RESTAURANT, start, start + 3600));
+      Await.until("9 rows", WAIT, () -> service.feedbackRows() >= 9);
+      long firstTrigger =
+          service.count("SELECT min(trigger_datetime_created) FROM public.subscribers_feedback");
+      assertTrue(firstTrigger >= start, "fanned out at " + firstTrigger + ", start " + start);
+      Await.until("9 messages", WAIT, () -> service.notifications().size() >= 9);
+      assertEquals(9, service.feedbackRows());
+    }
+  }
+
+  @Test
   void subscriberInsertedWhileRunningIsNotified() {
     try (RunningPipeline service = start()) {
       service.publish(
