@@ -1,17 +1,17 @@
 package dev.campaignnotifier;
 
+import dev.campaignnotifier.io.DeliverNotifications;
 import dev.campaignnotifier.io.KafkaClients;
 import dev.campaignnotifier.io.PostgresDataSource;
 import dev.campaignnotifier.io.ReadCampaigns;
 import dev.campaignnotifier.io.WriteDeadLetters;
-import dev.campaignnotifier.io.WriteFeedbackRows;
-import dev.campaignnotifier.io.WriteNotificationsToKafka;
 import dev.campaignnotifier.local.LocalStack;
 import dev.campaignnotifier.model.Notification;
 import dev.campaignnotifier.model.SubscriberSnapshot;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import dev.campaignnotifier.options.Durations;
 import dev.campaignnotifier.startup.Preflight;
+import dev.campaignnotifier.startup.ReplayPlan;
 import dev.campaignnotifier.startup.StartupException;
 import dev.campaignnotifier.transforms.Clock;
 import dev.campaignnotifier.transforms.FanOutToSubscribers;
@@ -20,6 +20,7 @@ import dev.campaignnotifier.transforms.ParseCampaigns;
 import dev.campaignnotifier.transforms.ScheduleCampaigns;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
@@ -117,9 +118,10 @@ public final class CampaignNotifier {
   /** Checks the connections, then builds and starts the pipeline. */
   public static PipelineResult run(CampaignNotifierOptions options) {
     Preflight.check(options);
+    Map<Integer, Long> readBefore = ReplayPlan.prepare(options, System.currentTimeMillis());
     options.setStreaming(true);
     Pipeline pipeline = Pipeline.create(options);
-    buildPipeline(pipeline, options, Clock.system());
+    buildPipeline(pipeline, options, Clock.system(), readBefore);
     LOG.info(
         "Reading campaigns from {} on {}; notifications to {} and {}",
         options.getInputTopic(),
@@ -137,6 +139,18 @@ public final class CampaignNotifier {
    */
   public static void buildPipeline(
       Pipeline pipeline, CampaignNotifierOptions options, Clock clock) {
+    buildPipeline(pipeline, options, clock, Map.of());
+  }
+
+  /**
+   * @param readBefore per input partition, the offset an earlier run had read up to ({@link
+   *     ReplayPlan})
+   */
+  public static void buildPipeline(
+      Pipeline pipeline,
+      CampaignNotifierOptions options,
+      Clock clock,
+      Map<Integer, Long> readBefore) {
     KafkaClients kafka = new KafkaClients(options.getKafkaPropertiesFile());
     PostgresDataSource postgres =
         new PostgresDataSource(
@@ -154,7 +168,8 @@ public final class CampaignNotifier {
             .apply("ReadCampaigns", ReadCampaigns.from(options))
             .apply(
                 "ParseCampaigns",
-                new ParseCampaigns(options.getMaxMessageBytes(), options.getMaxFieldChars()));
+                new ParseCampaigns(
+                    options.getMaxMessageBytes(), options.getMaxFieldChars(), readBefore));
 
     PCollection<Notification> notifications =
         parsed
@@ -165,11 +180,13 @@ public final class CampaignNotifier {
                 new FanOutToSubscribers(subscribers, postgres, refresh, clock));
 
     notifications.apply(
-        "WriteNotificationsToKafka",
-        new WriteNotificationsToKafka(
-            options.getBootstrapServers(), options.getOutputTopic(), kafka));
-    notifications.apply(
-        "WriteFeedbackRows", new WriteFeedbackRows(postgres, options.getJdbcBatchSize()));
+        "DeliverNotifications",
+        new DeliverNotifications(
+            options.getBootstrapServers(),
+            options.getOutputTopic(),
+            kafka,
+            postgres,
+            options.getJdbcBatchSize()));
     parsed
         .get(ParseCampaigns.DEAD_LETTERS)
         .apply(

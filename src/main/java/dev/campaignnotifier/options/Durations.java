@@ -42,7 +42,7 @@ public final class Durations {
               + option
               + "="
               + text
-              + " is not a positive duration such as 500ms, 30s, 5m or PT30S");
+              + " is not a positive duration such as 500ms, 30s, 5m, 24h or PT30S");
     }
     return d;
   }

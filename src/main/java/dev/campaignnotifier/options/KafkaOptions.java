@@ -32,6 +32,15 @@ public interface KafkaOptions extends PipelineOptions {
   void setConsumerGroup(String value);
 
   @Description(
+      "How far back a start looks for campaigns that were read but may not have been delivered"
+          + " (see Delivery guarantees), as 30m, 24h or PT24H. It should cover the longest time from"
+          + " publishing a campaign to its end that a crash must survive.")
+  @Default.String("24h")
+  String getReplayWindow();
+
+  void setReplayWindow(String value);
+
+  @Description(
       "Path of a Java properties file of Kafka client settings (security.protocol, sasl.*, ssl.*,"
           + " ...) applied to every consumer and producer the service opens. It is read when a"
           + " client is created, so the secrets in it never enter the pipeline or its logs.")

@@ -42,6 +42,7 @@ public final class Preflight {
   static void checkOptions(CampaignNotifierOptions options) {
     try {
       Durations.parse("subscribersRefresh", options.getSubscribersRefresh());
+      Durations.parse("replayWindow", options.getReplayWindow());
     } catch (IllegalArgumentException e) {
       throw new StartupException(e.getMessage());
     }

@@ -1,9 +1,13 @@
 package dev.campaignnotifier.transforms;
 
+import dev.campaignnotifier.io.FeedbackTable;
+import dev.campaignnotifier.io.Retry;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.Notification;
 import dev.campaignnotifier.model.SubscriberSnapshot;
+import java.io.Serializable;
 import java.util.List;
+import java.util.Set;
 import javax.sql.DataSource;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -31,8 +35,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class FanOutToSubscribers
     extends PTransform<PCollection<Campaign>, PCollection<Notification>> {
+  /** Who has been notified of a campaign already: the clients with a feedback row for it. */
+  @FunctionalInterface
+  public interface Delivered extends Serializable {
+    Set<String> clientsOf(String campaignId) throws InterruptedException;
+  }
+
   private final PCollectionView<SubscriberSnapshot> subscribers;
   private final BootstrapSnapshot bootstrap;
+  private final Delivered delivered;
   private final Clock clock;
 
   public FanOutToSubscribers(
@@ -40,13 +51,26 @@ public final class FanOutToSubscribers
       SerializableFunction<Void, DataSource> dataSource,
       Duration refresh,
       Clock clock) {
-    this(subscribers, BootstrapSnapshot.of(dataSource, refresh), clock);
+    this(
+        subscribers,
+        BootstrapSnapshot.of(dataSource, refresh),
+        campaignId ->
+            Retry.sql(
+                "read the clients already notified of campaign " + campaignId,
+                LoggerFactory.getLogger(FanOutToSubscribers.class),
+                Metrics.counter("campaigns", "postgresRetries"),
+                () -> FeedbackTable.deliveredClients(dataSource.apply(null), campaignId)),
+        clock);
   }
 
   FanOutToSubscribers(
-      PCollectionView<SubscriberSnapshot> subscribers, BootstrapSnapshot bootstrap, Clock clock) {
+      PCollectionView<SubscriberSnapshot> subscribers,
+      BootstrapSnapshot bootstrap,
+      Delivered delivered,
+      Clock clock) {
     this.subscribers = subscribers;
     this.bootstrap = bootstrap;
+    this.delivered = delivered;
     this.clock = clock;
   }
 
@@ -55,7 +79,7 @@ public final class FanOutToSubscribers
     return campaigns
         .apply(
             "NotifyEachSubscriber",
-            ParDo.of(new FanOutFn(clock, bootstrap))
+            ParDo.of(new FanOutFn(clock, bootstrap, delivered))
                 .withSideInput(FanOutFn.SUBSCRIBERS, subscribers))
         .setCoder(Notification.NotificationCoder.of());
   }
@@ -66,14 +90,17 @@ public final class FanOutToSubscribers
 
     private final Clock clock;
     private final BootstrapSnapshot bootstrap;
+    private final Delivered delivered;
     private final Counter fannedOut = Metrics.counter("campaigns", "fannedOut");
     private final Counter endedBeforeFanOut = Metrics.counter("campaigns", "endedBeforeFanOut");
     private final Counter beforeFirstRefresh = Metrics.counter("campaigns", "beforeFirstRefresh");
     private final Counter notifications = Metrics.counter("notifications", "fannedOut");
+    private final Counter alreadyDelivered = Metrics.counter("notifications", "alreadyDelivered");
 
-    FanOutFn(Clock clock, BootstrapSnapshot bootstrap) {
+    FanOutFn(Clock clock, BootstrapSnapshot bootstrap, Delivered delivered) {
       this.clock = clock;
       this.bootstrap = bootstrap;
+      this.delivered = delivered;
     }
 
     @ProcessElement
@@ -97,16 +124,33 @@ public final class FanOutToSubscribers
         return;
       }
       List<String> clients = snapshot.clientsOf(campaign.restaurantId());
+      // Normally empty. After a restart a campaign may be read again (see ReplayPlan); the clients
+      // it reached before are skipped, so a replay completes a fan-out without repeating it.
+      Set<String> done = delivered.clientsOf(campaign.advCampaignId());
+      int sent = 0;
       for (String client : clients) {
-        out.output(new Notification(campaign, client, now));
+        if (!done.contains(client)) {
+          out.output(new Notification(campaign, client, now));
+          sent++;
+        }
       }
       fannedOut.inc();
-      notifications.inc(clients.size());
-      LOG.info(
-          "Fanned out campaign {} of restaurant {} to {} subscribers",
-          campaign.advCampaignId(),
-          campaign.restaurantId(),
-          clients.size());
+      notifications.inc(sent);
+      alreadyDelivered.inc(clients.size() - sent);
+      if (done.isEmpty()) {
+        LOG.info(
+            "Fanned out campaign {} of restaurant {} to {} subscribers",
+            campaign.advCampaignId(),
+            campaign.restaurantId(),
+            sent);
+      } else {
+        LOG.info(
+            "Fanned out campaign {} of restaurant {} to {} subscribers; {} had it already",
+            campaign.advCampaignId(),
+            campaign.restaurantId(),
+            sent,
+            clients.size() - sent);
+      }
     }
   }
 }

@@ -3,6 +3,8 @@ package dev.campaignnotifier.transforms;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.CampaignParser;
 import dev.campaignnotifier.model.DeadLetter;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.beam.sdk.io.kafka.KafkaRecord;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -25,9 +27,19 @@ public final class ParseCampaigns
   public static final TupleTag<DeadLetter> DEAD_LETTERS = new TupleTag<>() {};
 
   private final CampaignParser parser;
+  private final Map<Integer, Long> readBefore;
 
   public ParseCampaigns(int maxMessageBytes, int maxFieldChars) {
+    this(maxMessageBytes, maxFieldChars, Map.of());
+  }
+
+  /**
+   * @param readBefore per partition, the offset an earlier run had read up to: a bad record below
+   *     it was dead-lettered then, and is not dead-lettered again when it is replayed
+   */
+  public ParseCampaigns(int maxMessageBytes, int maxFieldChars, Map<Integer, Long> readBefore) {
     this.parser = new CampaignParser(maxMessageBytes, maxFieldChars);
+    this.readBefore = new HashMap<>(readBefore);
   }
 
   @Override
@@ -35,7 +47,8 @@ public final class ParseCampaigns
     PCollectionTuple parsed =
         records.apply(
             "ParseJson",
-            ParDo.of(new ParseFn(parser)).withOutputTags(CAMPAIGNS, TupleTagList.of(DEAD_LETTERS)));
+            ParDo.of(new ParseFn(parser, readBefore))
+                .withOutputTags(CAMPAIGNS, TupleTagList.of(DEAD_LETTERS)));
     parsed.get(CAMPAIGNS).setCoder(Campaign.CampaignCoder.of());
     parsed.get(DEAD_LETTERS).setCoder(DeadLetter.DeadLetterCoder.of());
     return parsed;
@@ -43,12 +56,15 @@ public final class ParseCampaigns
 
   static final class ParseFn extends DoFn<KafkaRecord<byte[], byte[]>, Campaign> {
     private final CampaignParser parser;
+    private final Map<Integer, Long> readBefore;
     private final Counter received = Metrics.counter("campaigns", "received");
+    private final Counter replayed = Metrics.counter("campaigns", "deadLettersNotRepeated");
     private final Counter parsed = Metrics.counter("campaigns", "parsed");
     private final Counter refused = Metrics.counter("campaigns", "deadLettered");
 
-    ParseFn(CampaignParser parser) {
+    ParseFn(CampaignParser parser, Map<Integer, Long> readBefore) {
       this.parser = parser;
+      this.readBefore = readBefore;
     }
 
     @ProcessElement
@@ -59,6 +75,10 @@ public final class ParseCampaigns
       if (result.isValid()) {
         parsed.inc();
         out.get(CAMPAIGNS).output(result.campaign());
+        return;
+      }
+      if (record.getOffset() < readBefore.getOrDefault(record.getPartition(), 0L)) {
+        replayed.inc();
         return;
       }
       refused.inc();

@@ -27,7 +27,7 @@ class DurationsTest {
     assertEquals(
         "--subscribersRefresh="
             + text
-            + " is not a positive duration such as 500ms, 30s, 5m or PT30S",
+            + " is not a positive duration such as 500ms, 30s, 5m, 24h or PT30S",
         e.getMessage());
   }
 }

@@ -5,6 +5,7 @@ import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.Notification;
 import dev.campaignnotifier.model.SubscriberSnapshot;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
@@ -45,6 +46,11 @@ class FanOutToSubscribersTest {
                 view,
                 new BootstrapSnapshot(
                     "test", FanOutToSubscribersTest::sampleSnapshot, Duration.standardSeconds(30)),
+                campaignId ->
+                    campaignId.equals("replayed")
+                        ? Set.of(
+                            Samples.RESTAURANT_CLIENTS.get(0), Samples.RESTAURANT_CLIENTS.get(1))
+                        : Set.of(),
                 () -> NOW * 1000L));
   }
 
@@ -54,6 +60,17 @@ class FanOutToSubscribersTest {
     PAssert.that(fanOut(p, c))
         .containsInAnyOrder(
             Samples.RESTAURANT_CLIENTS.stream()
+                .map(client -> new Notification(c, client, NOW))
+                .collect(Collectors.toList()));
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void replayedCampaignSkipsTheClientsAlreadyNotified(TestPipeline p) {
+    Campaign c = Samples.campaign("replayed", Samples.RESTAURANT, NOW - 10, NOW + 10);
+    PAssert.that(fanOut(p, c))
+        .containsInAnyOrder(
+            Samples.RESTAURANT_CLIENTS.subList(2, 9).stream()
                 .map(client -> new Notification(c, client, NOW))
                 .collect(Collectors.toList()));
     p.run().waitUntilFinish();
