@@ -65,6 +65,12 @@ public final class RunningPipeline implements AutoCloseable {
     return new RunningPipeline(options, database, CampaignNotifier.run(options));
   }
 
+  /** Publishing and reading helpers for a service that runs elsewhere (another JVM). */
+  public static RunningPipeline observer(CampaignNotifierOptions options) {
+    String url = options.getJdbcUrl();
+    return new RunningPipeline(options, url.substring(url.lastIndexOf('/') + 1), null);
+  }
+
   /** Options for a fresh set of topics and a fresh database, not yet running. */
   public static CampaignNotifierOptions options(boolean sampleSubscribers, String... extraArgs) {
     return options(LocalServers.kafka(), sampleSubscribers, extraArgs);
@@ -241,6 +247,9 @@ public final class RunningPipeline implements AutoCloseable {
   public void close() {
     if (producer != null) {
       producer.close();
+    }
+    if (result == null) {
+      return;
     }
     try {
       result.cancel();

@@ -1,0 +1,78 @@
+package dev.campaignnotifier.it;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The service in a JVM of its own, started as a user would start it, so that a test can kill it
+ * with SIGKILL or stop it with SIGTERM. Its output goes to a file the test can read.
+ */
+final class ServiceProcess implements AutoCloseable {
+  private final Process process;
+  private final Path log;
+
+  private ServiceProcess(Process process, Path log) {
+    this.process = process;
+    this.log = log;
+  }
+
+  static ServiceProcess start(List<String> args) throws IOException {
+    Path log = Files.createTempFile("service", ".log");
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx2g");
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add("dev.campaignnotifier.CampaignNotifier");
+    command.add("--runner=DirectRunner");
+    command.add("--enforceImmutability=false");
+    command.add("--enforceEncodability=false");
+    command.addAll(args);
+    Process process =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    return new ServiceProcess(process, log);
+  }
+
+  String log() {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      throw new AssertionError("cannot read " + log, e);
+    }
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** SIGKILL: no shutdown hook, no flush, no goodbye. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** SIGTERM, as Ctrl-C or an orchestrator would send, and wait for the exit. */
+  int stop() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      throw new AssertionError("the service did not stop within 60 s of SIGTERM");
+    }
+    return process.exitValue();
+  }
+
+  File logFile() {
+    return log.toFile();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      kill();
+    }
+  }
+}
