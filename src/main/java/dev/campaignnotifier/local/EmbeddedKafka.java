@@ -32,17 +32,20 @@ import org.apache.kafka.common.utils.Time;
  * real broker, not a mock: clients talk to it over the Kafka protocol on a loopback port.
  */
 public final class EmbeddedKafka implements AutoCloseable {
-  private final KafkaRaftServer server;
+  private KafkaRaftServer server;
+  private final KafkaConfig config;
   private final String bootstrapServers;
   private final String adminBootstrapServers;
   private final Path caCertificate;
 
   private EmbeddedKafka(
       KafkaRaftServer server,
+      KafkaConfig config,
       String bootstrapServers,
       String adminBootstrapServers,
       Path caCertificate) {
     this.server = server;
+    this.config = config;
     this.bootstrapServers = bootstrapServers;
     this.adminBootstrapServers = adminBootstrapServers;
     this.caCertificate = caCertificate;
@@ -176,9 +179,11 @@ public final class EmbeddedKafka implements AutoCloseable {
       throw new UncheckedIOException("cannot write " + configFile, e);
     }
     format(configFile, formatArgs);
-    KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props), Time.SYSTEM);
+    KafkaConfig config = new KafkaConfig(props);
+    KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
     server.startup();
-    EmbeddedKafka kafka = new EmbeddedKafka(server, clientBootstrap, adminBootstrap, caCertificate);
+    EmbeddedKafka kafka =
+        new EmbeddedKafka(server, config, clientBootstrap, adminBootstrap, caCertificate);
     kafka.awaitReady();
     return kafka;
   }
@@ -270,6 +275,14 @@ public final class EmbeddedKafka implements AutoCloseable {
   /** The PEM certificate clients trust on a secured broker; null on a plain one. */
   public Path caCertificate() {
     return caCertificate;
+  }
+
+  /** Stops the broker and starts it again on the same ports and log, as an operator would. */
+  public void restart() {
+    close();
+    server = new KafkaRaftServer(config, Time.SYSTEM);
+    server.startup();
+    awaitReady();
   }
 
   @Override

@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Bad messages interleaved with good ones, through a real broker. */
@@ -80,6 +82,57 @@ class DeadLetterIT {
       service.publish("k", Samples.campaignJson("after", Samples.RESTAURANT, now - 10, now + 3600));
       Await.until(
           "the last campaign's rows", WAIT, () -> service.feedbackRows() >= goodIds.size() + 9);
+    }
+  }
+
+  /** Scenario: the corpus, twenty times over, among 10,000 valid campaigns sent at full speed. */
+  @Test
+  @Tag("slow")
+  void poisonInputUnderLoadNeitherStallsNorLosesAnything() {
+    List<BadInputCorpus.Case> corpus = BadInputCorpus.cases();
+    long now = Instant.now().getEpochSecond();
+    int good = 10_000;
+    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+    int bad = 0;
+    try (RunningPipeline service = RunningPipeline.start()) {
+      String topic = service.options.getInputTopic();
+      for (int i = 0; i < good; i++) {
+        records.add(
+            new ProducerRecord<>(
+                topic,
+                ("k" + i).getBytes(StandardCharsets.UTF_8),
+                Samples.campaignJson("load-" + i, Samples.OTHER_RESTAURANT, now - 10, now + 3600)
+                    .getBytes(StandardCharsets.UTF_8)));
+        if (i % 10 == 0) {
+          records.add(new ProducerRecord<>(topic, null, corpus.get(bad % corpus.size()).value()));
+          bad++;
+        }
+      }
+      long started = System.nanoTime();
+      service.publishAll(records);
+      int expectedBad = bad;
+      Await.until(
+          good + " rows",
+          Duration.ofMinutes(5),
+          () -> service.feedbackRows() >= good,
+          () -> ", got " + service.feedbackRows());
+      Await.until(
+          expectedBad + " dead letters",
+          Duration.ofMinutes(5),
+          () -> service.deadLetters().size() >= expectedBad);
+      System.out.printf(
+          "poison under load: %d valid campaigns and %d bad messages in %.1f s; rows %d, messages"
+              + " %d, dead letters %d%n",
+          good,
+          expectedBad,
+          (System.nanoTime() - started) / 1e9,
+          service.feedbackRows(),
+          service.notifications().size(),
+          service.deadLetters().size());
+      assertEquals(good, service.feedbackRows());
+      assertEquals(good, service.notifications().size());
+      assertEquals(expectedBad, service.deadLetters().size());
+      assertEquals(PipelineResult.State.RUNNING, service.state());
     }
   }
 

@@ -121,6 +121,11 @@ public final class RunningPipeline implements AutoCloseable {
 
   /** Publishes one record and waits for the broker's acknowledgement. */
   public void publish(byte[] key, byte[] value) {
+    publishAll(List.of(new ProducerRecord<>(options.getInputTopic(), key, value)));
+  }
+
+  /** Publishes records as fast as the producer goes, then waits for every acknowledgement. */
+  public void publishAll(List<ProducerRecord<byte[], byte[]>> records) {
     if (producer == null) {
       producer =
           new KafkaProducer<>(
@@ -134,7 +139,13 @@ public final class RunningPipeline implements AutoCloseable {
               new ByteArraySerializer());
     }
     try {
-      producer.send(new ProducerRecord<>(options.getInputTopic(), key, value)).get();
+      List<java.util.concurrent.Future<?>> acks = new ArrayList<>();
+      for (ProducerRecord<byte[], byte[]> r : records) {
+        acks.add(producer.send(r));
+      }
+      for (java.util.concurrent.Future<?> ack : acks) {
+        ack.get();
+      }
     } catch (Exception e) {
       throw new AssertionError("cannot publish to " + options.getInputTopic(), e);
     }

@@ -1,0 +1,154 @@
+package dev.campaignnotifier.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.campaignnotifier.Samples;
+import dev.campaignnotifier.local.EmbeddedKafka;
+import dev.campaignnotifier.options.CampaignNotifierOptions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The servers fail while the service works: PostgreSQL becomes unreachable for 30 s, the Kafka
+ * broker restarts, the subscriber table disappears for a while. The service must wait, retry, and
+ * end with every row written once and every message delivered.
+ */
+@Tag("slow")
+class OutageIT {
+  private static final Duration WAIT = Duration.ofMinutes(5);
+  private static final int SUBSCRIBERS = 100_000;
+
+  private static long now() {
+    return Instant.now().getEpochSecond();
+  }
+
+  private static List<String> serviceArgs(CampaignNotifierOptions o, String jdbcUrl) {
+    return List.of(
+        "--bootstrapServers=" + o.getBootstrapServers(),
+        "--inputTopic=" + o.getInputTopic(),
+        "--outputTopic=" + o.getOutputTopic(),
+        "--deadLetterTopic=" + o.getDeadLetterTopic(),
+        "--consumerGroup=" + o.getConsumerGroup(),
+        "--jdbcUrl=" + jdbcUrl,
+        "--jdbcUser=" + o.getJdbcUser(),
+        "--subscribersRefresh=1s");
+  }
+
+  private static void bigRestaurant(RunningPipeline db) {
+    db.execute(
+        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
+            + " SELECT 'client-' || g, 'big' FROM generate_series(1, "
+            + SUBSCRIBERS
+            + ") g");
+  }
+
+  private static void report(String scenario, RunningPipeline db) {
+    Map<String, Integer> messages = new HashMap<>();
+    for (ConsumerRecord<String, String> r : db.notifications()) {
+      messages.merge(r.key(), 1, Integer::sum);
+    }
+    long rows = db.feedbackRows();
+    long duplicates = messages.values().stream().mapToLong(n -> n - 1).sum();
+    System.out.printf(
+        "%s: rows expected %d / written %d / duplicated 0 (unique index); messages expected %d /"
+            + " delivered %d / duplicated %d%n",
+        scenario, SUBSCRIBERS, rows, SUBSCRIBERS, messages.size(), duplicates);
+    assertEquals(SUBSCRIBERS, rows, scenario + ": rows");
+    assertEquals(SUBSCRIBERS, messages.size(), scenario + ": distinct messages");
+  }
+
+  @Test
+  void postgresUnreachableFor30SecondsIsWaitedOutWithoutLossOrCrash() throws Exception {
+    CampaignNotifierOptions o = RunningPipeline.options(true);
+    RunningPipeline db = RunningPipeline.observer(o);
+    bigRestaurant(db);
+    try (TcpProxy proxy = new TcpProxy(LocalServers.postgres().port());
+        ServiceProcess service =
+            ServiceProcess.start(
+                serviceArgs(
+                    o, "jdbc:postgresql://localhost:" + proxy.port() + "/" + db.database))) {
+      Await.until(
+          "the first snapshot", WAIT, () -> service.log().contains("Subscriber snapshot 0 loaded"));
+      db.publish("k", Samples.campaignJson("outage", "big", now() - 10, now() + 3600));
+      Await.until("some rows", WAIT, () -> db.feedbackRows() >= 10_000);
+      proxy.cut();
+      long atCut = db.feedbackRows();
+      Thread.sleep(30_000); // the outage itself: its length is the point of the test
+      assertTrue(service.isAlive(), "the service died while PostgreSQL was away");
+      String during = service.log();
+      proxy.restore();
+      System.out.println("cut PostgreSQL for 30 s at " + atCut + " rows");
+      assertTrue(
+          during.contains("PostgreSQL unavailable to write"),
+          "no retry was logged while PostgreSQL was away");
+
+      Await.until(
+          "every row after the outage",
+          WAIT,
+          () -> db.feedbackRows() >= SUBSCRIBERS,
+          () -> ", got " + db.feedbackRows());
+      Await.until("every message", WAIT, () -> db.notifications().size() >= SUBSCRIBERS);
+      assertTrue(service.isAlive());
+      report("PostgreSQL cut for 30 s", db);
+    }
+  }
+
+  @Test
+  void brokerRestartDuringFanOutIsRidden() throws Exception {
+    EmbeddedKafka broker = EmbeddedKafka.start(LocalServers.tempDir("restarted-kafka"), 0);
+    try {
+      CampaignNotifierOptions o = RunningPipeline.options(broker, true);
+      RunningPipeline db = RunningPipeline.observer(o);
+      bigRestaurant(db);
+      try (ServiceProcess service = ServiceProcess.start(serviceArgs(o, o.getJdbcUrl()))) {
+        Await.until(
+            "the first snapshot",
+            WAIT,
+            () -> service.log().contains("Subscriber snapshot 0 loaded"));
+        db.publish("k", Samples.campaignJson("restart", "big", now() - 10, now() + 3600));
+        Await.until("some rows", WAIT, () -> db.feedbackRows() >= 10_000);
+        long atRestart = db.feedbackRows();
+        broker.restart();
+        System.out.println("restarted the broker at " + atRestart + " rows");
+        Await.until(
+            "every row after the restart",
+            WAIT,
+            () -> db.feedbackRows() >= SUBSCRIBERS,
+            () -> ", got " + db.feedbackRows());
+        Await.until("every message", WAIT, () -> db.notifications().size() >= SUBSCRIBERS);
+        assertTrue(service.isAlive());
+        report("broker restart", db);
+      }
+    } finally {
+      broker.close();
+    }
+  }
+
+  @Test
+  void refreshThatFailsKeepsTheLastGoodSnapshot() {
+    try (RunningPipeline service = RunningPipeline.start()) {
+      service.awaitCounter("subscribers", "refreshes", 1);
+      service.execute(
+          "ALTER TABLE public.subscribers_restaurants RENAME TO subscribers_restaurants_away");
+      long failures = service.counter("subscribers", "refreshFailures");
+      service.awaitCounter("subscribers", "refreshFailures", failures + 2);
+
+      service.publish(
+          "key",
+          Samples.campaignJson(Samples.CAMPAIGN_ID, Samples.RESTAURANT, now() - 60, now() + 3600));
+      Await.until("9 rows from the last good snapshot", WAIT, () -> service.feedbackRows() >= 9);
+      assertEquals(9, service.feedbackRows());
+      service.execute(
+          "ALTER TABLE public.subscribers_restaurants_away RENAME TO subscribers_restaurants");
+      long refreshes = service.counter("subscribers", "refreshes");
+      service.awaitCounter("subscribers", "refreshes", refreshes + 1);
+    }
+  }
+}
