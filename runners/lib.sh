@@ -15,5 +15,5 @@ run_local() {
     -Dmdep.outputFile="$cp_file" -Dmdep.includeScope="$scope" >&2
   # shellcheck disable=SC2086
   exec java $JAVA_OPENS ${JAVA_OPTS:-} -cp "target/classes:$(cat "$cp_file")" \
-    dev.campaignnotifier.CampaignNotifier "$@"
+    "${MAIN_CLASS:-dev.campaignnotifier.CampaignNotifier}" "$@"
 }

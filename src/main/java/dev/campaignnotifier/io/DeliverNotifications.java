@@ -60,6 +60,11 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
   private final SerializableFunction<Void, DataSource> postgres;
   private final int batchSize;
 
+  /** The producer settings the service publishes with (the benchmark's floor uses them too). */
+  public static Map<String, Object> producerConfig() {
+    return PRODUCER_CONFIG;
+  }
+
   public DeliverNotifications(
       String bootstrapServers,
       String topic,

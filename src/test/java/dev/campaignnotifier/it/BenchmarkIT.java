@@ -1,0 +1,57 @@
+package dev.campaignnotifier.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.campaignnotifier.bench.Benchmark;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Keeps the benchmark working: a small run of each mode, every figure present and positive. No
+ * thresholds: a timed test on a shared CI machine is not a benchmark (README, "Performance").
+ */
+class BenchmarkIT {
+  private static final String[] DIRECT = {"--runner=DirectRunner", "--enforceImmutability=false"};
+
+  private static void assertFigures(Map<String, Object> result, List<String> keys) {
+    for (String key : keys) {
+      Object value = result.get(key);
+      assertTrue(value instanceof Number, key + " missing in " + result);
+      assertTrue(((Number) value).doubleValue() > 0, key + " is not positive in " + result);
+    }
+  }
+
+  @Test
+  void fanOutModeMeasuresBothSinksAndTheFloor() throws Exception {
+    Map<String, Object> result = Benchmark.run(concat("--subscribers=2000"));
+    assertEquals("fanout", result.get("mode"));
+    assertFigures(
+        result,
+        List.of(
+            "publish_to_first_row_ms",
+            "publish_to_last_row_ms",
+            "publish_to_first_message_ms",
+            "publish_to_last_message_ms",
+            "rows_per_s",
+            "messages_per_s",
+            "floor_ms",
+            "ratio_to_floor"));
+  }
+
+  @Test
+  void scaleModeMeasuresTheSnapshot() throws Exception {
+    Map<String, Object> result =
+        Benchmark.run(new String[] {"--mode=scale", "--subscribers=20000"});
+    assertEquals(10_000, result.get("restaurants"));
+    assertFigures(result, List.of("snapshot_load_ms", "refresh_ms"));
+  }
+
+  private static String[] concat(String arg) {
+    String[] all = new String[DIRECT.length + 1];
+    System.arraycopy(DIRECT, 0, all, 0, DIRECT.length);
+    all[DIRECT.length] = arg;
+    return all;
+  }
+}
