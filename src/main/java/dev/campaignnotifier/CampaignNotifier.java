@@ -6,7 +6,7 @@ import dev.campaignnotifier.io.PostgresDataSource;
 import dev.campaignnotifier.io.ReadCampaigns;
 import dev.campaignnotifier.io.WriteDeadLetters;
 import dev.campaignnotifier.local.LocalStack;
-import dev.campaignnotifier.model.Notification;
+import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.model.SubscriberSnapshot;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import dev.campaignnotifier.options.Durations;
@@ -171,22 +171,19 @@ public final class CampaignNotifier {
                 new ParseCampaigns(
                     options.getMaxMessageBytes(), options.getMaxFieldChars(), readBefore));
 
-    PCollection<Notification> notifications =
+    PCollection<NotificationBatch> notifications =
         parsed
             .get(ParseCampaigns.CAMPAIGNS)
             .apply("ScheduleCampaigns", new ScheduleCampaigns(clock))
             .apply(
                 "FanOutToSubscribers",
-                new FanOutToSubscribers(subscribers, postgres, refresh, clock));
+                new FanOutToSubscribers(
+                    subscribers, postgres, refresh, clock, options.getJdbcBatchSize()));
 
     notifications.apply(
         "DeliverNotifications",
         new DeliverNotifications(
-            options.getBootstrapServers(),
-            options.getOutputTopic(),
-            kafka,
-            postgres,
-            options.getJdbcBatchSize()));
+            options.getBootstrapServers(), options.getOutputTopic(), kafka, postgres));
     parsed
         .get(ParseCampaigns.DEAD_LETTERS)
         .apply(

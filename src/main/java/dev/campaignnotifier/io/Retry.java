@@ -1,7 +1,6 @@
 package dev.campaignnotifier.io;
 
 import java.sql.SQLException;
-import org.apache.beam.sdk.metrics.Counter;
 import org.slf4j.Logger;
 
 /**
@@ -20,7 +19,11 @@ public final class Retry {
 
   private Retry() {}
 
-  public static <T> T sql(String what, Logger log, Counter retries, SqlCall<T> call)
+  /**
+   * @param onRetry called before each wait (a metric: Beam counts only on the bundle's thread, so
+   *     callers on other threads tally and report later)
+   */
+  public static <T> T sql(String what, Logger log, Runnable onRetry, SqlCall<T> call)
       throws InterruptedException {
     long backoff = FIRST_BACKOFF_MILLIS;
     for (int attempt = 1; ; attempt++) {
@@ -30,7 +33,7 @@ public final class Retry {
         if (!FeedbackTable.isTransient(e)) {
           throw new IllegalStateException("Cannot " + what + ": " + e.getMessage(), e);
         }
-        retries.inc();
+        onRetry.run();
         log.warn(
             "PostgreSQL unavailable to {} (attempt {}, SQLState {}): {}; retrying in {} ms",
             what,

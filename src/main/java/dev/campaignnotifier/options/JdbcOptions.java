@@ -33,8 +33,10 @@ public interface JdbcOptions extends PipelineOptions {
 
   void setJdbcPasswordFile(String value);
 
-  @Description("Feedback rows written per JDBC batch.")
-  @Default.Integer(1_000)
+  @Description(
+      "Notifications per delivery slice: one Kafka flush and one INSERT statement each, and the"
+          + " unit that is spread over the workers.")
+  @Default.Integer(2_000)
   int getJdbcBatchSize();
 
   void setJdbcBatchSize(int value);

@@ -3,9 +3,10 @@ package dev.campaignnotifier.transforms;
 import dev.campaignnotifier.io.FeedbackTable;
 import dev.campaignnotifier.io.Retry;
 import dev.campaignnotifier.model.Campaign;
-import dev.campaignnotifier.model.Notification;
+import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.model.SubscriberSnapshot;
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import javax.sql.DataSource;
@@ -23,8 +24,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Makes one notification per subscriber of the campaign's restaurant, stamped with the moment of
- * fan-out. The end is checked once more here, against the clock at fan-out, so a campaign that
- * ended while it waited (for its start, or for the first subscriber snapshot) notifies nobody.
+ * fan-out, in slices of {@code batchSize} ({@link NotificationBatch}). The end is checked once more
+ * here, against the clock at fan-out, so a campaign that ended while it waited (for its start, or
+ * for the first subscriber snapshot) notifies nobody.
  *
  * <p>A campaign never meets an empty, unloaded snapshot. The Direct and Flink runners hold a
  * campaign back until the side input has its first value. The Spark runner does not: it hands out
@@ -34,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * the same query (see {@link BootstrapSnapshot}); every runner runs this same code.
  */
 public final class FanOutToSubscribers
-    extends PTransform<PCollection<Campaign>, PCollection<Notification>> {
+    extends PTransform<PCollection<Campaign>, PCollection<NotificationBatch>> {
   /** Who has been notified of a campaign already: the clients with a feedback row for it. */
   @FunctionalInterface
   public interface Delivered extends Serializable {
@@ -45,12 +47,14 @@ public final class FanOutToSubscribers
   private final BootstrapSnapshot bootstrap;
   private final Delivered delivered;
   private final Clock clock;
+  private final int batchSize;
 
   public FanOutToSubscribers(
       PCollectionView<SubscriberSnapshot> subscribers,
       SerializableFunction<Void, DataSource> dataSource,
       Duration refresh,
-      Clock clock) {
+      Clock clock,
+      int batchSize) {
     this(
         subscribers,
         BootstrapSnapshot.of(dataSource, refresh),
@@ -58,56 +62,61 @@ public final class FanOutToSubscribers
             Retry.sql(
                 "read the clients already notified of campaign " + campaignId,
                 LoggerFactory.getLogger(FanOutToSubscribers.class),
-                Metrics.counter("campaigns", "postgresRetries"),
+                Metrics.counter("campaigns", "postgresRetries")::inc,
                 () -> FeedbackTable.deliveredClients(dataSource.apply(null), campaignId)),
-        clock);
+        clock,
+        batchSize);
   }
 
   FanOutToSubscribers(
       PCollectionView<SubscriberSnapshot> subscribers,
       BootstrapSnapshot bootstrap,
       Delivered delivered,
-      Clock clock) {
+      Clock clock,
+      int batchSize) {
     this.subscribers = subscribers;
     this.bootstrap = bootstrap;
     this.delivered = delivered;
     this.clock = clock;
+    this.batchSize = batchSize;
   }
 
   @Override
-  public PCollection<Notification> expand(PCollection<Campaign> campaigns) {
+  public PCollection<NotificationBatch> expand(PCollection<Campaign> campaigns) {
     return campaigns
         .apply(
             "NotifyEachSubscriber",
-            ParDo.of(new FanOutFn(clock, bootstrap, delivered))
+            ParDo.of(new FanOutFn(clock, bootstrap, delivered, batchSize))
                 .withSideInput(FanOutFn.SUBSCRIBERS, subscribers))
-        .setCoder(Notification.NotificationCoder.of());
+        .setCoder(NotificationBatch.BatchCoder.of());
   }
 
-  static final class FanOutFn extends DoFn<Campaign, Notification> {
+  static final class FanOutFn extends DoFn<Campaign, NotificationBatch> {
     static final String SUBSCRIBERS = "subscribers";
     private static final Logger LOG = LoggerFactory.getLogger(FanOutToSubscribers.class);
 
     private final Clock clock;
     private final BootstrapSnapshot bootstrap;
     private final Delivered delivered;
+    private final int batchSize;
     private final Counter fannedOut = Metrics.counter("campaigns", "fannedOut");
     private final Counter endedBeforeFanOut = Metrics.counter("campaigns", "endedBeforeFanOut");
     private final Counter beforeFirstRefresh = Metrics.counter("campaigns", "beforeFirstRefresh");
     private final Counter notifications = Metrics.counter("notifications", "fannedOut");
     private final Counter alreadyDelivered = Metrics.counter("notifications", "alreadyDelivered");
 
-    FanOutFn(Clock clock, BootstrapSnapshot bootstrap, Delivered delivered) {
+    FanOutFn(Clock clock, BootstrapSnapshot bootstrap, Delivered delivered, int batchSize) {
       this.clock = clock;
       this.bootstrap = bootstrap;
       this.delivered = delivered;
+      this.batchSize = batchSize;
     }
 
     @ProcessElement
     public void process(
         @Element Campaign campaign,
         @SideInput(SUBSCRIBERS) SubscriberSnapshot fromSideInput,
-        OutputReceiver<Notification> out)
+        OutputReceiver<NotificationBatch> out)
         throws InterruptedException {
       SubscriberSnapshot snapshot = fromSideInput;
       if (!snapshot.isLoaded()) {
@@ -128,11 +137,19 @@ public final class FanOutToSubscribers
       // it reached before are skipped, so a replay completes a fan-out without repeating it.
       Set<String> done = delivered.clientsOf(campaign.advCampaignId());
       int sent = 0;
+      List<String> slice = new ArrayList<>(Math.min(batchSize, clients.size()));
       for (String client : clients) {
         if (!done.contains(client)) {
-          out.output(new Notification(campaign, client, now));
+          slice.add(client);
           sent++;
+          if (slice.size() == batchSize) {
+            out.output(new NotificationBatch(campaign, now, slice));
+            slice = new ArrayList<>(batchSize);
+          }
         }
+      }
+      if (!slice.isEmpty()) {
+        out.output(new NotificationBatch(campaign, now, slice));
       }
       fannedOut.inc();
       notifications.inc(sent);

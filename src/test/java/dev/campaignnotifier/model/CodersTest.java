@@ -2,6 +2,7 @@ package dev.campaignnotifier.model;
 
 import dev.campaignnotifier.Samples;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.apache.beam.sdk.testing.CoderProperties;
 import org.junit.jupiter.api.Test;
 
@@ -18,6 +19,13 @@ class CodersTest {
     CoderProperties.coderDecodeEncodeEqual(
         Notification.NotificationCoder.of(),
         new Notification(Samples.briefCampaign(), "client", 1_700_000_000L));
+  }
+
+  @Test
+  void notificationBatchRoundTrips() throws Exception {
+    CoderProperties.coderDecodeEncodeEqual(
+        NotificationBatch.BatchCoder.of(),
+        new NotificationBatch(Samples.briefCampaign(), 1_700_000_000L, List.of("a", "b", "c")));
   }
 
   @Test

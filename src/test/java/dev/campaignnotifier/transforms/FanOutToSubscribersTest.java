@@ -3,6 +3,7 @@ package dev.campaignnotifier.transforms;
 import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.Notification;
+import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.model.SubscriberSnapshot;
 import java.util.List;
 import java.util.Set;
@@ -11,9 +12,11 @@ import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.FlatMapElements;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TypeDescriptor;
 import org.joda.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -51,7 +54,12 @@ class FanOutToSubscribersTest {
                         ? Set.of(
                             Samples.RESTAURANT_CLIENTS.get(0), Samples.RESTAURANT_CLIENTS.get(1))
                         : Set.of(),
-                () -> NOW * 1000L));
+                () -> NOW * 1000L,
+                4))
+        .apply(
+            FlatMapElements.into(TypeDescriptor.of(Notification.class))
+                .via(NotificationBatch::notifications))
+        .setCoder(Notification.NotificationCoder.of());
   }
 
   @Test
