@@ -63,7 +63,7 @@ import org.postgresql.ds.PGSimpleDataSource;
  */
 public final class Benchmark {
   private static final String RESTAURANT = "bench-restaurant";
-  private static final long DEADLINE_MINUTES = 30;
+  private static final long DEADLINE_MINUTES = 10;
 
   private final EmbeddedKafka kafka;
   private final EmbeddedPostgresServer postgres;
@@ -448,6 +448,8 @@ public final class Benchmark {
         args.add("--blockOnRun=false");
       }
       bench.kafka.createTopics(1, name + "-in", name + "-out", name + "-dlq");
+      // Before the start, so that the first snapshot already has it.
+      bench.subscribers("warm-up", 1);
       PipelineOptionsFactory.register(CampaignNotifierOptions.class);
       CampaignNotifierOptions options =
           PipelineOptionsFactory.fromArgs(args.toArray(String[]::new))
@@ -455,7 +457,6 @@ public final class Benchmark {
               .as(CampaignNotifierOptions.class);
       Service service = new Service(bench, options, CampaignNotifier.run(options));
       // Ready means a campaign goes all the way through: the snapshot is loaded, every stage runs.
-      bench.subscribers("warm-up", 1);
       service.deliver("warm-up", "warm-up", 1, Instant.now().getEpochSecond());
       return service;
     }
