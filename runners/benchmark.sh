@@ -14,7 +14,7 @@ export MAIN_CLASS=dev.campaignnotifier.bench.Benchmark
 export JAVA_OPTS=${JAVA_OPTS:--Xmx6g}
 case " $* " in
   *" --runner=SparkRunner "*)
-    run_local spark-runner test --sparkMaster='local[*]' --batchIntervalMillis=200 \
+    run_local spark-runner test --sparkMaster='local[*]' --batchIntervalMillis=500 \
       --checkpointDir="$(mktemp -d)" "$@" ;;
   *" --runner=FlinkRunner "*)
     run_local flink-runner runtime --flinkMaster='[local]' --fasterCopy=true \
