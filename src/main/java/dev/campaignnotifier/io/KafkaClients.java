@@ -44,7 +44,7 @@ public final class KafkaClients implements Serializable {
   }
 
   /** Reads a properties file, failing with its path (never its contents) when it cannot. */
-  public static Properties load(String path) {
+  private static Properties load(String path) {
     Properties props = new Properties();
     try (Reader in = Files.newBufferedReader(Path.of(path), StandardCharsets.UTF_8)) {
       props.load(in);

@@ -25,11 +25,6 @@ public record Campaign(
     long endEpochSecond,
     long createdEpochSecond) {
 
-  /** True while the campaign may notify: {@code start <= now <= end}. */
-  public boolean isActiveAt(long nowEpochSecond) {
-    return startEpochSecond <= nowEpochSecond && nowEpochSecond <= endEpochSecond;
-  }
-
   public boolean hasEndedBy(long nowEpochSecond) {
     return nowEpochSecond > endEpochSecond;
   }

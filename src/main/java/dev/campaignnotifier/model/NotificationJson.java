@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.util.Base64;
-import org.apache.beam.sdk.io.kafka.KafkaRecord;
 
 /**
  * The JSON the outputs carry. A notification is written field by field in the order {@code
@@ -77,10 +76,5 @@ public final class NotificationJson {
       g.writeStringField(field, Base64.getEncoder().encodeToString(bytes));
       g.writeStringField(field + "_encoding", "base64");
     }
-  }
-
-  /** Where a record came from, for log lines: {@code topic-partition@offset}. */
-  public static String position(KafkaRecord<?, ?> record) {
-    return record.getTopic() + "-" + record.getPartition() + "@" + record.getOffset();
   }
 }

@@ -32,16 +32,7 @@ class CrashRecoveryIT {
 
     Setup() {
       options = RunningPipeline.options(true);
-      args =
-          List.of(
-              "--bootstrapServers=" + options.getBootstrapServers(),
-              "--inputTopic=" + options.getInputTopic(),
-              "--outputTopic=" + options.getOutputTopic(),
-              "--deadLetterTopic=" + options.getDeadLetterTopic(),
-              "--consumerGroup=" + options.getConsumerGroup(),
-              "--jdbcUrl=" + options.getJdbcUrl(),
-              "--jdbcUser=" + options.getJdbcUser(),
-              "--subscribersRefresh=1s");
+      args = RunningPipeline.serviceArgs(options, options.getJdbcUrl());
       client = RunningPipeline.observer(options);
     }
 

@@ -9,7 +9,6 @@ import dev.campaignnotifier.options.CampaignNotifierOptions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Tag;
@@ -27,18 +26,6 @@ class OutageIT {
 
   private static long now() {
     return Instant.now().getEpochSecond();
-  }
-
-  private static List<String> serviceArgs(CampaignNotifierOptions o, String jdbcUrl) {
-    return List.of(
-        "--bootstrapServers=" + o.getBootstrapServers(),
-        "--inputTopic=" + o.getInputTopic(),
-        "--outputTopic=" + o.getOutputTopic(),
-        "--deadLetterTopic=" + o.getDeadLetterTopic(),
-        "--consumerGroup=" + o.getConsumerGroup(),
-        "--jdbcUrl=" + jdbcUrl,
-        "--jdbcUser=" + o.getJdbcUser(),
-        "--subscribersRefresh=1s");
   }
 
   private static void bigRestaurant(RunningPipeline db) {
@@ -72,7 +59,7 @@ class OutageIT {
     try (TcpProxy proxy = new TcpProxy(LocalServers.postgres().port());
         ServiceProcess service =
             ServiceProcess.start(
-                serviceArgs(
+                RunningPipeline.serviceArgs(
                     o, "jdbc:postgresql://localhost:" + proxy.port() + "/" + db.database))) {
       Await.until(
           "the first snapshot", WAIT, () -> service.log().contains("Subscriber snapshot 0 loaded"));
@@ -107,7 +94,8 @@ class OutageIT {
       CampaignNotifierOptions o = RunningPipeline.options(broker, true);
       RunningPipeline db = RunningPipeline.observer(o);
       bigRestaurant(db);
-      try (ServiceProcess service = ServiceProcess.start(serviceArgs(o, o.getJdbcUrl()))) {
+      try (ServiceProcess service =
+          ServiceProcess.start(RunningPipeline.serviceArgs(o, o.getJdbcUrl()))) {
         Await.until(
             "the first snapshot",
             WAIT,

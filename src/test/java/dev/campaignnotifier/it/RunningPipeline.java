@@ -65,6 +65,22 @@ public final class RunningPipeline implements AutoCloseable {
     return new RunningPipeline(options, database, CampaignNotifier.run(options));
   }
 
+  /**
+   * The command-line options that point a service in another JVM ({@link ServiceProcess}) at the
+   * same topics and servers as {@code options}, with {@code jdbcUrl} (a proxy, say) for PostgreSQL.
+   */
+  public static List<String> serviceArgs(CampaignNotifierOptions options, String jdbcUrl) {
+    return List.of(
+        "--bootstrapServers=" + options.getBootstrapServers(),
+        "--inputTopic=" + options.getInputTopic(),
+        "--outputTopic=" + options.getOutputTopic(),
+        "--deadLetterTopic=" + options.getDeadLetterTopic(),
+        "--consumerGroup=" + options.getConsumerGroup(),
+        "--jdbcUrl=" + jdbcUrl,
+        "--jdbcUser=" + options.getJdbcUser(),
+        "--subscribersRefresh=1s");
+  }
+
   /** Publishing and reading helpers for a service that runs elsewhere (another JVM). */
   public static RunningPipeline observer(CampaignNotifierOptions options) {
     String url = options.getJdbcUrl();
