@@ -67,6 +67,12 @@ public final class CampaignNotifier {
         System.out.println(local.get().quickStartText(options, Instant.now()));
       }
       PipelineResult result = run(options);
+      if (isDetached(result)) {
+        // `flink run -d`: the job belongs to the cluster now; this client neither waits for it nor
+        // cancels it on exit.
+        LOG.info("Submitted detached: {}", result);
+        return;
+      }
       running.set(result);
       result.waitUntilFinish();
     } catch (StartupException | IllegalArgumentException e) {
@@ -78,6 +84,11 @@ public final class CampaignNotifier {
       System.err.println("campaign-notifier: the pipeline failed: " + cause);
       System.exit(1);
     }
+  }
+
+  /** The Flink runner's handle to a job submitted with {@code flink run -d}. */
+  private static boolean isDetached(PipelineResult result) {
+    return result.getClass().getSimpleName().equals("FlinkDetachedRunnerResult");
   }
 
   private static void cancel(PipelineResult result) {

@@ -1,6 +1,7 @@
 package dev.campaignnotifier.local;
 
 import dev.campaignnotifier.options.CampaignNotifierOptions;
+import dev.campaignnotifier.startup.StartupException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -32,6 +33,11 @@ public final class LocalStack implements AutoCloseable {
   }
 
   public static LocalStack startFor(CampaignNotifierOptions options) {
+    if (!isBundled()) {
+      // The cluster bundles (-Pspark-runner, -Pflink-runner) leave the embedded servers out.
+      throw new StartupException(
+          "this build has no embedded Kafka or PostgreSQL: give --bootstrapServers and --jdbcUrl");
+    }
     Path dir;
     try {
       dir = Files.createTempDirectory("campaign-notifier-");
@@ -54,6 +60,19 @@ public final class LocalStack implements AutoCloseable {
       options.setJdbcUser(EmbeddedPostgresServer.USER);
     }
     return new LocalStack(kafka, postgres, dir);
+  }
+
+  private static boolean isBundled() {
+    try {
+      Class.forName("kafka.server.KafkaRaftServer", false, LocalStack.class.getClassLoader());
+      Class.forName(
+          "io.zonky.test.db.postgres.embedded.EmbeddedPostgres",
+          false,
+          LocalStack.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException e) {
+      return false;
+    }
   }
 
   private static int preferred(int port) {

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -22,9 +23,8 @@ final class ServiceProcess implements AutoCloseable {
   }
 
   static ServiceProcess start(List<String> args) throws IOException {
-    Path log = Files.createTempFile("service", ".log");
     List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add(java());
     command.add("-Xmx2g");
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
@@ -33,9 +33,22 @@ final class ServiceProcess implements AutoCloseable {
     command.add("--enforceImmutability=false");
     command.add("--enforceEncodability=false");
     command.addAll(args);
-    Process process =
-        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    return new ServiceProcess(process, log);
+    return exec(command, Map.of(), "service");
+  }
+
+  /** Any command (a cluster's daemon, a submit client) with extra environment variables. */
+  static ServiceProcess exec(List<String> command, Map<String, String> env, String name)
+      throws IOException {
+    Path log = Files.createTempFile(name, ".log");
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().putAll(env);
+    return new ServiceProcess(builder.start(), log);
+  }
+
+  /** The java launcher of the JDK running the tests. */
+  static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
   String log() {
@@ -50,8 +63,17 @@ final class ServiceProcess implements AutoCloseable {
     return process.isAlive();
   }
 
-  /** SIGKILL: no shutdown hook, no flush, no goodbye. */
+  /** For an await: fails at once, with the process's output, if it has exited. */
+  boolean alive(String name) {
+    if (!process.isAlive()) {
+      throw new AssertionError(name + " exited with " + process.exitValue() + ":\n" + log());
+    }
+    return true;
+  }
+
+  /** SIGKILL, to the process and what it started: no shutdown hook, no flush, no goodbye. */
   void kill() throws InterruptedException {
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
   }

@@ -1,0 +1,163 @@
+package dev.campaignnotifier.it;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * What the cluster tests build with Maven, the way a user would: a runner's bundle ({@code mvn
+ * -P<profile> package}, in a copy of the project so the build under test is left alone) and an
+ * engine's jars from Maven Central ({@code src/test/cluster/<engine>/pom.xml}). Each is built once
+ * per test JVM.
+ */
+final class ClusterKit {
+  static final Path PROJECT = Path.of("").toAbsolutePath();
+  private static final Path WORK = PROJECT.resolve("target/it-cluster");
+  private static final Map<String, Path> BUILT = new HashMap<>();
+
+  /**
+   * The JVM flags Spark and Flink need on Java 17, as in runners/lib.sh (Maven passes the pom's
+   * list to the test JVM).
+   */
+  static final List<String> JAVA_OPENS =
+      List.of(
+              "java.lang",
+              "java.lang.invoke",
+              "java.lang.reflect",
+              "java.io",
+              "java.net",
+              "java.nio",
+              "java.util",
+              "java.util.concurrent",
+              "java.util.concurrent.atomic",
+              "sun.nio.ch",
+              "sun.nio.cs",
+              "sun.security.action",
+              "sun.util.calendar")
+          .stream()
+          .map(p -> "--add-opens=java.base/" + p + "=ALL-UNNAMED")
+          .toList();
+
+  private ClusterKit() {}
+
+  /** Builds the bundle of a runner profile ("spark-runner") and returns its jar. */
+  static synchronized Path bundle(String profile) {
+    return BUILT.computeIfAbsent(
+        profile,
+        p -> {
+          Path copy = WORK.resolve("bundle-" + p);
+          deleteTree(copy);
+          copyTree(PROJECT.resolve("pom.xml"), copy.resolve("pom.xml"));
+          copyTree(PROJECT.resolve(".mvn"), copy.resolve(".mvn"));
+          copyTree(PROJECT.resolve("src/main"), copy.resolve("src/main"));
+          maven(copy, "-P" + p, "-DskipTests", "-Dspotless.check.skip=true", "package");
+          String classifier = p.replace("-runner", "");
+          try (Stream<Path> jars = Files.list(copy.resolve("target"))) {
+            return jars.filter(j -> j.toString().endsWith("-" + classifier + ".jar"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no " + classifier + " bundle in " + copy));
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
+  }
+
+  /**
+   * The jars of an engine ("spark", "flink") as its distribution would have them, resolved from
+   * Maven Central by {@code src/test/cluster/<engine>/pom.xml}; returns the directory that holds
+   * them.
+   */
+  static synchronized Path engineJars(String engine) {
+    return BUILT.computeIfAbsent(
+        "engine-" + engine,
+        e -> {
+          Path jars = WORK.resolve(engine + "-home/jars");
+          deleteTree(jars);
+          maven(
+              PROJECT,
+              "-f",
+              PROJECT.resolve("src/test/cluster/" + engine + "/pom.xml").toString(),
+              "dependency:copy-dependencies",
+              "-DoutputDirectory=" + jars);
+          return jars;
+        });
+  }
+
+  static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void maven(Path dir, String... args) {
+    String home = System.getProperty("maven.home");
+    List<String> command = new ArrayList<>();
+    command.add(home == null ? "mvn" : Path.of(home, "bin", "mvn").toString());
+    command.add("-B");
+    command.add("-q");
+    command.add("--settings=" + PROJECT.resolve(".mvn/settings.xml"));
+    String repo = System.getProperty("maven.repo.local");
+    if (repo != null) {
+      command.add("-Dmaven.repo.local=" + repo);
+    }
+    command.addAll(List.of(args));
+    try {
+      Files.createDirectories(WORK);
+      Path log = Files.createTempFile(WORK, "maven", ".log");
+      Process process =
+          new ProcessBuilder(command)
+              .directory(dir.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
+              .start();
+      if (!process.waitFor(15, TimeUnit.MINUTES) || process.exitValue() != 0) {
+        process.destroyForcibly();
+        throw new AssertionError(String.join(" ", command) + " failed:\n" + Files.readString(log));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  static void copyTree(Path from, Path to) {
+    try (Stream<Path> paths = Files.walk(from)) {
+      for (Path source : (Iterable<Path>) paths::iterator) {
+        Path target = to.resolve(from.relativize(source).toString());
+        if (Files.isDirectory(source)) {
+          Files.createDirectories(target);
+        } else {
+          Files.createDirectories(target.getParent());
+          Files.copy(source, target);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) paths.sorted((a, b) -> b.compareTo(a))::iterator) {
+        Files.delete(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

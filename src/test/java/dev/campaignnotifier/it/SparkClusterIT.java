@@ -1,0 +1,193 @@
+package dev.campaignnotifier.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.campaignnotifier.Samples;
+import dev.campaignnotifier.model.DeadLetterReason;
+import dev.campaignnotifier.options.CampaignNotifierOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Spark bundle on a real Spark standalone cluster: a master and a worker from Spark's jars on
+ * Maven Central (a SPARK_HOME of our own, on loopback), the bundle built with {@code mvn
+ * -Pspark-runner package} and submitted with SparkSubmit (what {@code spark-submit} runs), client
+ * deploy mode. The fan-out and both sinks run in an executor the worker started.
+ */
+@Tag("slow")
+class SparkClusterIT {
+  private static final Duration WAIT = Duration.ofMinutes(4);
+
+  @Test
+  void bundleSubmittedToStandaloneClusterDoesTheRoundTrip() throws Exception {
+    Path bundle = ClusterKit.bundle("spark-runner");
+    Path jars = ClusterKit.engineJars("spark");
+    Path home = jars.getParent();
+    Path workDir = Files.createDirectories(home.resolve("work-" + System.nanoTime()));
+    String classpath = jars + "/*";
+    int masterPort = ClusterKit.freePort();
+    int masterUi = ClusterKit.freePort();
+    String masterUrl = "spark://127.0.0.1:" + masterPort;
+    // What sbin/start-master.sh and the worker's executor launcher read from the environment.
+    Map<String, String> env =
+        Map.of(
+            "SPARK_HOME",
+            home.toString(),
+            "SPARK_SCALA_VERSION",
+            "2.12",
+            "SPARK_LOCAL_IP",
+            "127.0.0.1");
+
+    CampaignNotifierOptions options = RunningPipeline.options(true);
+    RunningPipeline client = RunningPipeline.observer(options);
+    List<String> submit =
+        new ArrayList<>(sparkJvm(classpath, "org.apache.spark.deploy.SparkSubmit"));
+    submit.addAll(
+        List.of(
+            "--master",
+            masterUrl,
+            "--deploy-mode",
+            "client",
+            "--class",
+            "dev.campaignnotifier.CampaignNotifier",
+            "--conf",
+            "spark.executor.memory=1g",
+            "--conf",
+            "spark.ui.enabled=false",
+            bundle.toString(),
+            "--runner=SparkRunner",
+            "--batchIntervalMillis=500",
+            "--checkpointDir=" + LocalServers.tempDir("spark-cluster-checkpoint").toUri()));
+    submit.addAll(RunningPipeline.serviceArgs(options, options.getJdbcUrl()));
+
+    try (ServiceProcess master =
+            ServiceProcess.exec(
+                sparkJvm(
+                    classpath,
+                    "org.apache.spark.deploy.master.Master",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    String.valueOf(masterPort),
+                    "--webui-port",
+                    String.valueOf(masterUi)),
+                env,
+                "spark-master");
+        ServiceProcess worker =
+            ServiceProcess.exec(
+                sparkJvm(
+                    classpath,
+                    "org.apache.spark.deploy.worker.Worker",
+                    "--host",
+                    "127.0.0.1",
+                    "--webui-port",
+                    String.valueOf(ClusterKit.freePort()),
+                    "--cores",
+                    "2",
+                    "--memory",
+                    "2g",
+                    "--work-dir",
+                    workDir.toString(),
+                    masterUrl),
+                env,
+                "spark-worker")) {
+      Await.until(
+          "a worker registered with the master",
+          WAIT,
+          () ->
+              master.alive("the master")
+                  && worker.alive("the worker")
+                  && masterState(masterUi).contains("\"aliveworkers\" : 1"),
+          () -> "\nmaster:\n" + master.log() + "\nworker:\n" + worker.log());
+
+      try (ServiceProcess driver = ServiceProcess.exec(submit, env, "spark-driver")) {
+        long now = Instant.now().getEpochSecond();
+        String sample =
+            Samples.campaignJson(Samples.CAMPAIGN_ID, Samples.RESTAURANT, now - 60, now + 3600);
+        client.publish("key", sample);
+        client.publish("bad", "{not json");
+        client.publish("key", sample);
+
+        Await.until(
+            "9 rows",
+            WAIT,
+            () -> driver.alive("the driver") && client.feedbackRows() >= 9,
+            () -> "\ndriver:\n" + driver.log() + "\nexecutors:\n" + executorLogs(workDir));
+        Await.until("9 messages", WAIT, () -> client.notifications().size() >= 9);
+        Await.until("1 dead letter", WAIT, () -> client.deadLetters().size() >= 1);
+
+        assertEquals(9, client.feedbackRows());
+        List<String> keys =
+            client.notifications().stream().map(ConsumerRecord::key).collect(Collectors.toList());
+        assertEquals(9, keys.size(), keys.toString());
+        assertEquals(9, keys.stream().distinct().count(), "a repeated campaign notifies once");
+        assertTrue(client.deadLetters().get(0).value().contains(DeadLetterReason.NOT_JSON.name()));
+        String state = masterState(masterUi);
+        assertTrue(
+            state.contains("\"activeapps\" : [ {"),
+            "the application ran on the standalone master:\n" + state);
+        assertTrue(
+            executorLogs(workDir).contains("Fanned out campaign"),
+            "the fan-out ran in an executor the worker started:\n" + executorLogs(workDir));
+      }
+    }
+  }
+
+  private static List<String> sparkJvm(String classpath, String mainClass, String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(ServiceProcess.java());
+    command.addAll(ClusterKit.JAVA_OPENS);
+    command.add("-Xmx1g");
+    command.add("-cp");
+    command.add(classpath);
+    command.add(mainClass);
+    command.addAll(List.of(args));
+    return command;
+  }
+
+  /** The standalone master's state, from its web UI's JSON endpoint. */
+  private static String masterState(int uiPort) {
+    try {
+      return HttpClient.newHttpClient()
+          .send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + uiPort + "/json/")).build(),
+              HttpResponse.BodyHandlers.ofString())
+          .body();
+    } catch (IOException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
+  }
+
+  /** Everything the worker's executors wrote to stderr (work-dir/app-id/executor-id/stderr). */
+  private static String executorLogs(Path workDir) {
+    try (Stream<Path> files = Files.walk(workDir)) {
+      StringBuilder all = new StringBuilder();
+      for (Path f : (Iterable<Path>) files.filter(p -> p.endsWith("stderr"))::iterator) {
+        all.append(Files.readString(f));
+      }
+      return all.toString();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
