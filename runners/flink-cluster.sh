@@ -6,7 +6,8 @@
 #
 # Needs `flink` on PATH (or FLINK_HOME) and the servers' addresses (a cluster never starts the
 # embedded ones). Checkpoints every 10 s into the cluster's configured state backend
-# (state.checkpoints.dir in its config); resume after a stop with `flink run -s <savepoint>`.
+# (state.checkpoints.dir in its config) and keeps the last one when the job is cancelled; resume
+# with `flink run -s <that chk-N directory, or a savepoint>`.
 # Builds the bundle (target/*-flink.jar) first if it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,4 +19,5 @@ if [ -z "$JAR" ]; then
   JAR=$(ls target/campaign-notifier-*-flink.jar | head -1)
 fi
 exec "$FLINK" run -m "$FLINK_JOBMANAGER" -d "$JAR" \
-  --runner=FlinkRunner --checkpointingInterval=10000 --fasterCopy=true "$@"
+  --runner=FlinkRunner --checkpointingInterval=10000 --externalizedCheckpointsEnabled=true \
+  --retainExternalizedCheckpointsOnCancellation=true --fasterCopy=true "$@"

@@ -1,0 +1,343 @@
+package dev.campaignnotifier.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.campaignnotifier.Samples;
+import dev.campaignnotifier.model.DeadLetterReason;
+import dev.campaignnotifier.options.CampaignNotifierOptions;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Flink bundle on a real Flink session cluster: a JobManager and a TaskManager from Flink's
+ * module jars on Maven Central (flink-dist itself is not published there), on loopback, the bundle
+ * built with {@code mvn -Pflink-runner package} and submitted with CliFrontend (what {@code flink
+ * run} runs). Also stops a job mid fan-out and restores it from its retained checkpoint.
+ */
+@Tag("slow")
+class FlinkClusterIT {
+  private static final Duration WAIT = Duration.ofMinutes(4);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static Path bundle;
+  private static String classpath;
+  private static Path conf;
+  private static Path checkpoints;
+  private static int restPort;
+  private static ServiceProcess jobManager;
+  private static ServiceProcess taskManager;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    bundle = ClusterKit.bundle("flink-runner");
+    Path lib = ClusterKit.engineJars("flink");
+    classpath = lib + "/*";
+    Path home = lib.getParent();
+    conf = Files.createDirectories(home.resolve("conf-" + System.nanoTime()));
+    checkpoints = Files.createDirectories(home.resolve("checkpoints-" + System.nanoTime()));
+    restPort = ClusterKit.freePort();
+    // What bin/taskmanager.sh would compute from taskmanager.memory.process.size, spelled out:
+    // the daemons are started without Flink's scripts.
+    Files.writeString(
+        conf.resolve("flink-conf.yaml"),
+        String.join(
+            "\n",
+            "jobmanager.rpc.address: 127.0.0.1",
+            "jobmanager.rpc.port: " + ClusterKit.freePort(),
+            "jobmanager.bind-host: 127.0.0.1",
+            "rest.address: 127.0.0.1",
+            "rest.bind-address: 127.0.0.1",
+            "rest.port: " + restPort,
+            "taskmanager.host: 127.0.0.1",
+            "taskmanager.bind-host: 127.0.0.1",
+            "taskmanager.numberOfTaskSlots: 2",
+            "parallelism.default: 1",
+            "taskmanager.cpu.cores: 2",
+            "taskmanager.memory.framework.heap.size: 128m",
+            "taskmanager.memory.framework.off-heap.size: 128m",
+            "taskmanager.memory.task.heap.size: 896m",
+            "taskmanager.memory.task.off-heap.size: 0m",
+            "taskmanager.memory.network.min: 64m",
+            "taskmanager.memory.network.max: 64m",
+            "taskmanager.memory.managed.size: 128m",
+            "taskmanager.memory.jvm-metaspace.size: 256m",
+            "taskmanager.memory.jvm-overhead.min: 192m",
+            "taskmanager.memory.jvm-overhead.max: 192m",
+            "state.checkpoints.dir: " + checkpoints.toUri(),
+            ""));
+    Files.writeString(
+        conf.resolve("log4j.properties"),
+        String.join(
+            "\n",
+            "rootLogger.level = INFO",
+            "rootLogger.appenderRef.console.ref = console",
+            "appender.console.name = console",
+            "appender.console.type = CONSOLE",
+            "appender.console.layout.type = PatternLayout",
+            "appender.console.layout.pattern = %d{HH:mm:ss,SSS} %-5p %c{1} - %m%n",
+            ""));
+    jobManager =
+        flink(
+            "flink-jobmanager",
+            "1g",
+            "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
+            "--configDir",
+            conf.toString());
+    taskManager =
+        flink(
+            "flink-taskmanager",
+            "1100m",
+            "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
+            "--configDir",
+            conf.toString());
+    Await.until(
+        "a TaskManager registered with the JobManager",
+        WAIT,
+        () ->
+            jobManager.alive("the JobManager")
+                && taskManager.alive("the TaskManager")
+                && rest("/overview").path("taskmanagers").asInt() == 1);
+  }
+
+  @AfterAll
+  static void stopCluster() throws InterruptedException {
+    if (taskManager != null) {
+      taskManager.kill();
+    }
+    if (jobManager != null) {
+      jobManager.kill();
+    }
+  }
+
+  @Test
+  void bundleSubmittedToSessionClusterDoesTheRoundTrip() throws Exception {
+    CampaignNotifierOptions options = RunningPipeline.options(true);
+    RunningPipeline client = RunningPipeline.observer(options);
+    String job = submit(options, null);
+    try {
+      long now = Instant.now().getEpochSecond();
+      String sample =
+          Samples.campaignJson(Samples.CAMPAIGN_ID, Samples.RESTAURANT, now - 60, now + 3600);
+      client.publish("key", sample);
+      client.publish("bad", "{not json");
+      client.publish("key", sample);
+
+      Await.until(
+          "9 rows",
+          WAIT,
+          () -> client.feedbackRows() >= 9,
+          () -> "\ntaskmanager:\n" + tail(taskManager.log()));
+      Await.until("9 messages", WAIT, () -> client.notifications().size() >= 9);
+      Await.until("1 dead letter", WAIT, () -> client.deadLetters().size() >= 1);
+      assertEquals(9, client.feedbackRows());
+      List<ConsumerRecord<String, String>> messages = client.notifications();
+      assertEquals(9, messages.size());
+      assertEquals(
+          9, messages.stream().map(ConsumerRecord::key).distinct().count(), "repeat notifies once");
+      assertTrue(client.deadLetters().get(0).value().contains(DeadLetterReason.NOT_JSON.name()));
+      assertTrue(
+          taskManager.log().contains("Fanned out campaign"),
+          "the fan-out ran in the session cluster's TaskManager");
+    } finally {
+      cancel(job);
+    }
+  }
+
+  @Test
+  void jobStoppedMidFanOutAndRestoredFromItsCheckpointLosesNothingAndDuplicatesNoRow()
+      throws Exception {
+    CampaignNotifierOptions options = RunningPipeline.options(false);
+    RunningPipeline client = RunningPipeline.observer(options);
+    int n = 300_000;
+    client.execute(
+        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
+            + " SELECT 'client-' || g, 'big' FROM generate_series(1, "
+            + n
+            + ") g");
+    client.execute(
+        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
+            + " SELECT 'late-' || g, 'small' FROM generate_series(1, 1000) g");
+    long now = Instant.now().getEpochSecond();
+
+    String first = submit(options, null);
+    Await.until(
+        "a completed checkpoint",
+        WAIT,
+        () -> rest("/jobs/" + first + "/checkpoints").path("counts").path("completed").asInt() > 0);
+    client.publish("k", Samples.campaignJson("big-campaign", "big", now - 10, now + 3600));
+    Await.until("the fan-out under way", WAIT, () -> rows(client, "big-campaign") >= 5_000);
+    cancel(first);
+    long atStop = rows(client, "big-campaign");
+    System.out.println("stopped with " + atStop + " of " + n + " rows written");
+    assertTrue(atStop < n, "the fan-out had finished before the stop: the test proves nothing");
+    String checkpoint =
+        rest("/jobs/" + first + "/checkpoints")
+            .path("latest")
+            .path("completed")
+            .path("external_path")
+            .asText();
+    assertTrue(checkpoint.startsWith("file:"), "a retained checkpoint: " + checkpoint);
+
+    // Published while the job is stopped: the restored job must pick it up.
+    client.publish("k", Samples.campaignJson("while-stopped", "small", now - 10, now + 3600));
+    String second = submit(options, checkpoint);
+    try {
+      Await.until(
+          "every row of both campaigns",
+          WAIT,
+          () -> client.feedbackRows() >= n + 1000,
+          () -> ", got " + client.feedbackRows() + "\n" + tail(taskManager.log()));
+      Await.until("every message", WAIT, () -> distinctMessages(client).size() >= n + 1000);
+      long rows = client.feedbackRows();
+      long distinctRows =
+          client.count(
+              "SELECT count(*) FROM (SELECT DISTINCT adv_campaign_id, client_id"
+                  + " FROM public.subscribers_feedback) d");
+      Map<String, Integer> messages = distinctMessages(client);
+      long duplicates = messages.values().stream().mapToLong(c -> c - 1).sum();
+      System.out.printf(
+          "Flink stop and restore from %s: rows expected %d / written %d / duplicated %d;"
+              + " messages expected %d / delivered %d / duplicated %d%n",
+          checkpoint, n + 1000, rows, rows - distinctRows, n + 1000, messages.size(), duplicates);
+      assertEquals(n + 1000, rows, "rows");
+      assertEquals(rows, distinctRows, "duplicated rows");
+      assertEquals(n, rows(client, "big-campaign"));
+      assertEquals(1000, rows(client, "while-stopped"));
+      assertEquals(n + 1000, messages.size(), "distinct messages");
+    } finally {
+      cancel(second);
+    }
+  }
+
+  /** {@code flink run -d} of the bundle, from a checkpoint if one is given; returns the job id. */
+  private static String submit(CampaignNotifierOptions options, String fromCheckpoint)
+      throws Exception {
+    List<String> before = jobIds();
+    List<String> args = new ArrayList<>(List.of("run", "-d", "-m", "127.0.0.1:" + restPort));
+    if (fromCheckpoint != null) {
+      args.addAll(List.of("-s", fromCheckpoint));
+    }
+    args.add(bundle.toString());
+    args.addAll(
+        List.of(
+            "--runner=FlinkRunner",
+            "--checkpointingInterval=1000",
+            "--externalizedCheckpointsEnabled=true",
+            "--retainExternalizedCheckpointsOnCancellation=true",
+            "--fasterCopy=true"));
+    args.addAll(RunningPipeline.serviceArgs(options, options.getJdbcUrl()));
+    try (ServiceProcess cli =
+        flink("flink-run", "512m", "org.apache.flink.client.cli.CliFrontend", args)) {
+      Await.until("flink run to return", WAIT, () -> !cli.isAlive(), () -> "\n" + cli.log());
+      assertTrue(cli.log().contains("Job has been submitted with JobID"), cli.log());
+    }
+    List<String> after = jobIds();
+    after.removeAll(before);
+    assertEquals(1, after.size(), "one new job: " + after);
+    String job = after.get(0);
+    Await.until(
+        "the job running",
+        WAIT,
+        () -> "RUNNING".equals(rest("/jobs/" + job).path("state").asText()),
+        () -> "\n" + tail(jobManager.log()));
+    return job;
+  }
+
+  /** {@code flink cancel}, through the REST API the CLI uses, and wait until it is cancelled. */
+  private static void cancel(String job) throws Exception {
+    HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + restPort + "/jobs/" + job + "?mode=cancel"))
+                .method("PATCH", HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    Await.until(
+        "job " + job + " cancelled",
+        WAIT,
+        () -> "CANCELED".equals(rest("/jobs/" + job).path("state").asText()));
+  }
+
+  private static List<String> jobIds() {
+    List<String> ids = new ArrayList<>();
+    rest("/jobs").path("jobs").forEach(j -> ids.add(j.path("id").asText()));
+    return ids;
+  }
+
+  private static JsonNode rest(String path) {
+    try {
+      String body =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + restPort + path))
+                      .timeout(Duration.ofSeconds(10))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      return JSON.readTree(body);
+    } catch (IOException e) {
+      return JSON.missingNode();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return JSON.missingNode();
+    }
+  }
+
+  private static ServiceProcess flink(String name, String heap, String mainClass, String... args)
+      throws IOException {
+    return flink(name, heap, mainClass, List.of(args));
+  }
+
+  private static ServiceProcess flink(String name, String heap, String mainClass, List<String> args)
+      throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(ServiceProcess.java());
+    command.addAll(ClusterKit.JAVA_OPENS);
+    command.add("-Xmx" + heap);
+    command.add("-XX:MaxDirectMemorySize=512m");
+    command.add("-Dlog4j.configurationFile=" + conf.resolve("log4j.properties"));
+    command.add("-cp");
+    command.add(classpath);
+    command.add(mainClass);
+    command.addAll(args);
+    return ServiceProcess.exec(command, Map.of("FLINK_CONF_DIR", conf.toString()), name);
+  }
+
+  private static long rows(RunningPipeline client, String campaign) {
+    return client.count(
+        "SELECT count(*) FROM public.subscribers_feedback WHERE adv_campaign_id = '"
+            + campaign
+            + "'");
+  }
+
+  private static Map<String, Integer> distinctMessages(RunningPipeline client) {
+    Map<String, Integer> seen = new HashMap<>();
+    for (ConsumerRecord<String, String> r : client.notifications()) {
+      seen.merge(r.key(), 1, Integer::sum);
+    }
+    return seen;
+  }
+
+  private static String tail(String log) {
+    return log.length() <= 20_000 ? log : log.substring(log.length() - 20_000);
+  }
+}
