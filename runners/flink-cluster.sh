@@ -7,7 +7,7 @@
 # Needs `flink` on PATH (or FLINK_HOME) and the servers' addresses (a cluster never starts the
 # embedded ones). Checkpoints every 10 s into the cluster's configured state backend
 # (state.checkpoints.dir in its config) and keeps the last one when the job is cancelled; resume
-# with `flink run -s <that chk-N directory, or a savepoint>`.
+# by running this again with FLINK_RESTORE=<that chk-N directory, or a savepoint>.
 # Builds the bundle (target/*-flink.jar) first if it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,6 @@ if [ -z "$JAR" ]; then
   mvn -q -B -Pflink-runner package -DskipTests
   JAR=$(ls target/campaign-notifier-*-flink.jar | head -1)
 fi
-exec "$FLINK" run -m "$FLINK_JOBMANAGER" -d "$JAR" \
+exec "$FLINK" run -m "$FLINK_JOBMANAGER" -d ${FLINK_RESTORE:+-s "$FLINK_RESTORE"} "$JAR" \
   --runner=FlinkRunner --checkpointingInterval=10000 --externalizedCheckpointsEnabled=true \
   --retainExternalizedCheckpointsOnCancellation=true --fasterCopy=true "$@"
