@@ -11,7 +11,8 @@ run_local() {
   shift 2
   cd "$(dirname "${BASH_SOURCE[0]}")/.."
   local cp_file="target/classpath-$profile.txt"
-  mvn -q -B -P"$profile" compile dependency:build-classpath \
+  # The local launchers always carry the embedded servers (the cluster bundles leave them out).
+  mvn -q -B -P"$profile" -Dembedded.scope=compile compile dependency:build-classpath \
     -Dmdep.outputFile="$cp_file" -Dmdep.includeScope="$scope" >&2
   # shellcheck disable=SC2086
   exec java $JAVA_OPENS ${JAVA_OPTS:-} -cp "target/classes:$(cat "$cp_file")" \
