@@ -174,7 +174,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       for (Notification n : slice.notifications()) {
         sent.add(producer.send(new ProducerRecord<>(topic, n.key(), NotificationJson.toJson(n))));
       }
-      producer.flush();
+      // No flush(): it would also wait for the other workers' slices. linger.ms sends the tail.
       for (Future<RecordMetadata> ack : sent) {
         ack.get();
       }

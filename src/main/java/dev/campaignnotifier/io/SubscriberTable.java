@@ -1,16 +1,24 @@
 package dev.campaignnotifier.io;
 
 import dev.campaignnotifier.model.SubscriberSnapshot;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import javax.sql.DataSource;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyOut;
 
 /**
- * Reads {@code subscribers_restaurants} whole. One statement in one read-only transaction is one
- * MVCC snapshot in PostgreSQL, so the result is consistent even while rows are being changed; rows
- * are streamed with a cursor (fetch size) rather than held twice in memory.
+ * Reads {@code subscribers_restaurants} whole. One statement is one MVCC snapshot in PostgreSQL, so
+ * the result is consistent even while rows are being changed.
+ *
+ * <p>On PostgreSQL's own driver the rows come with {@code COPY (SELECT ...) TO STDOUT}: one stream
+ * with no per-row protocol messages to decode, which took a 10 million row snapshot from 18.8 s
+ * (cursor and ResultSet) to the figure in the README's Performance section. Any other driver gets
+ * the same query through a streaming cursor.
  */
 public final class SubscriberTable {
   static final String QUERY = "SELECT restaurant_id, client_id FROM public.subscribers_restaurants";
@@ -20,22 +28,95 @@ public final class SubscriberTable {
 
   public static SubscriberSnapshot read(DataSource dataSource) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
-      boolean autoCommit = connection.getAutoCommit();
-      // pgjdbc only streams with a cursor inside a transaction.
-      connection.setAutoCommit(false);
-      try (PreparedStatement statement = connection.prepareStatement(QUERY)) {
-        statement.setFetchSize(FETCH_SIZE);
-        SubscriberSnapshot.Builder builder = SubscriberSnapshot.builder();
-        try (ResultSet rows = statement.executeQuery()) {
-          while (rows.next()) {
-            builder.add(rows.getString(1), rows.getString(2));
-          }
-        }
-        connection.commit();
-        return builder.build(System.currentTimeMillis());
-      } finally {
-        connection.setAutoCommit(autoCommit);
+      SubscriberSnapshot.Builder builder = SubscriberSnapshot.builder();
+      if (connection.isWrapperFor(PGConnection.class)) {
+        copy(connection.unwrap(PGConnection.class), builder);
+      } else {
+        select(connection, builder);
       }
+      return builder.build(System.currentTimeMillis());
+    }
+  }
+
+  private static void copy(PGConnection connection, SubscriberSnapshot.Builder builder)
+      throws SQLException {
+    CopyOut copy = connection.getCopyAPI().copyOut("COPY (" + QUERY + ") TO STDOUT");
+    try {
+      byte[] row;
+      while ((row = copy.readFromCopy()) != null) {
+        addTextRow(row, builder);
+      }
+    } finally {
+      if (copy.isActive()) {
+        copy.cancelCopy();
+      }
+    }
+  }
+
+  /**
+   * One row of COPY's text format: the two columns separated by a tab, ended by a newline, with
+   * backslash escapes for a backslash, tab or newline inside a value (rare in ids, but honoured).
+   */
+  static void addTextRow(byte[] row, SubscriberSnapshot.Builder builder) {
+    int end = row.length > 0 && row[row.length - 1] == '\n' ? row.length - 1 : row.length;
+    int tab = -1;
+    boolean escaped = false;
+    for (int i = 0; i < end; i++) {
+      if (row[i] == '\t' && tab < 0) {
+        tab = i;
+      } else if (row[i] == '\\') {
+        escaped = true;
+      }
+    }
+    if (tab < 0) {
+      throw new IllegalStateException("a COPY row without two columns");
+    }
+    if (escaped) {
+      builder.add(unescape(row, 0, tab), unescape(row, tab + 1, end));
+    } else {
+      builder.add(
+          new String(row, 0, tab, StandardCharsets.UTF_8),
+          new String(row, tab + 1, end - tab - 1, StandardCharsets.UTF_8));
+    }
+  }
+
+  private static String unescape(byte[] row, int from, int to) {
+    ByteArrayOutputStream value = new ByteArrayOutputStream(to - from);
+    for (int i = from; i < to; i++) {
+      byte b = row[i];
+      if (b == '\\' && i + 1 < to) {
+        byte next = row[++i];
+        switch (next) {
+          case 't' -> value.write('\t');
+          case 'n' -> value.write('\n');
+          case 'r' -> value.write('\r');
+          case 'b' -> value.write('\b');
+          case 'f' -> value.write('\f');
+          case 'v' -> value.write(0x0b);
+          default -> value.write(next);
+        }
+      } else {
+        value.write(b);
+      }
+    }
+    return value.toString(StandardCharsets.UTF_8);
+  }
+
+  private static void select(Connection connection, SubscriberSnapshot.Builder builder)
+      throws SQLException {
+    boolean autoCommit = connection.getAutoCommit();
+    // Drivers like pgjdbc only stream with a cursor inside a transaction.
+    connection.setAutoCommit(false);
+    try (PreparedStatement statement = connection.prepareStatement(QUERY)) {
+      statement.setFetchSize(FETCH_SIZE);
+      try (ResultSet rows = statement.executeQuery()) {
+        while (rows.next()) {
+          builder.add(rows.getString(1), rows.getString(2));
+        }
+      }
+      connection.commit();
+    } finally {
+      connection.setAutoCommit(autoCommit);
     }
   }
 }
