@@ -2,23 +2,30 @@ package dev.campaignnotifier.io;
 
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.NotificationBatch;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import javax.sql.DataSource;
+import org.postgresql.PGConnection;
 
 /**
  * {@code subscribers_feedback}: where a notification is recorded once it has been delivered, and so
  * the record of what was delivered. {@code ON CONFLICT DO NOTHING} against the unique index on
- * (adv_campaign_id, client_id) makes every insert idempotent.
+ * (adv_campaign_id, client_id) makes every insert idempotent; most slices go in with COPY (see
+ * {@link #insert}).
  */
 public final class FeedbackTable {
   /**
-   * One statement per slice: the campaign's fields once, the clients as one array. Sending about 40
-   * bytes a row instead of a full row of parameters is what lets one connection keep up.
+   * The idempotent path, one statement per slice: the campaign's fields once, the clients as one
+   * array (about 40 bytes a row instead of a full row of parameters).
    */
   static final String INSERT =
       "INSERT INTO public.subscribers_feedback (restaurant_id, adv_campaign_id,"
@@ -33,15 +40,50 @@ public final class FeedbackTable {
 
   private FeedbackTable() {}
 
-  /** Inserts the slice's rows in one statement; a row that exists already is left as it is. */
+  static final String COPY =
+      "COPY public.subscribers_feedback (restaurant_id, adv_campaign_id, adv_campaign_content,"
+          + " adv_campaign_owner, adv_campaign_owner_contact, adv_campaign_datetime_start,"
+          + " adv_campaign_datetime_end, datetime_created, client_id, trigger_datetime_created)"
+          + " FROM STDIN";
+
+  private static final String UNIQUE_VIOLATION = "23505";
+
+  /**
+   * Records the slice; a row that exists already is left as it is. Optimistic: a slice's rows are
+   * new unless this slice was delivered before (the runner retried a bundle, or a replay raced a
+   * refresh), so on PostgreSQL's driver they go in with COPY, the cheapest way in; if a row exists
+   * the unique index refuses the whole COPY, which is rolled back, and the slice goes again through
+   * {@code INSERT ... ON CONFLICT DO NOTHING}. Either way each (campaign, client) is one row.
+   */
   public static void insert(DataSource dataSource, NotificationBatch batch) throws SQLException {
     Campaign c = batch.campaign();
+    // The brief's column is int4: this fails loudly after 2038-01-19 rather than wrapping.
+    int trigger = Math.toIntExact(batch.triggerEpochSecond());
     try (Connection connection = dataSource.getConnection()) {
       // JdbcIO's pool hands out connections with auto-commit off: commit explicitly.
       connection.setAutoCommit(false);
-      try (PreparedStatement s = connection.prepareStatement(INSERT)) {
-        bind(s, connection, c, batch);
-        s.executeUpdate();
+      try {
+        if (connection.isWrapperFor(PGConnection.class)) {
+          try {
+            connection
+                .unwrap(PGConnection.class)
+                .getCopyAPI()
+                .copyIn(COPY, new ByteArrayInputStream(copyRows(c, trigger, batch.clients())));
+            connection.commit();
+            return;
+          } catch (SQLException e) {
+            connection.rollback();
+            if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+              throw e;
+            }
+          } catch (IOException e) {
+            throw new SQLException("cannot stream rows to COPY", "08006", e);
+          }
+        }
+        try (PreparedStatement s = connection.prepareStatement(INSERT)) {
+          bind(s, connection, c, trigger, batch);
+          s.executeUpdate();
+        }
         connection.commit();
       } catch (SQLException e) {
         connection.rollback();
@@ -50,22 +92,69 @@ public final class FeedbackTable {
     }
   }
 
-  private static void bind(
-      PreparedStatement s, Connection connection, Campaign c, NotificationBatch batch)
-      throws SQLException {
-    {
-      s.setString(1, c.restaurantId());
-      s.setString(2, c.advCampaignId());
-      s.setString(3, c.content());
-      s.setString(4, c.owner());
-      s.setString(5, c.ownerContact());
-      s.setLong(6, c.startEpochSecond());
-      s.setLong(7, c.endEpochSecond());
-      s.setLong(8, c.createdEpochSecond());
-      // The brief's column is int4: this fails loudly after 2038-01-19 rather than wrapping.
-      s.setInt(9, Math.toIntExact(batch.triggerEpochSecond()));
-      s.setArray(10, connection.createArrayOf("text", batch.clients().toArray()));
+  /** The slice in COPY's text format: the campaign's columns are escaped once, then a row each. */
+  static byte[] copyRows(Campaign c, int trigger, List<String> clients) {
+    byte[] head =
+        String.join(
+                "\t",
+                copyText(c.restaurantId()),
+                copyText(c.advCampaignId()),
+                copyText(c.content()),
+                copyText(c.owner()),
+                copyText(c.ownerContact()),
+                Long.toString(c.startEpochSecond()),
+                Long.toString(c.endEpochSecond()),
+                Long.toString(c.createdEpochSecond()),
+                "")
+            .getBytes(StandardCharsets.UTF_8);
+    byte[] tail = ("\t" + trigger + "\n").getBytes(StandardCharsets.UTF_8);
+    ByteArrayOutputStream rows =
+        new ByteArrayOutputStream(clients.size() * (head.length + tail.length + 40));
+    for (String client : clients) {
+      rows.writeBytes(head);
+      rows.writeBytes(copyText(client).getBytes(StandardCharsets.UTF_8));
+      rows.writeBytes(tail);
     }
+    return rows.toByteArray();
+  }
+
+  /** A value as COPY's text format wants it: backslash, tab, newline and return escaped. */
+  static String copyText(String value) {
+    boolean plain = true;
+    for (int i = 0; i < value.length() && plain; i++) {
+      char ch = value.charAt(i);
+      plain = ch != '\\' && ch != '\t' && ch != '\n' && ch != '\r';
+    }
+    if (plain) {
+      return value;
+    }
+    StringBuilder escaped = new StringBuilder(value.length() + 8);
+    for (int i = 0; i < value.length(); i++) {
+      char ch = value.charAt(i);
+      switch (ch) {
+        case '\\' -> escaped.append("\\\\");
+        case '\t' -> escaped.append("\\t");
+        case '\n' -> escaped.append("\\n");
+        case '\r' -> escaped.append("\\r");
+        default -> escaped.append(ch);
+      }
+    }
+    return escaped.toString();
+  }
+
+  private static void bind(
+      PreparedStatement s, Connection connection, Campaign c, int trigger, NotificationBatch batch)
+      throws SQLException {
+    s.setString(1, c.restaurantId());
+    s.setString(2, c.advCampaignId());
+    s.setString(3, c.content());
+    s.setString(4, c.owner());
+    s.setString(5, c.ownerContact());
+    s.setLong(6, c.startEpochSecond());
+    s.setLong(7, c.endEpochSecond());
+    s.setLong(8, c.createdEpochSecond());
+    s.setInt(9, trigger);
+    s.setArray(10, connection.createArrayOf("text", batch.clients().toArray()));
   }
 
   /** The clients that already have a row for this campaign: they have been notified. */

@@ -1,0 +1,100 @@
+package dev.campaignnotifier.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.campaignnotifier.io.FeedbackTable;
+import dev.campaignnotifier.io.PostgresDataSource;
+import dev.campaignnotifier.local.EmbeddedPostgresServer;
+import dev.campaignnotifier.model.Campaign;
+import dev.campaignnotifier.model.NotificationBatch;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Set;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+
+/**
+ * The feedback sink on a real PostgreSQL through the service's own pooled data source: COPY for new
+ * rows, the idempotent INSERT when some exist, and values with the characters COPY's text format
+ * escapes.
+ */
+class FeedbackTableIT {
+  private static DataSource database() {
+    String name = LocalServers.unique("feedback");
+    String url = LocalServers.postgres().createDatabase(name, false);
+    return new PostgresDataSource(url, EmbeddedPostgresServer.USER, null, null).apply(null);
+  }
+
+  private static Campaign campaign(String content) {
+    return new Campaign(
+        "restaurant\\1", "campaign\t1", content, "owner", "owner@example.com", 10, 20, 5);
+  }
+
+  private static long count(DataSource db, String sql) throws Exception {
+    try (Connection c = db.getConnection();
+        Statement s = c.createStatement();
+        ResultSet r = s.executeQuery(sql)) {
+      r.next();
+      return r.getLong(1);
+    }
+  }
+
+  @Test
+  void thePooledConnectionReachesPostgresCopy() throws Exception {
+    try (Connection c = database().getConnection()) {
+      assertTrue(c.isWrapperFor(PGConnection.class), "COPY is used, not only the fallback");
+    }
+  }
+
+  @Test
+  void aSliceDeliveredTwiceIsRecordedOnce() throws Exception {
+    DataSource db = database();
+    Campaign c = campaign("first campaign");
+    FeedbackTable.insert(db, new NotificationBatch(c, 1_700_000_000L, List.of("a", "b", "c")));
+    // A retried bundle: the same slice, plus one client that is new.
+    FeedbackTable.insert(db, new NotificationBatch(c, 1_700_000_001L, List.of("a", "b", "c", "d")));
+
+    assertEquals(4, count(db, "SELECT count(*) FROM public.subscribers_feedback"));
+    assertEquals(
+        3,
+        count(
+            db,
+            "SELECT count(*) FROM public.subscribers_feedback"
+                + " WHERE trigger_datetime_created = 1700000000"),
+        "rows that existed are left as they were");
+    assertEquals(Set.of("a", "b", "c", "d"), FeedbackTable.deliveredClients(db, "campaign\t1"));
+  }
+
+  @Test
+  void valuesWithTabsNewlinesAndBackslashesArriveUnchanged() throws Exception {
+    DataSource db = database();
+    String content = "line one\nline\ttwo \\ and \r a return, ünïcode";
+    FeedbackTable.insert(
+        db, new NotificationBatch(campaign(content), 1_700_000_000L, List.of("client\\x", "c\ty")));
+    try (Connection conn = db.getConnection();
+        Statement s = conn.createStatement();
+        ResultSet r =
+            s.executeQuery(
+                "SELECT restaurant_id, adv_campaign_id, adv_campaign_content, client_id,"
+                    + " adv_campaign_datetime_start, adv_campaign_datetime_end, datetime_created,"
+                    + " trigger_datetime_created, feedback"
+                    + " FROM public.subscribers_feedback ORDER BY client_id")) {
+      r.next();
+      assertEquals("restaurant\\1", r.getString(1));
+      assertEquals("campaign\t1", r.getString(2));
+      assertEquals(content, r.getString(3));
+      assertEquals("c\ty", r.getString(4));
+      assertEquals(10, r.getLong(5));
+      assertEquals(20, r.getLong(6));
+      assertEquals(5, r.getLong(7));
+      assertEquals(1_700_000_000L, r.getLong(8));
+      assertEquals(null, r.getString(9));
+      r.next();
+      assertEquals("client\\x", r.getString(4));
+    }
+  }
+}
