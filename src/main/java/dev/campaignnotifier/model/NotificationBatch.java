@@ -15,7 +15,7 @@ import org.apache.beam.sdk.coders.VarLongCoder;
  * Notifications of one campaign to a slice of its subscribers, all made at the same moment: the
  * unit the fan-out hands to the sinks. One element per slice rather than per client keeps a
  * million-subscriber campaign at a few hundred elements (the campaign is not copied per client),
- * lets the slices be delivered in parallel, and is exactly one Kafka flush and one SQL statement.
+ * lets the slices be delivered in parallel, and is one wait for acknowledgements and one COPY.
  */
 @DefaultCoder(NotificationBatch.BatchCoder.class)
 public record NotificationBatch(Campaign campaign, long triggerEpochSecond, List<String> clients) {

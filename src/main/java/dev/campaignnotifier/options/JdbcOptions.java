@@ -34,8 +34,8 @@ public interface JdbcOptions extends PipelineOptions {
   void setJdbcPasswordFile(String value);
 
   @Description(
-      "Notifications per delivery slice: one Kafka flush and one INSERT statement each, and the"
-          + " unit that is spread over the workers.")
+      "Notifications per delivery slice: one wait for Kafka's acknowledgements and one COPY each,"
+          + " and the unit that is spread over the workers.")
   @Default.Integer(2_000)
   int getJdbcBatchSize();
 
