@@ -2,9 +2,7 @@ package dev.campaignnotifier.io;
 
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.NotificationBatch;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -15,6 +13,7 @@ import java.util.List;
 import java.util.Set;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
 
 /**
  * {@code subscribers_feedback}: where a notification is recorded once it has been delivered, and so
@@ -62,33 +61,44 @@ public final class FeedbackTable {
     try (Connection connection = dataSource.getConnection()) {
       // JdbcIO's pool hands out connections with auto-commit off: commit explicitly.
       connection.setAutoCommit(false);
-      try {
-        if (connection.isWrapperFor(PGConnection.class)) {
-          try {
-            connection
-                .unwrap(PGConnection.class)
-                .getCopyAPI()
-                .copyIn(COPY, new ByteArrayInputStream(copyRows(c, trigger, batch.clients())));
-            connection.commit();
-            return;
-          } catch (SQLException e) {
-            connection.rollback();
-            if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
-              throw e;
-            }
-          } catch (IOException e) {
-            throw new SQLException("cannot stream rows to COPY", "08006", e);
+      if (connection.isWrapperFor(PGConnection.class)) {
+        try {
+          CopyIn copy = connection.unwrap(PGConnection.class).getCopyAPI().copyIn(COPY);
+          byte[] rows = copyRows(c, trigger, batch.clients());
+          copy.writeToCopy(rows, 0, rows.length);
+          copy.endCopy();
+          connection.commit();
+          return;
+        } catch (SQLException e) {
+          if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
+            // The connection broke mid-COPY. pgjdbc keeps the COPY's lock on such a connection,
+            // and a rollback would wait for it forever: drop the connection instead (the pool
+            // discards a closed one), and let the caller retry on a new one.
+            abandon(connection);
+            throw e;
+          }
+          connection.rollback();
+          if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+            throw e;
           }
         }
-        try (PreparedStatement s = connection.prepareStatement(INSERT)) {
-          bind(s, connection, c, trigger, batch);
-          s.executeUpdate();
-        }
+      }
+      try (PreparedStatement s = connection.prepareStatement(INSERT)) {
+        bind(s, connection, c, trigger, batch);
+        s.executeUpdate();
         connection.commit();
       } catch (SQLException e) {
         connection.rollback();
         throw e;
       }
+    }
+  }
+
+  private static void abandon(Connection connection) {
+    try {
+      connection.abort(Runnable::run);
+    } catch (SQLException | RuntimeException ignored) {
+      // Already unusable; the retry takes another connection either way.
     }
   }
 
