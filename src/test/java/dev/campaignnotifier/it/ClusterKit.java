@@ -3,8 +3,13 @@ package dev.campaignnotifier.it;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -89,6 +94,37 @@ final class ClusterKit {
               "-DoutputDirectory=" + jars);
           return jars;
         });
+  }
+
+  /** A JVM for one of an engine's daemons or clients: Java 17 flags, a heap, a class path. */
+  static List<String> javaCommand(
+      String classpath, String heap, List<String> jvmFlags, String mainClass, List<String> args) {
+    List<String> command = new ArrayList<>();
+    command.add(ServiceProcess.java());
+    command.addAll(JAVA_OPENS);
+    command.add("-Xmx" + heap);
+    command.addAll(jvmFlags);
+    command.add("-cp");
+    command.add(classpath);
+    command.add(mainClass);
+    command.addAll(args);
+    return command;
+  }
+
+  /** The body of a GET on a daemon's web endpoint, or "" while it does not answer. */
+  static String httpGet(String url) {
+    try {
+      return HttpClient.newHttpClient()
+          .send(
+              HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+              HttpResponse.BodyHandlers.ofString())
+          .body();
+    } catch (IOException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
   }
 
   static int freePort() {

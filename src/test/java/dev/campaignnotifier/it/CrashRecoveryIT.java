@@ -7,11 +7,9 @@ import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -47,19 +45,11 @@ class CrashRecoveryIT {
     }
 
     long rows(String campaign) {
-      return client.count(
-          "SELECT count(*) FROM public.subscribers_feedback WHERE adv_campaign_id = '"
-              + campaign
-              + "'");
+      return client.rowsOf(campaign);
     }
 
-    /** Every message on the output topic: key -> how many times it was delivered. */
     Map<String, Integer> messages() {
-      Map<String, Integer> seen = new HashMap<>();
-      for (ConsumerRecord<String, String> r : client.notifications()) {
-        seen.merge(r.key(), 1, Integer::sum);
-      }
-      return seen;
+      return client.notificationsByKey();
     }
 
     void report(String scenario, long expected) {

@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -184,9 +183,9 @@ class FlinkClusterIT {
         WAIT,
         () -> rest("/jobs/" + first + "/checkpoints").path("counts").path("completed").asInt() > 0);
     client.publish("k", Samples.campaignJson("big-campaign", "big", now - 10, now + 3600));
-    Await.until("the fan-out under way", WAIT, () -> rows(client, "big-campaign") >= 5_000);
+    Await.until("the fan-out under way", WAIT, () -> client.rowsOf("big-campaign") >= 5_000);
     cancel(first);
-    long atStop = rows(client, "big-campaign");
+    long atStop = client.rowsOf("big-campaign");
     System.out.println("stopped with " + atStop + " of " + n + " rows written");
     assertTrue(atStop < n, "the fan-out had finished before the stop: the test proves nothing");
     String checkpoint =
@@ -206,13 +205,13 @@ class FlinkClusterIT {
           WAIT,
           () -> client.feedbackRows() >= n + 1000,
           () -> ", got " + client.feedbackRows() + "\n" + tail(taskManager.log()));
-      Await.until("every message", WAIT, () -> distinctMessages(client).size() >= n + 1000);
+      Await.until("every message", WAIT, () -> client.notificationsByKey().size() >= n + 1000);
       long rows = client.feedbackRows();
       long distinctRows =
           client.count(
               "SELECT count(*) FROM (SELECT DISTINCT adv_campaign_id, client_id"
                   + " FROM public.subscribers_feedback) d");
-      Map<String, Integer> messages = distinctMessages(client);
+      Map<String, Integer> messages = client.notificationsByKey();
       long duplicates = messages.values().stream().mapToLong(c -> c - 1).sum();
       System.out.printf(
           "Flink stop and restore from %s: rows expected %d / written %d / duplicated %d;"
@@ -220,8 +219,8 @@ class FlinkClusterIT {
           checkpoint, n + 1000, rows, rows - distinctRows, n + 1000, messages.size(), duplicates);
       assertEquals(n + 1000, rows, "rows");
       assertEquals(rows, distinctRows, "duplicated rows");
-      assertEquals(n, rows(client, "big-campaign"));
-      assertEquals(1000, rows(client, "while-stopped"));
+      assertEquals(n, client.rowsOf("big-campaign"));
+      assertEquals(1000, client.rowsOf("while-stopped"));
       assertEquals(n + 1000, messages.size(), "distinct messages");
     } finally {
       cancel(second);
@@ -284,20 +283,10 @@ class FlinkClusterIT {
   }
 
   private static JsonNode rest(String path) {
+    String body = ClusterKit.httpGet("http://127.0.0.1:" + restPort + path);
     try {
-      String body =
-          HttpClient.newHttpClient()
-              .send(
-                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + restPort + path))
-                      .timeout(Duration.ofSeconds(10))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString())
-              .body();
-      return JSON.readTree(body);
+      return body.isEmpty() ? JSON.missingNode() : JSON.readTree(body);
     } catch (IOException e) {
-      return JSON.missingNode();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
       return JSON.missingNode();
     }
   }
@@ -309,32 +298,16 @@ class FlinkClusterIT {
 
   private static ServiceProcess flink(String name, String heap, String mainClass, List<String> args)
       throws IOException {
-    List<String> command = new ArrayList<>();
-    command.add(ServiceProcess.java());
-    command.addAll(ClusterKit.JAVA_OPENS);
-    command.add("-Xmx" + heap);
-    command.add("-XX:MaxDirectMemorySize=512m");
-    command.add("-Dlog4j.configurationFile=" + conf.resolve("log4j.properties"));
-    command.add("-cp");
-    command.add(classpath);
-    command.add(mainClass);
-    command.addAll(args);
+    List<String> command =
+        ClusterKit.javaCommand(
+            classpath,
+            heap,
+            List.of(
+                "-XX:MaxDirectMemorySize=512m",
+                "-Dlog4j.configurationFile=" + conf.resolve("log4j.properties")),
+            mainClass,
+            args);
     return ServiceProcess.exec(command, Map.of("FLINK_CONF_DIR", conf.toString()), name);
-  }
-
-  private static long rows(RunningPipeline client, String campaign) {
-    return client.count(
-        "SELECT count(*) FROM public.subscribers_feedback WHERE adv_campaign_id = '"
-            + campaign
-            + "'");
-  }
-
-  private static Map<String, Integer> distinctMessages(RunningPipeline client) {
-    Map<String, Integer> seen = new HashMap<>();
-    for (ConsumerRecord<String, String> r : client.notifications()) {
-      seen.merge(r.key(), 1, Integer::sum);
-    }
-    return seen;
   }
 
   private static String tail(String log) {

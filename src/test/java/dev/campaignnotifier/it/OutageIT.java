@@ -8,9 +8,7 @@ import dev.campaignnotifier.local.EmbeddedKafka;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -37,10 +35,7 @@ class OutageIT {
   }
 
   private static void report(String scenario, RunningPipeline db) {
-    Map<String, Integer> messages = new HashMap<>();
-    for (ConsumerRecord<String, String> r : db.notifications()) {
-      messages.merge(r.key(), 1, Integer::sum);
-    }
+    Map<String, Integer> messages = db.notificationsByKey();
     long rows = db.feedbackRows();
     long duplicates = messages.values().stream().mapToLong(n -> n - 1).sum();
     System.out.printf(

@@ -234,6 +234,23 @@ public final class RunningPipeline implements AutoCloseable {
     return count("SELECT count(*) FROM public.subscribers_feedback");
   }
 
+  /** Feedback rows of one campaign. */
+  public long rowsOf(String campaign) {
+    return count(
+        "SELECT count(*) FROM public.subscribers_feedback WHERE adv_campaign_id = '"
+            + campaign
+            + "'");
+  }
+
+  /** Every message on the output topic: key -> how many times it was delivered. */
+  public Map<String, Integer> notificationsByKey() {
+    Map<String, Integer> seen = new LinkedHashMap<>();
+    for (ConsumerRecord<String, String> r : notifications()) {
+      seen.merge(r.key(), 1, Integer::sum);
+    }
+    return seen;
+  }
+
   public void execute(String sql) {
     try (Connection c = db();
         Statement s = c.createStatement()) {

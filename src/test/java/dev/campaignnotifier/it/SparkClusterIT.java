@@ -8,10 +8,6 @@ import dev.campaignnotifier.model.DeadLetterReason;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -151,31 +147,12 @@ class SparkClusterIT {
   }
 
   private static List<String> sparkJvm(String classpath, String mainClass, String... args) {
-    List<String> command = new ArrayList<>();
-    command.add(ServiceProcess.java());
-    command.addAll(ClusterKit.JAVA_OPENS);
-    command.add("-Xmx1g");
-    command.add("-cp");
-    command.add(classpath);
-    command.add(mainClass);
-    command.addAll(List.of(args));
-    return command;
+    return ClusterKit.javaCommand(classpath, "1g", List.of(), mainClass, List.of(args));
   }
 
   /** The standalone master's state, from its web UI's JSON endpoint. */
   private static String masterState(int uiPort) {
-    try {
-      return HttpClient.newHttpClient()
-          .send(
-              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + uiPort + "/json/")).build(),
-              HttpResponse.BodyHandlers.ofString())
-          .body();
-    } catch (IOException e) {
-      return "";
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "";
-    }
+    return ClusterKit.httpGet("http://127.0.0.1:" + uiPort + "/json/");
   }
 
   /** Everything the worker's executors wrote to stderr (work-dir/app-id/executor-id/stderr). */
