@@ -7,14 +7,15 @@
 #   runners/benchmark.sh --mode=latency                              # 30 x 1,000 subscribers
 #   runners/benchmark.sh --mode=scale --subscribers=10000000         # snapshot load and heap
 #
-# JAVA_OPTS sets the heap (default -Xmx6g). Prints a table and one "BENCHMARK {json}" line.
+# JAVA_OPTS sets the heap (default -Xmx6g); SPARK_BATCH replaces the Spark batch options (default
+# --batchIntervalMillis=500). Prints a table and one "BENCHMARK {json}" line.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 export MAIN_CLASS=dev.campaignnotifier.bench.Benchmark
 export JAVA_OPTS=${JAVA_OPTS:--Xmx6g}
 case " $* " in
   *" --runner=SparkRunner "*)
-    run_local spark-runner test --sparkMaster='local[*]' --batchIntervalMillis=500 \
+    run_local spark-runner test --sparkMaster='local[*]' ${SPARK_BATCH:---batchIntervalMillis=500} \
       --checkpointDir="$(mktemp -d)" "$@" ;;
   *" --runner=FlinkRunner "*)
     run_local flink-runner runtime --flinkMaster='[local]' --fasterCopy=true \
