@@ -109,7 +109,7 @@ public final class Benchmark {
           switch (mode) {
             case "fanout" -> bench.fanout(n, service);
             case "latency" -> bench.latency(service);
-            case "scale" -> bench.scale(n);
+            case "scale" -> bench.scale(n, service);
             default ->
                 throw new IllegalArgumentException("--mode must be fanout, latency or scale");
           };
@@ -299,7 +299,7 @@ public final class Benchmark {
 
   // ---------------------------------------------------------------- snapshot scale
 
-  Map<String, Object> scale(int n) throws Exception {
+  Map<String, Object> scale(int n, List<String> serviceArgs) throws Exception {
     try (Connection c = db.getConnection();
         Statement s = c.createStatement()) {
       s.execute(
@@ -340,7 +340,54 @@ public final class Benchmark {
     if (again.subscriptionCount() != snapshot.subscriptionCount()) {
       throw new IllegalStateException("the refresh read a different table");
     }
+    snapshot = null;
+    again = null;
+    fanOutDuringRefreshes(n, serviceArgs, refreshMillis, r);
     return r;
+  }
+
+  /**
+   * Does a refresh stall fan-out? The service runs on the whole table, re-read every two load times
+   * so that a refresh is nearly always under way, while campaigns to one restaurant's subscribers
+   * (n / 10,000 each) are published one after another for three refresh periods.
+   */
+  private void fanOutDuringRefreshes(
+      int n, List<String> serviceArgs, double refreshMillis, Map<String, Object> r)
+      throws Exception {
+    long refreshSeconds = Math.max(2, Math.round(refreshMillis / 1000.0 * 2));
+    List<String> args = new ArrayList<>(serviceArgs);
+    args.add("--subscribersRefresh=" + refreshSeconds + "s");
+    List<Double> rows = new ArrayList<>();
+    try (Service service = Service.start(this, args, "scale")) {
+      long until = System.nanoTime() + Duration.ofSeconds(refreshSeconds * 3).toNanos();
+      for (int i = 0; System.nanoTime() < until; i++) {
+        Timing t =
+            service.deliver(
+                "scale-c" + i,
+                "restaurant-" + (i % 10_000),
+                n / 10_000,
+                Instant.now().getEpochSecond());
+        rows.add(t.lastRowMillis);
+      }
+    }
+    r.put("refresh_every_s", refreshSeconds);
+    r.put("campaigns_during_refreshes", rows.size());
+    r.put("during_refreshes_last_row_p50_ms", Math.round(percentile(rows, 50)));
+    r.put("during_refreshes_last_row_p99_ms", Math.round(percentile(rows, 99)));
+    r.put(
+        "during_refreshes_last_row_max_ms",
+        Math.round(rows.stream().mapToDouble(Double::doubleValue).max().orElse(0)));
+    System.out.printf(
+        Locale.ROOT,
+        "%-40s %10d%n%-40s %10d%n%-40s %10d%n%-40s %10d%n%n",
+        "campaigns while refreshing every " + refreshSeconds + " s",
+        rows.size(),
+        "  publish -> last row, p50 (ms)",
+        r.get("during_refreshes_last_row_p50_ms"),
+        "  publish -> last row, p99 (ms)",
+        r.get("during_refreshes_last_row_p99_ms"),
+        "  publish -> last row, max (ms)",
+        r.get("during_refreshes_last_row_max_ms"));
   }
 
   private static long usedHeapAfterGc() {
