@@ -29,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -370,6 +371,11 @@ public final class Benchmark {
         rows.add(t.lastRowMillis);
       }
     }
+    System.out.println(
+        "publish -> last row of each campaign, in order (ms): "
+            + rows.stream()
+                .map(m -> Long.toString(Math.round(m)))
+                .collect(Collectors.joining(" ")));
     r.put("refresh_every_s", refreshSeconds);
     r.put("campaigns_during_refreshes", rows.size());
     r.put("during_refreshes_last_row_p50_ms", Math.round(percentile(rows, 50)));

@@ -2,7 +2,7 @@ package dev.campaignnotifier.transforms;
 
 import dev.campaignnotifier.io.SubscriberTable;
 import dev.campaignnotifier.model.SubscriberSnapshot;
-import java.sql.SQLException;
+import java.util.UUID;
 import javax.sql.DataSource;
 import org.apache.beam.sdk.io.GenerateSequence;
 import org.apache.beam.sdk.metrics.Counter;
@@ -26,8 +26,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The subscriber side input: a tick every {@code refresh} re-reads the whole table and publishes
- * the result as the new snapshot (Beam's "slowly updating global window side input" pattern).
+ * The subscriber side input: every {@code refresh} the whole table is re-read and the result
+ * published as the new snapshot (Beam's "slowly updating global window side input" pattern). A tick
+ * every second (or every refresh, if shorter) drives it; the read runs in the background ({@link
+ * SnapshotLoader}) and is published on the first tick after it finishes, so a long read never holds
+ * up the campaigns.
  *
  * <p>Until the first read succeeds the view is {@link SubscriberSnapshot#notLoaded()}: the Direct
  * and Flink runners hold back the campaigns that need it, the Spark runner hands them the default,
@@ -36,6 +39,9 @@ import org.slf4j.LoggerFactory;
  * empty one.
  */
 public final class LoadSubscribers extends PTransform<PBegin, PCollectionView<SubscriberSnapshot>> {
+  /** How often the step looks for a finished read: a snapshot is in force at most this late. */
+  static final Duration POLL = Duration.standardSeconds(1);
+
   private final SerializableFunction<Void, DataSource> dataSource;
   private final Duration refresh;
 
@@ -46,14 +52,19 @@ public final class LoadSubscribers extends PTransform<PBegin, PCollectionView<Su
 
   @Override
   public PCollectionView<SubscriberSnapshot> expand(PBegin input) {
+    Duration poll = refresh.isShorterThan(POLL) ? refresh : POLL;
+    // One id per pipeline: the reads of a pipeline started again in this JVM start afresh.
+    String pipelineId = UUID.randomUUID().toString();
     return input
-        .apply("TickEachRefresh", GenerateSequence.from(0).withRate(1, refresh))
+        .apply("TickEachRefresh", GenerateSequence.from(0).withRate(1, poll))
         .apply(
             "FireOnEachTick",
             Window.<Long>into(new GlobalWindows())
                 .triggering(Repeatedly.forever(AfterPane.elementCountAtLeast(1)))
                 .discardingFiredPanes())
-        .apply("ReadSubscriberTable", ParDo.of(new ReadSnapshotFn(dataSource)))
+        .apply(
+            "ReadSubscriberTable",
+            ParDo.of(new ReadSnapshotFn(dataSource, refresh.getMillis(), pipelineId)))
         .setCoder(SubscriberSnapshot.SnapshotCoder.of())
         .apply("KeepNewestSnapshot", Combine.globally(new NewestFn()).withoutDefaults())
         .apply(
@@ -62,40 +73,52 @@ public final class LoadSubscribers extends PTransform<PBegin, PCollectionView<Su
                 .withDefaultValue(SubscriberSnapshot.notLoaded()));
   }
 
+  /**
+   * On each tick: publishes the read that has finished, if any, and starts the next one when a
+   * refresh period has passed since the last began. The read itself runs on a thread of the {@link
+   * SnapshotLoader}, never in the bundle.
+   */
   static final class ReadSnapshotFn extends DoFn<Long, SubscriberSnapshot> {
     private static final Logger LOG = LoggerFactory.getLogger(LoadSubscribers.class);
     private final SerializableFunction<Void, DataSource> dataSource;
+    private final long refreshMillis;
+    private final String pipelineId;
     private final Counter refreshes = Metrics.counter("subscribers", "refreshes");
     private final Counter failures = Metrics.counter("subscribers", "refreshFailures");
     private final Gauge pairs = Metrics.gauge("subscribers", "snapshotPairs");
     private final Distribution loadMillis = Metrics.distribution("subscribers", "loadMillis");
 
-    ReadSnapshotFn(SerializableFunction<Void, DataSource> dataSource) {
+    ReadSnapshotFn(
+        SerializableFunction<Void, DataSource> dataSource, long refreshMillis, String pipelineId) {
       this.dataSource = dataSource;
+      this.refreshMillis = refreshMillis;
+      this.pipelineId = pipelineId;
     }
 
     @ProcessElement
     public void process(@Element Long tick, OutputReceiver<SubscriberSnapshot> out) {
-      long started = System.nanoTime();
-      SubscriberSnapshot snapshot;
-      try {
-        snapshot = SubscriberTable.read(dataSource.apply(null));
-      } catch (SQLException | RuntimeException e) {
+      SnapshotLoader loader = SnapshotLoader.of(pipelineId);
+      loader.poll().ifPresent(outcome -> publish(outcome, out));
+      loader.startIfDue(refreshMillis, () -> SubscriberTable.read(dataSource.apply(null)));
+    }
+
+    private void publish(SnapshotLoader.Outcome outcome, OutputReceiver<SubscriberSnapshot> out) {
+      if (outcome.failure() != null) {
         failures.inc();
         LOG.warn(
             "Subscriber refresh {} failed, still serving the last good snapshot: {}",
-            tick,
-            e.toString());
+            outcome.number(),
+            outcome.failure().toString());
         return;
       }
-      long millis = (System.nanoTime() - started) / 1_000_000;
+      SubscriberSnapshot snapshot = outcome.snapshot();
       refreshes.inc();
       pairs.set(snapshot.subscriptionCount());
-      loadMillis.update(millis);
+      loadMillis.update(outcome.millis());
       LOG.info(
           "Subscriber snapshot {} loaded in {} ms: {} restaurants, {} subscriptions",
-          tick,
-          millis,
+          outcome.number(),
+          outcome.millis(),
           snapshot.restaurantCount(),
           snapshot.subscriptionCount());
       out.output(snapshot);
