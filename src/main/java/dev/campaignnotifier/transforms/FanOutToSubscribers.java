@@ -28,12 +28,14 @@ import org.slf4j.LoggerFactory;
  * here, against the clock at fan-out, so a campaign that ended while it waited (for its start, or
  * for the first subscriber snapshot) notifies nobody.
  *
+ * <p>The snapshot comes from the side input ({@link LoadSubscribers}), or, when the pipeline has
+ * none ({@code subscribers} null: the Spark runner, see {@code CampaignNotifier.buildPipeline}),
+ * from a {@link WorkerSnapshot} the worker reads itself on the same schedule.
+ *
  * <p>A campaign never meets an empty, unloaded snapshot. The Direct and Flink runners hold a
- * campaign back until the side input has its first value. The Spark runner does not: it hands out
- * the view's default ({@link SubscriberSnapshot#notLoaded()}) until the first refresh lands, and
- * side inputs of stateful steps are never refreshed there, so parking the campaign in state would
- * not help. Instead the campaign waits here for a snapshot read directly from the same table with
- * the same query (see {@link BootstrapSnapshot}); every runner runs this same code.
+ * campaign back until the side input has its first value; a runner that hands out the view's
+ * default ({@link SubscriberSnapshot#notLoaded()}) instead makes the campaign wait here for a
+ * {@link WorkerSnapshot} read with the same query.
  */
 public final class FanOutToSubscribers
     extends PTransform<PCollection<Campaign>, PCollection<NotificationBatch>> {
@@ -44,7 +46,7 @@ public final class FanOutToSubscribers
   }
 
   private final PCollectionView<SubscriberSnapshot> subscribers;
-  private final BootstrapSnapshot bootstrap;
+  private final WorkerSnapshot snapshots;
   private final Delivered delivered;
   private final Clock clock;
   private final int batchSize;
@@ -57,7 +59,7 @@ public final class FanOutToSubscribers
       int batchSize) {
     this(
         subscribers,
-        BootstrapSnapshot.of(dataSource, refresh),
+        WorkerSnapshot.of(dataSource, refresh),
         campaignId ->
             Retry.sql(
                 "read the clients already notified of campaign " + campaignId,
@@ -70,12 +72,12 @@ public final class FanOutToSubscribers
 
   FanOutToSubscribers(
       PCollectionView<SubscriberSnapshot> subscribers,
-      BootstrapSnapshot bootstrap,
+      WorkerSnapshot snapshots,
       Delivered delivered,
       Clock clock,
       int batchSize) {
     this.subscribers = subscribers;
-    this.bootstrap = bootstrap;
+    this.snapshots = snapshots;
     this.delivered = delivered;
     this.clock = clock;
     this.batchSize = batchSize;
@@ -83,49 +85,40 @@ public final class FanOutToSubscribers
 
   @Override
   public PCollection<NotificationBatch> expand(PCollection<Campaign> campaigns) {
+    ParDo.SingleOutput<Campaign, NotificationBatch> fanOut =
+        subscribers == null
+            ? ParDo.of(new FromWorkerSnapshotFn(clock, snapshots, delivered, batchSize))
+            : ParDo.of(new FromSideInputFn(clock, snapshots, delivered, batchSize))
+                .withSideInput(FromSideInputFn.SUBSCRIBERS, subscribers);
     return campaigns
-        .apply(
-            "NotifyEachSubscriber",
-            ParDo.of(new FanOutFn(clock, bootstrap, delivered, batchSize))
-                .withSideInput(FanOutFn.SUBSCRIBERS, subscribers))
+        .apply("NotifyEachSubscriber", fanOut)
         .setCoder(NotificationBatch.BatchCoder.of());
   }
 
-  static final class FanOutFn extends DoFn<Campaign, NotificationBatch> {
-    static final String SUBSCRIBERS = "subscribers";
+  /** The fan-out itself, whichever way the snapshot arrives. */
+  abstract static class FanOutFn extends DoFn<Campaign, NotificationBatch> {
     private static final Logger LOG = LoggerFactory.getLogger(FanOutToSubscribers.class);
 
     private final Clock clock;
-    private final BootstrapSnapshot bootstrap;
+    final WorkerSnapshot snapshots;
     private final Delivered delivered;
     private final int batchSize;
     private final Counter fannedOut = Metrics.counter("campaigns", "fannedOut");
     private final Counter endedBeforeFanOut = Metrics.counter("campaigns", "endedBeforeFanOut");
-    private final Counter beforeFirstRefresh = Metrics.counter("campaigns", "beforeFirstRefresh");
+    final Counter beforeFirstRefresh = Metrics.counter("campaigns", "beforeFirstRefresh");
     private final Counter notifications = Metrics.counter("notifications", "fannedOut");
     private final Counter alreadyDelivered = Metrics.counter("notifications", "alreadyDelivered");
 
-    FanOutFn(Clock clock, BootstrapSnapshot bootstrap, Delivered delivered, int batchSize) {
+    FanOutFn(Clock clock, WorkerSnapshot snapshots, Delivered delivered, int batchSize) {
       this.clock = clock;
-      this.bootstrap = bootstrap;
+      this.snapshots = snapshots;
       this.delivered = delivered;
       this.batchSize = batchSize;
     }
 
-    @ProcessElement
-    public void process(
-        @Element Campaign campaign,
-        @SideInput(SUBSCRIBERS) SubscriberSnapshot fromSideInput,
-        OutputReceiver<NotificationBatch> out)
+    void fanOut(
+        Campaign campaign, SubscriberSnapshot snapshot, OutputReceiver<NotificationBatch> out)
         throws InterruptedException {
-      SubscriberSnapshot snapshot = fromSideInput;
-      if (!snapshot.isLoaded()) {
-        beforeFirstRefresh.inc();
-        LOG.info(
-            "Campaign {} arrived before the first subscriber refresh; waiting for a snapshot",
-            campaign.advCampaignId());
-        snapshot = bootstrap.get();
-      }
       long now = clock.nowEpochSecond();
       if (campaign.hasEndedBy(now)) {
         endedBeforeFanOut.inc();
@@ -168,6 +161,47 @@ public final class FanOutToSubscribers
             sent,
             clients.size() - sent);
       }
+    }
+  }
+
+  /** The snapshot from the side input; its default before the first value means "not loaded". */
+  static final class FromSideInputFn extends FanOutFn {
+    static final String SUBSCRIBERS = "subscribers";
+    private static final Logger LOG = LoggerFactory.getLogger(FanOutToSubscribers.class);
+
+    FromSideInputFn(Clock clock, WorkerSnapshot snapshots, Delivered delivered, int batchSize) {
+      super(clock, snapshots, delivered, batchSize);
+    }
+
+    @ProcessElement
+    public void process(
+        @Element Campaign campaign,
+        @SideInput(SUBSCRIBERS) SubscriberSnapshot fromSideInput,
+        OutputReceiver<NotificationBatch> out)
+        throws InterruptedException {
+      SubscriberSnapshot snapshot = fromSideInput;
+      if (!snapshot.isLoaded()) {
+        beforeFirstRefresh.inc();
+        LOG.info(
+            "Campaign {} arrived before the first subscriber refresh; waiting for a snapshot",
+            campaign.advCampaignId());
+        snapshot = snapshots.get();
+      }
+      fanOut(campaign, snapshot, out);
+    }
+  }
+
+  /** The snapshot this worker reads itself. */
+  static final class FromWorkerSnapshotFn extends FanOutFn {
+    FromWorkerSnapshotFn(
+        Clock clock, WorkerSnapshot snapshots, Delivered delivered, int batchSize) {
+      super(clock, snapshots, delivered, batchSize);
+    }
+
+    @ProcessElement
+    public void process(@Element Campaign campaign, OutputReceiver<NotificationBatch> out)
+        throws InterruptedException {
+      fanOut(campaign, snapshots.get(), out);
     }
   }
 }

@@ -47,7 +47,7 @@ class FanOutToSubscribersTest {
         .apply(
             new FanOutToSubscribers(
                 view,
-                new BootstrapSnapshot(
+                new WorkerSnapshot(
                     "test", FanOutToSubscribersTest::sampleSnapshot, Duration.standardSeconds(30)),
                 campaignId ->
                     campaignId.equals("replayed")
@@ -60,6 +60,33 @@ class FanOutToSubscribersTest {
             FlatMapElements.into(TypeDescriptor.of(Notification.class))
                 .via(NotificationBatch::notifications))
         .setCoder(Notification.NotificationCoder.of());
+  }
+
+  @Test
+  void withoutASideInputTheWorkerReadsTheSnapshotItself(TestPipeline p) {
+    Campaign c = Samples.campaign("c1", Samples.RESTAURANT, NOW - 10, NOW + 10);
+    PCollection<Notification> notifications =
+        p.apply("Campaigns", Create.of(List.of(c)).withCoder(Campaign.CampaignCoder.of()))
+            .apply(
+                new FanOutToSubscribers(
+                    null,
+                    new WorkerSnapshot(
+                        "worker-test",
+                        FanOutToSubscribersTest::sampleSnapshot,
+                        Duration.standardSeconds(30)),
+                    campaignId -> Set.of(),
+                    () -> NOW * 1000L,
+                    4))
+            .apply(
+                FlatMapElements.into(TypeDescriptor.of(Notification.class))
+                    .via(NotificationBatch::notifications))
+            .setCoder(Notification.NotificationCoder.of());
+    PAssert.that(notifications)
+        .containsInAnyOrder(
+            Samples.RESTAURANT_CLIENTS.stream()
+                .map(client -> new Notification(c, client, NOW))
+                .collect(Collectors.toList()));
+    p.run().waitUntilFinish();
   }
 
   @Test
