@@ -53,12 +53,18 @@ final class WorkerSnapshot implements Serializable {
     refresher.poll().ifPresent(this::takeRefresh);
     SubscriberSnapshot cached = CACHE.get(cacheKey);
     if (cached != null) {
-      if (System.currentTimeMillis() - cached.loadedAtMillis() >= maxAge.getMillis()) {
-        refresher.startIfDue(maxAge.getMillis(), source::read);
+      long age = System.currentTimeMillis() - cached.loadedAtMillis();
+      if (age < maxAge.getMillis()) {
+        return cached;
       }
-      return cached;
+      if (age < 2 * maxAge.getMillis()) {
+        refresher.startIfDue(maxAge.getMillis(), source::read);
+        return cached;
+      }
+      // Nothing asked for a snapshot for a while (refreshes here are driven by campaigns): one
+      // over two periods old is not served, so no campaign sees the table older than that.
     }
-    return firstRead();
+    return readNow(cached);
   }
 
   private void takeRefresh(SnapshotLoader.Outcome outcome) {
@@ -76,10 +82,11 @@ final class WorkerSnapshot implements Serializable {
         outcome.snapshot().subscriptionCount());
   }
 
-  private SubscriberSnapshot firstRead() throws InterruptedException {
+  /** Reads in this thread (the first read, or after an idle spell), unless another just did. */
+  private SubscriberSnapshot readNow(SubscriberSnapshot tooOld) throws InterruptedException {
     synchronized (CACHE) {
       SubscriberSnapshot cached = CACHE.get(cacheKey);
-      if (cached != null) {
+      if (cached != null && cached != tooOld) {
         return cached;
       }
       long backoffMillis = 200;

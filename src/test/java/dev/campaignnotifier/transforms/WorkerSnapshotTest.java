@@ -27,10 +27,10 @@ class WorkerSnapshotTest {
                   Thread.currentThread().interrupt();
                 }
               }
-              // Loaded "an hour ago": stale at once for a one-minute refresh.
+              // Loaded 90 s ago: due for a refresh (one-minute period), still fit to serve.
               return SubscriberSnapshot.builder()
                   .add("r", "client-" + n)
-                  .build(System.currentTimeMillis() - 3_600_000);
+                  .build(System.currentTimeMillis() - 90_000);
             },
             org.joda.time.Duration.standardMinutes(1));
 
@@ -48,5 +48,25 @@ class WorkerSnapshotTest {
           }
         },
         "the replacement is served once it is read");
+  }
+
+  @Test
+  void aSnapshotOverTwoPeriodsOldIsReadAgainBeforeItIsUsed() throws Exception {
+    AtomicInteger reads = new AtomicInteger();
+    WorkerSnapshot snapshots =
+        new WorkerSnapshot(
+            "worker-snapshot-idle-" + System.nanoTime(),
+            () -> {
+              int n = reads.incrementAndGet();
+              // The first read is from "an hour ago" (an idle spell since); later ones are fresh.
+              long loadedAt = System.currentTimeMillis() - (n == 1 ? 3_600_000 : 0);
+              return SubscriberSnapshot.builder().add("r", "client-" + n).build(loadedAt);
+            },
+            org.joda.time.Duration.standardMinutes(1));
+
+    assertEquals("client-1", snapshots.get().clientsOf("r").get(0));
+    assertEquals("client-2", snapshots.get().clientsOf("r").get(0), "read again, in the caller");
+    assertEquals("client-2", snapshots.get().clientsOf("r").get(0), "and then served");
+    assertEquals(2, reads.get());
   }
 }
