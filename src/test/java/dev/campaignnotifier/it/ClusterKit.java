@@ -1,5 +1,10 @@
 package dev.campaignnotifier.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.campaignnotifier.Samples;
+import dev.campaignnotifier.model.DeadLetterReason;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -10,11 +15,14 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
@@ -125,6 +133,32 @@ final class ClusterKit {
       Thread.currentThread().interrupt();
       return "";
     }
+  }
+
+  /**
+   * The brief's sample, a message that is not JSON and the sample again, against a service running
+   * on a cluster: 9 rows, 9 distinct messages (the repeat notifies nobody twice), 1 dead letter.
+   * {@code running} fails the wait at once if the service has died; {@code logs} explains a
+   * timeout.
+   */
+  static void sampleRoundTrip(
+      RunningPipeline client, BooleanSupplier running, Supplier<String> logs) {
+    long now = Instant.now().getEpochSecond();
+    String sample =
+        Samples.campaignJson(Samples.CAMPAIGN_ID, Samples.RESTAURANT, now - 60, now + 3600);
+    client.publish("key", sample);
+    client.publish("bad", "{not json");
+    client.publish("key", sample);
+    Duration wait = Duration.ofMinutes(4);
+    Await.until("9 rows", wait, () -> running.getAsBoolean() && client.feedbackRows() >= 9, logs);
+    Await.until("9 messages", wait, () -> client.notifications().size() >= 9);
+    Await.until("1 dead letter", wait, () -> client.deadLetters().size() >= 1);
+
+    assertEquals(9, client.feedbackRows());
+    Map<String, Integer> messages = client.notificationsByKey();
+    assertEquals(9, messages.values().stream().mapToInt(Integer::intValue).sum(), "9 messages");
+    assertEquals(9, messages.size(), "a repeated campaign notifies once");
+    assertTrue(client.deadLetters().get(0).value().contains(DeadLetterReason.NOT_JSON.name()));
   }
 
   static int freePort() {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.campaignnotifier.Samples;
-import dev.campaignnotifier.model.DeadLetterReason;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import java.io.IOException;
 import java.net.URI;
@@ -20,7 +19,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -133,26 +131,8 @@ class FlinkClusterIT {
     RunningPipeline client = RunningPipeline.observer(options);
     String job = submit(options, null);
     try {
-      long now = Instant.now().getEpochSecond();
-      String sample =
-          Samples.campaignJson(Samples.CAMPAIGN_ID, Samples.RESTAURANT, now - 60, now + 3600);
-      client.publish("key", sample);
-      client.publish("bad", "{not json");
-      client.publish("key", sample);
-
-      Await.until(
-          "9 rows",
-          WAIT,
-          () -> client.feedbackRows() >= 9,
-          () -> "\ntaskmanager:\n" + tail(taskManager.log()));
-      Await.until("9 messages", WAIT, () -> client.notifications().size() >= 9);
-      Await.until("1 dead letter", WAIT, () -> client.deadLetters().size() >= 1);
-      assertEquals(9, client.feedbackRows());
-      List<ConsumerRecord<String, String>> messages = client.notifications();
-      assertEquals(9, messages.size());
-      assertEquals(
-          9, messages.stream().map(ConsumerRecord::key).distinct().count(), "repeat notifies once");
-      assertTrue(client.deadLetters().get(0).value().contains(DeadLetterReason.NOT_JSON.name()));
+      ClusterKit.sampleRoundTrip(
+          client, () -> true, () -> "\ntaskmanager:\n" + tail(taskManager.log()));
       assertTrue(
           taskManager.log().contains("Fanned out campaign"),
           "the fan-out ran in the session cluster's TaskManager");

@@ -1,23 +1,17 @@
 package dev.campaignnotifier.it;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.campaignnotifier.Samples;
-import dev.campaignnotifier.model.DeadLetterReason;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -114,27 +108,10 @@ class SparkClusterIT {
           () -> "\nmaster:\n" + master.log() + "\nworker:\n" + worker.log());
 
       try (ServiceProcess driver = ServiceProcess.exec(submit, env, "spark-driver")) {
-        long now = Instant.now().getEpochSecond();
-        String sample =
-            Samples.campaignJson(Samples.CAMPAIGN_ID, Samples.RESTAURANT, now - 60, now + 3600);
-        client.publish("key", sample);
-        client.publish("bad", "{not json");
-        client.publish("key", sample);
-
-        Await.until(
-            "9 rows",
-            WAIT,
-            () -> driver.alive("the driver") && client.feedbackRows() >= 9,
+        ClusterKit.sampleRoundTrip(
+            client,
+            () -> driver.alive("the driver"),
             () -> "\ndriver:\n" + driver.log() + "\nexecutors:\n" + executorLogs(workDir));
-        Await.until("9 messages", WAIT, () -> client.notifications().size() >= 9);
-        Await.until("1 dead letter", WAIT, () -> client.deadLetters().size() >= 1);
-
-        assertEquals(9, client.feedbackRows());
-        List<String> keys =
-            client.notifications().stream().map(ConsumerRecord::key).collect(Collectors.toList());
-        assertEquals(9, keys.size(), keys.toString());
-        assertEquals(9, keys.stream().distinct().count(), "a repeated campaign notifies once");
-        assertTrue(client.deadLetters().get(0).value().contains(DeadLetterReason.NOT_JSON.name()));
         String state = masterState(masterUi);
         assertTrue(
             state.contains("\"activeapps\" : [ {"),

@@ -42,20 +42,28 @@ class FanOutToSubscribersTest {
     PCollectionView<SubscriberSnapshot> view =
         p.apply("Snapshot", Create.of(snapshot).withCoder(SubscriberSnapshot.SnapshotCoder.of()))
             .apply(View.asSingleton());
-    return p.apply(
-            "Campaigns", Create.of(List.of(campaigns)).withCoder(Campaign.CampaignCoder.of()))
-        .apply(
-            new FanOutToSubscribers(
-                view,
-                new WorkerSnapshot(
-                    "test", FanOutToSubscribersTest::sampleSnapshot, Duration.standardSeconds(30)),
-                campaignId ->
-                    campaignId.equals("replayed")
-                        ? Set.of(
-                            Samples.RESTAURANT_CLIENTS.get(0), Samples.RESTAURANT_CLIENTS.get(1))
-                        : Set.of(),
-                () -> NOW * 1000L,
-                4))
+    return notificationsOf(
+        p.apply("Campaigns", Create.of(List.of(campaigns)).withCoder(Campaign.CampaignCoder.of()))
+            .apply(
+                new FanOutToSubscribers(
+                    view,
+                    new WorkerSnapshot(
+                        "test",
+                        FanOutToSubscribersTest::sampleSnapshot,
+                        Duration.standardSeconds(30)),
+                    campaignId ->
+                        campaignId.equals("replayed")
+                            ? Set.of(
+                                Samples.RESTAURANT_CLIENTS.get(0),
+                                Samples.RESTAURANT_CLIENTS.get(1))
+                            : Set.of(),
+                    () -> NOW * 1000L,
+                    4)));
+  }
+
+  /** One notification per client of each slice. */
+  private static PCollection<Notification> notificationsOf(PCollection<NotificationBatch> slices) {
+    return slices
         .apply(
             FlatMapElements.into(TypeDescriptor.of(Notification.class))
                 .via(NotificationBatch::notifications))
@@ -66,21 +74,18 @@ class FanOutToSubscribersTest {
   void withoutASideInputTheWorkerReadsTheSnapshotItself(TestPipeline p) {
     Campaign c = Samples.campaign("c1", Samples.RESTAURANT, NOW - 10, NOW + 10);
     PCollection<Notification> notifications =
-        p.apply("Campaigns", Create.of(List.of(c)).withCoder(Campaign.CampaignCoder.of()))
-            .apply(
-                new FanOutToSubscribers(
-                    null,
-                    new WorkerSnapshot(
-                        "worker-test",
-                        FanOutToSubscribersTest::sampleSnapshot,
-                        Duration.standardSeconds(30)),
-                    campaignId -> Set.of(),
-                    () -> NOW * 1000L,
-                    4))
-            .apply(
-                FlatMapElements.into(TypeDescriptor.of(Notification.class))
-                    .via(NotificationBatch::notifications))
-            .setCoder(Notification.NotificationCoder.of());
+        notificationsOf(
+            p.apply("Campaigns", Create.of(List.of(c)).withCoder(Campaign.CampaignCoder.of()))
+                .apply(
+                    new FanOutToSubscribers(
+                        null,
+                        new WorkerSnapshot(
+                            "worker-test",
+                            FanOutToSubscribersTest::sampleSnapshot,
+                            Duration.standardSeconds(30)),
+                        campaignId -> Set.of(),
+                        () -> NOW * 1000L,
+                        4)));
     PAssert.that(notifications)
         .containsInAnyOrder(
             Samples.RESTAURANT_CLIENTS.stream()
