@@ -1,26 +1,24 @@
 #!/usr/bin/env bash
-# The benchmark (see README, "Performance"): embedded Kafka and PostgreSQL, the service on the
-# chosen runner in this JVM, one campaign to N subscribers measured against the sink floor.
+# The benchmark (see README, "Performance"). Starts a Kafka broker in a JVM of its own and a
+# PostgreSQL with stock durability (fsync and synchronous_commit on), or uses the servers given with
+# the service's own options; starts the service in a process of its own with its launcher; measures.
 #
-#   runners/benchmark.sh --subscribers=200000                        # DirectRunner, fan-out mode
-#   runners/benchmark.sh --subscribers=1000000 --runner=FlinkRunner
-#   runners/benchmark.sh --mode=latency                              # 30 x 1,000 subscribers
-#   runners/benchmark.sh --mode=scale --subscribers=10000000         # snapshot load and heap
+#   runners/benchmark.sh                                      # fan-out at 10k, 200k, 1M; DirectRunner
+#   runners/benchmark.sh --runner=FlinkRunner                 # or SparkRunner: that runner's launcher
+#   runners/benchmark.sh --mode=latency                       # 30 x 1,000 alone, then behind 1,000,000
+#   runners/benchmark.sh --mode=idle                          # CPU while idle
+#   runners/benchmark.sh --mode=scale --subscribers=10000000  # snapshot load, heap, refresh stalls
+#   JDBC_PASSWORD=... runners/benchmark.sh --bootstrapServers=broker:9092 \
+#     --jdbcUrl=jdbc:postgresql://db:5432/bench --jdbcUser=bench   # given servers, empty tables
 #
-# JAVA_OPTS sets the heap (default -Xmx6g); SPARK_BATCH replaces the Spark batch options (default
-# --batchIntervalMillis=500). Prints a table and one "BENCHMARK {json}" line.
+# SERVICE_JAVA_OPTS sets the service's JVM flags (default -Xmx4g); JAVA_OPTS the benchmark's own.
+# Prints a table and one "BENCHMARK {json}" line.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
-export MAIN_CLASS=dev.campaignnotifier.bench.Benchmark
-export JAVA_OPTS=${JAVA_OPTS:--Xmx6g}
-case " $* " in
-  *" --runner=SparkRunner "*)
-    run_local spark-runner test --sparkMaster='local[*]' ${SPARK_BATCH:---batchIntervalMillis=500} \
-      --checkpointDir="$(mktemp -d)" "$@" ;;
-  *" --runner=FlinkRunner "*)
-    run_local flink-runner runtime --flinkMaster='[local]' --fasterCopy=true \
-      --attachedMode=false "$@" ;;
-  *)
-    run_local direct-runner runtime --runner=DirectRunner --enforceImmutability=false \
-      --enforceEncodability=false "$@" ;;
-esac
+cd "$(dirname "$0")/.."
+source runners/lib.sh
+cp_file=target/classpath-benchmark.txt
+mvn -q -B -Dembedded.scope=compile test-compile dependency:build-classpath \
+  -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=test >&2
+# shellcheck disable=SC2086
+exec java $JAVA_OPENS ${JAVA_OPTS:--Xmx3g} -cp "target/test-classes:target/classes:$(cat "$cp_file")" \
+  dev.campaignnotifier.bench.Benchmark "$@"

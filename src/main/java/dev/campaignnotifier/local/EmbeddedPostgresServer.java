@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -36,12 +37,29 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
    * that the server itself removes when it stops.
    */
   public static EmbeddedPostgresServer start(int port) {
+    return start(EmbeddedPostgres.builder().setPort(port == 0 ? EmbeddedKafka.freePort() : port));
+  }
+
+  /**
+   * Starts PostgreSQL with a stock server's durability, for measurements: zonky starts its servers
+   * with {@code -F} (no fsync) and {@code synchronous_commit=off}, which write twice as fast as a
+   * real server; here {@code fsync}, {@code synchronous_commit} and {@code full_page_writes} are
+   * on, and the data lives in {@code dataDir} (on a disk, not a tmpfs).
+   */
+  public static EmbeddedPostgresServer startDurable(Path dataDir) {
+    return start(
+        EmbeddedPostgres.builder()
+            .setPort(EmbeddedKafka.freePort())
+            .setDataDirectory(dataDir)
+            .setCleanDataDirectory(true)
+            .setServerConfig("fsync", "on")
+            .setServerConfig("synchronous_commit", "on")
+            .setServerConfig("full_page_writes", "on"));
+  }
+
+  private static EmbeddedPostgresServer start(EmbeddedPostgres.Builder builder) {
     try {
-      EmbeddedPostgres postgres =
-          EmbeddedPostgres.builder()
-              .setPort(port == 0 ? EmbeddedKafka.freePort() : port)
-              .setServerConfig("max_connections", "200")
-              .start();
+      EmbeddedPostgres postgres = builder.setServerConfig("max_connections", "200").start();
       EmbeddedPostgresServer server = new EmbeddedPostgresServer(postgres);
       server.executeAs("postgres", "postgres", "CREATE ROLE " + USER + " LOGIN SUPERUSER");
       return server;

@@ -1,0 +1,298 @@
+package dev.campaignnotifier.bench;
+
+import dev.campaignnotifier.io.DeliverNotifications;
+import dev.campaignnotifier.io.KafkaClients;
+import dev.campaignnotifier.io.PostgresDataSource;
+import dev.campaignnotifier.local.EmbeddedPostgresServer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.postgresql.ds.PGSimpleDataSource;
+
+/**
+ * The servers a benchmark measures against: by default a Kafka broker in a JVM of its own ({@link
+ * BrokerProcess}) and a PostgreSQL with stock durability ({@link
+ * EmbeddedPostgresServer#startDurable}); or any running broker and database given with the
+ * service's own options ({@code --bootstrapServers}, {@code --jdbcUrl}, {@code --jdbcUser}, the
+ * password in {@code $JDBC_PASSWORD} or {@code --jdbcPasswordFile}, {@code --kafkaPropertiesFile}).
+ * A given database must have {@code sql/}'s tables, empty: the benchmark truncates them between
+ * measurements and never touches rows it did not write.
+ */
+final class BenchServers implements AutoCloseable {
+  private final Process broker;
+  private final EmbeddedPostgresServer postgres;
+  private final Path workDir;
+  final String bootstrapServers;
+  final String jdbcUrl;
+  final String jdbcUser;
+  final KafkaClients kafkaClients;
+  final DataSource db;
+
+  /** Service options that point the service at these servers. */
+  final List<String> serviceArgs = new ArrayList<>();
+
+  private BenchServers(
+      Process broker,
+      EmbeddedPostgresServer postgres,
+      Path workDir,
+      String bootstrapServers,
+      PostgresDataSource postgresSource,
+      String kafkaPropertiesFile) {
+    this.broker = broker;
+    this.postgres = postgres;
+    this.workDir = workDir;
+    this.bootstrapServers = bootstrapServers;
+    this.jdbcUrl = postgresSource.url();
+    this.jdbcUser = postgresSource.user();
+    this.kafkaClients = new KafkaClients(kafkaPropertiesFile);
+    // Plain connections in autocommit: the service's pool is for the service.
+    PGSimpleDataSource plain = new PGSimpleDataSource();
+    plain.setUrl(jdbcUrl);
+    plain.setUser(jdbcUser);
+    plain.setPassword(postgresSource.password());
+    this.db = plain;
+    serviceArgs.add("--bootstrapServers=" + bootstrapServers);
+    serviceArgs.add("--jdbcUrl=" + jdbcUrl);
+    serviceArgs.add("--jdbcUser=" + jdbcUser);
+    if (postgresSource.passwordFile() != null) {
+      serviceArgs.add("--jdbcPasswordFile=" + postgresSource.passwordFile());
+    }
+    if (kafkaPropertiesFile != null) {
+      serviceArgs.add("--kafkaPropertiesFile=" + kafkaPropertiesFile);
+    }
+  }
+
+  /** Starts or attaches to the servers; {@code given} holds the connection options, if any. */
+  static BenchServers start(Map<String, String> given) throws IOException, InterruptedException {
+    Path workDir = Files.createTempDirectory(Path.of(System.getProperty("user.dir")), ".bench-");
+    Process broker = null;
+    EmbeddedPostgresServer postgres = null;
+    String bootstrap = given.get("bootstrapServers");
+    if (bootstrap == null) {
+      broker = startBroker(workDir.resolve("kafka"));
+      bootstrap = awaitBroker(broker);
+    }
+    PostgresDataSource source;
+    if (given.get("jdbcUrl") == null) {
+      postgres = EmbeddedPostgresServer.startDurable(workDir.resolve("postgres"));
+      source =
+          new PostgresDataSource(
+              postgres.createDatabase("bench", false),
+              EmbeddedPostgresServer.USER,
+              "JDBC_PASSWORD",
+              null);
+    } else {
+      source =
+          new PostgresDataSource(
+              given.get("jdbcUrl"),
+              given.getOrDefault("jdbcUser", "jovyan"),
+              given.getOrDefault("jdbcPasswordEnv", "JDBC_PASSWORD"),
+              given.get("jdbcPasswordFile"));
+    }
+    BenchServers servers =
+        new BenchServers(
+            broker, postgres, workDir, bootstrap, source, given.get("kafkaPropertiesFile"));
+    servers.requireEmptyTables();
+    return servers;
+  }
+
+  /** The broker in a JVM of its own, with Kafka's own default heap (kafka-server-start.sh). */
+  private static Process startBroker(Path dir) throws IOException {
+    List<String> command =
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx1g",
+            "-Xms1g",
+            "-cp",
+            System.getProperty("java.class.path"),
+            BrokerProcess.class.getName(),
+            dir.toString());
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.PIPE)
+        .start();
+  }
+
+  private static String awaitBroker(Process broker) throws IOException {
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(broker.getInputStream(), StandardCharsets.UTF_8));
+    List<String> seen = new ArrayList<>();
+    for (String line = out.readLine(); line != null; line = out.readLine()) {
+      if (line.startsWith(BrokerProcess.READY)) {
+        // From here on its output is not read; keep the pipe from filling up.
+        Thread drain =
+            new Thread(
+                () -> {
+                  try {
+                    while (out.readLine() != null) {
+                      // discarded: the broker's log
+                    }
+                  } catch (IOException e) {
+                    // the broker is gone; close() reports nothing more
+                  }
+                },
+                "broker-log");
+        drain.setDaemon(true);
+        drain.start();
+        return line.substring(BrokerProcess.READY.length()).trim();
+      }
+      seen.add(line);
+    }
+    throw new IllegalStateException("the broker exited before it was ready:\n" + seen);
+  }
+
+  private void requireEmptyTables() {
+    for (String table : List.of("subscribers_restaurants", "subscribers_feedback")) {
+      long rows = query("SELECT count(*) FROM (SELECT 1 FROM public." + table + " LIMIT 1) t");
+      if (rows > 0) {
+        throw new IllegalStateException(
+            "public."
+                + table
+                + " in "
+                + jdbcUrl
+                + " is not empty: point the benchmark at a database of its own");
+      }
+    }
+  }
+
+  /** What the database says of its durability, printed with every result. */
+  Map<String, Object> durability() {
+    Map<String, Object> settings = new HashMap<>();
+    for (String name : List.of("fsync", "synchronous_commit", "full_page_writes")) {
+      try (Connection c = db.getConnection();
+          Statement s = c.createStatement();
+          ResultSet r = s.executeQuery("SHOW " + name)) {
+        r.next();
+        settings.put("postgres_" + name, r.getString(1));
+      } catch (SQLException e) {
+        throw new IllegalStateException("SHOW " + name + " failed", e);
+      }
+    }
+    settings.put("broker", broker == null ? "given" : "own JVM");
+    return settings;
+  }
+
+  void createTopics(String... names) {
+    Map<String, Object> config =
+        kafkaClients.configure(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+    try (Admin admin = Admin.create(config)) {
+      for (String name : names) {
+        try {
+          admin
+              .createTopics(List.of(new NewTopic(name, 1, (short) 1)))
+              .all()
+              .get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof TopicExistsException)) {
+            throw new IllegalStateException("cannot create topic " + name, e.getCause());
+          }
+        }
+      }
+    } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("cannot create topics", e);
+    }
+  }
+
+  /** A producer with the service's own settings: the same acks, idempotence and batching. */
+  KafkaProducer<String, String> producer() {
+    Map<String, Object> config = new HashMap<>(DeliverNotifications.producerConfig());
+    config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    return new KafkaProducer<>(
+        kafkaClients.configure(config), new StringSerializer(), new StringSerializer());
+  }
+
+  /** {@code count} subscribers of one restaurant: clients {@code client-1..count}. */
+  void subscribers(String restaurant, int count) {
+    update(
+        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
+            + " SELECT 'client-' || g, ? FROM generate_series(1, ?) g",
+        restaurant,
+        count);
+  }
+
+  void truncateFeedback() {
+    update("TRUNCATE public.subscribers_feedback");
+  }
+
+  void update(String sql, Object... params) {
+    try (Connection c = db.getConnection();
+        PreparedStatement s = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) {
+        s.setObject(i + 1, params[i]);
+      }
+      s.execute();
+    } catch (SQLException e) {
+      throw new IllegalStateException(sql + " failed", e);
+    }
+  }
+
+  long query(String sql, Object... params) {
+    try (Connection c = db.getConnection();
+        PreparedStatement s = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) {
+        s.setObject(i + 1, params[i]);
+      }
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        return r.getLong(1);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(sql + " failed", e);
+    }
+  }
+
+  /**
+   * Feedback ids drawn so far, from the id sequence: O(1), where a count(*) of a million rows every
+   * few milliseconds would take a core from the pipeline it measures. An upper bound of the rows;
+   * {@link #rows} confirms.
+   */
+  long idsDrawn() {
+    return query(
+        "SELECT CASE WHEN is_called THEN last_value ELSE 0 END"
+            + " FROM public.subscribers_feedback_id_seq");
+  }
+
+  long rows(String campaign) {
+    return query(
+        "SELECT count(*) FROM public.subscribers_feedback WHERE adv_campaign_id = ?", campaign);
+  }
+
+  @Override
+  public void close() throws IOException, InterruptedException {
+    if (broker != null) {
+      broker.destroy();
+      if (!broker.waitFor(30, TimeUnit.SECONDS)) {
+        broker.destroyForcibly();
+      }
+    }
+    if (postgres != null) {
+      postgres.close();
+    }
+    try (var files = Files.walk(workDir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+}

@@ -1,0 +1,358 @@
+package dev.campaignnotifier.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.campaignnotifier.bench.ServiceUnderTest.Timing;
+import dev.campaignnotifier.io.SubscriberTable;
+import dev.campaignnotifier.model.SubscriberSnapshot;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Measures the service against real servers (a broker in its own JVM, a PostgreSQL with stock
+ * durability; or any given with the service's connection options), with the service in a process of
+ * its own started by its launcher. Modes:
+ *
+ * <ul>
+ *   <li>{@code fanout}: one campaign per size in {@code --subscribers} (default 10,000, 200,000 and
+ *       1,000,000); publish to first and last row and message, the service's CPU seconds per
+ *       100,000 notifications; then, with the service stopped, the floor of each size ({@link
+ *       Floor}) and pipeline / floor.
+ *   <li>{@code latency}: 30 campaigns of 1,000 subscribers one after another, then the same size
+ *       published one after another while campaigns of {@code --subscribers} (default 1,000,000)
+ *       are being delivered: p50 / p99 to the last row and message of each.
+ *   <li>{@code idle}: the service's CPU use while it waits, after warming up and settling.
+ *   <li>{@code scale}: {@code --subscribers} rows over 10,000 restaurants: snapshot load, refresh
+ *       and heap, and campaigns fanned out while the whole table is re-read back to back.
+ * </ul>
+ *
+ * <p>Its own options: {@code --mode}, {@code --subscribers}, {@code --runner=DirectRunner|
+ * FlinkRunner|SparkRunner}, {@code --launch=script|classpath}, {@code --idleSeconds}; the service's
+ * connection options select given servers; anything else goes to the service. Prints a table and
+ * one line starting {@code BENCHMARK } with the figures as JSON.
+ */
+public final class Benchmark {
+  private static final Set<String> OWN =
+      Set.of("mode", "subscribers", "runner", "launch", "idleSeconds");
+  private static final Set<String> SERVERS =
+      Set.of(
+          "bootstrapServers",
+          "jdbcUrl",
+          "jdbcUser",
+          "jdbcPasswordEnv",
+          "jdbcPasswordFile",
+          "kafkaPropertiesFile");
+
+  private final BenchServers servers;
+  private final String runner;
+  private final String launch;
+  private final List<String> serviceArgs;
+
+  private Benchmark(BenchServers servers, String runner, String launch, List<String> serviceArgs) {
+    this.servers = servers;
+    this.runner = runner;
+    this.launch = launch;
+    this.serviceArgs = serviceArgs;
+  }
+
+  public static void main(String[] args) {
+    int status = 0;
+    try {
+      System.out.println("BENCHMARK " + new ObjectMapper().writeValueAsString(run(args)));
+    } catch (Exception e) {
+      e.printStackTrace();
+      status = 1;
+    }
+    System.exit(status);
+  }
+
+  /** Runs one benchmark and returns its figures. */
+  public static Map<String, Object> run(String[] args) throws Exception {
+    Map<String, String> own = new HashMap<>();
+    Map<String, String> given = new HashMap<>();
+    List<String> service = new ArrayList<>();
+    for (String arg : args) {
+      String[] kv = arg.startsWith("--") ? arg.substring(2).split("=", 2) : new String[] {arg};
+      if (kv.length == 2 && OWN.contains(kv[0])) {
+        own.put(kv[0], kv[1]);
+      } else if (kv.length == 2 && SERVERS.contains(kv[0])) {
+        given.put(kv[0], kv[1]);
+      } else {
+        service.add(arg);
+      }
+    }
+    String mode = own.getOrDefault("mode", "fanout");
+    String runner = own.getOrDefault("runner", "DirectRunner");
+    String launch = own.getOrDefault("launch", "script");
+    try (BenchServers servers = BenchServers.start(given)) {
+      Benchmark bench = new Benchmark(servers, runner, launch, service);
+      Map<String, Object> result = new LinkedHashMap<>();
+      result.put("mode", mode);
+      result.put("runner", runner);
+      result.put("cores", Runtime.getRuntime().availableProcessors());
+      result.putAll(servers.durability());
+      switch (mode) {
+        case "fanout" ->
+            bench.fanout(sizes(own.getOrDefault("subscribers", "10000,200000,1000000")), result);
+        case "latency" ->
+            bench.latency(sizes(own.getOrDefault("subscribers", "1000000")).get(0), result);
+        case "idle" -> bench.idle(Integer.parseInt(own.getOrDefault("idleSeconds", "60")), result);
+        case "scale" ->
+            bench.scale(sizes(own.getOrDefault("subscribers", "1000000")).get(0), result);
+        default ->
+            throw new IllegalArgumentException("--mode must be fanout, latency, idle or scale");
+      }
+      return result;
+    }
+  }
+
+  private static List<Integer> sizes(String list) {
+    return Arrays.stream(list.split(","))
+        .map(s -> Integer.parseInt(s.trim().replace("_", "")))
+        .collect(Collectors.toList());
+  }
+
+  private ServiceUnderTest startService(String name, String... extra) throws Exception {
+    List<String> args = new ArrayList<>(serviceArgs);
+    args.addAll(List.of(extra));
+    return ServiceUnderTest.start(servers, runner, launch, args, name);
+  }
+
+  // ---------------------------------------------------------------- fan-out against the floor
+
+  void fanout(List<Integer> sizes, Map<String, Object> result) throws Exception {
+    for (int n : sizes) {
+      servers.subscribers("restaurant-" + n, n);
+    }
+    // Other restaurants' subscribers, so the snapshot is not one restaurant only.
+    servers.update(
+        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
+            + " SELECT 'other-' || g, 'noise-' || (g % 100) FROM generate_series(1, 100000) g");
+    servers.update("ANALYZE public.subscribers_restaurants");
+    List<Map<String, Object>> runs = new ArrayList<>();
+    try (ServiceUnderTest service = startService("fanout")) {
+      for (int n : sizes) {
+        servers.truncateFeedback();
+        double cpuBefore = service.cpuSeconds();
+        Timing t = service.deliver("campaign-" + n, "restaurant-" + n, n);
+        double cpu = service.cpuSeconds() - cpuBefore;
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("subscribers", n);
+        r.put("publish_to_first_row_ms", Math.round(t.firstRowMillis()));
+        r.put("publish_to_last_row_ms", Math.round(t.lastRowMillis()));
+        r.put("publish_to_first_message_ms", Math.round(t.firstMessageMillis()));
+        r.put("publish_to_last_message_ms", Math.round(t.lastMessageMillis()));
+        r.put("pipeline_ms", Math.round(t.bothMillis()));
+        r.put("cpu_s_per_100k", round2(cpu / (n / 100_000.0)));
+        runs.add(r);
+      }
+    }
+    // Right after the pipeline's run, with the service stopped: the floor of each size.
+    for (Map<String, Object> r : runs) {
+      int n = (Integer) r.get("subscribers");
+      servers.truncateFeedback();
+      double floor = Floor.measure(servers, "floor-" + n, "restaurant-" + n, n, "floor-" + n);
+      r.put("floor_ms", Math.round(floor));
+      r.put("ratio_to_floor", round2(((Long) r.get("pipeline_ms")) / floor));
+    }
+    result.put("runs", runs);
+    System.out.printf(
+        Locale.ROOT,
+        "%n%-14s %10s %10s %10s %10s %10s %8s %12s%n",
+        runner,
+        "subscribers",
+        "last row",
+        "last msg",
+        "floor",
+        "ratio",
+        "CPU s",
+        "");
+    for (Map<String, Object> r : runs) {
+      System.out.printf(
+          Locale.ROOT,
+          "%-14s %10d %8d ms %8d ms %8d ms %10.2f %8.2f per 100k%n",
+          "",
+          r.get("subscribers"),
+          r.get("publish_to_last_row_ms"),
+          r.get("publish_to_last_message_ms"),
+          r.get("floor_ms"),
+          r.get("ratio_to_floor"),
+          r.get("cpu_s_per_100k"));
+    }
+  }
+
+  // ---------------------------------------------------------------- latency
+
+  void latency(int big, Map<String, Object> result) throws Exception {
+    int campaigns = 30;
+    int each = 1_000;
+    for (int i = 0; i < campaigns; i++) {
+      servers.subscribers("latency-" + i, each);
+    }
+    servers.subscribers("big", big);
+    servers.update("ANALYZE public.subscribers_restaurants");
+    List<Timing> alone = new ArrayList<>();
+    List<Timing> behindBig = new ArrayList<>();
+    try (ServiceUnderTest service = startService("latency")) {
+      for (int i = 0; i < campaigns; i++) {
+        alone.add(service.deliver("alone-" + i, "latency-" + i, each));
+      }
+      // Head-of-line: small campaigns one after another while a big one is being delivered.
+      for (int b = 0; b < 3 && behindBig.size() < campaigns; b++) {
+        String bigCampaign = "big-" + b;
+        service.publish(bigCampaign, "big");
+        for (int i = 0; servers.rows(bigCampaign) < big; i++) {
+          behindBig.add(
+              service.deliver("behind-" + b + "-" + i, "latency-" + (i % campaigns), each));
+        }
+      }
+    }
+    put(result, "alone", alone);
+    put(result, "during_big", behindBig);
+    result.put("big_subscribers", big);
+    System.out.printf(
+        Locale.ROOT,
+        "%n%-44s %8s %8s %8s %8s%n",
+        runner + ", 1,000 subscribers each",
+        "row p50",
+        "row p99",
+        "msg p50",
+        "msg p99");
+    for (String key : List.of("alone", "during_big")) {
+      System.out.printf(
+          Locale.ROOT,
+          "%-44s %5d ms %5d ms %5d ms %5d ms%n",
+          key.equals("alone")
+              ? campaigns + " one after another"
+              : behindBig.size() + " while " + big + " are delivered",
+          result.get(key + "_last_row_p50_ms"),
+          result.get(key + "_last_row_p99_ms"),
+          result.get(key + "_last_message_p50_ms"),
+          result.get(key + "_last_message_p99_ms"));
+    }
+  }
+
+  private static void put(Map<String, Object> result, String key, List<Timing> timings) {
+    List<Double> rows = timings.stream().map(Timing::lastRowMillis).toList();
+    List<Double> messages = timings.stream().map(Timing::lastMessageMillis).toList();
+    result.put(key + "_campaigns", timings.size());
+    result.put(key + "_last_row_p50_ms", Math.round(percentile(rows, 50)));
+    result.put(key + "_last_row_p99_ms", Math.round(percentile(rows, 99)));
+    result.put(key + "_last_message_p50_ms", Math.round(percentile(messages, 50)));
+    result.put(key + "_last_message_p99_ms", Math.round(percentile(messages, 99)));
+  }
+
+  static double percentile(List<Double> values, int p) {
+    double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+  }
+
+  // ---------------------------------------------------------------- idle
+
+  void idle(int seconds, Map<String, Object> result) throws Exception {
+    try (ServiceUnderTest service = startService("idle")) {
+      // Settle first: the JIT compiler is still busy for a minute after the start.
+      Thread.sleep(seconds * 1000L);
+      double before = service.cpuSeconds();
+      long started = System.nanoTime();
+      Thread.sleep(seconds * 1000L);
+      double cores = (service.cpuSeconds() - before) / ((System.nanoTime() - started) / 1e9);
+      result.put("idle_seconds", seconds);
+      result.put("idle_percent_of_a_core", round2(cores * 100));
+      System.out.printf(
+          Locale.ROOT,
+          "%n%s idle: %.2f%% of one core over %d s (after %d s to settle)%n",
+          runner,
+          cores * 100,
+          seconds,
+          seconds);
+    }
+  }
+
+  // ---------------------------------------------------------------- snapshot scale
+
+  void scale(int n, Map<String, Object> r) throws Exception {
+    servers.update(
+        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
+            + " SELECT 'client-' || g, 'restaurant-' || (g % 10000) FROM generate_series(1, ?) g",
+        n);
+    servers.update("ANALYZE public.subscribers_restaurants");
+    long heapBefore = usedHeapAfterGc();
+    long started = System.nanoTime();
+    SubscriberSnapshot snapshot = SubscriberTable.read(servers.db);
+    double loadMillis = (System.nanoTime() - started) / 1e6;
+    long heapWith = usedHeapAfterGc();
+    started = System.nanoTime();
+    SubscriberSnapshot again = SubscriberTable.read(servers.db);
+    double refreshMillis = (System.nanoTime() - started) / 1e6;
+    if (again.subscriptionCount() != snapshot.subscriptionCount()) {
+      throw new IllegalStateException("the refresh read a different table");
+    }
+    r.put("rows", n);
+    r.put("restaurants", snapshot.restaurantCount());
+    r.put("snapshot_load_ms", Math.round(loadMillis));
+    r.put("refresh_ms", Math.round(refreshMillis));
+    r.put("snapshot_heap_mb", Math.round((heapWith - heapBefore) / 1048576.0));
+    System.out.printf(
+        Locale.ROOT,
+        "%nsnapshot of %d rows over %d restaurants: load %.0f ms, refresh %.0f ms, %d MiB%n",
+        n,
+        snapshot.restaurantCount(),
+        loadMillis,
+        refreshMillis,
+        r.get("snapshot_heap_mb"));
+    snapshot = null;
+    again = null;
+
+    // Does a refresh stall fan-out? The whole table is re-read every two load times, so a refresh
+    // is nearly always under way, while campaigns to one restaurant's subscribers are published one
+    // after another for three refresh periods.
+    long refreshSeconds = Math.max(2, Math.round(refreshMillis / 1000.0 * 2));
+    List<Double> rows = new ArrayList<>();
+    try (ServiceUnderTest service =
+        startService("scale", "--subscribersRefresh=" + refreshSeconds + "s")) {
+      long until = System.nanoTime() + refreshSeconds * 3 * 1_000_000_000L;
+      for (int i = 0; System.nanoTime() < until; i++) {
+        rows.add(
+            service
+                .deliver("scale-c" + i, "restaurant-" + (i % 10_000), Math.max(1, n / 10_000))
+                .lastRowMillis());
+      }
+    }
+    r.put("refresh_every_s", refreshSeconds);
+    r.put("campaigns_during_refreshes", rows.size());
+    r.put("during_refreshes_last_row_p50_ms", Math.round(percentile(rows, 50)));
+    r.put("during_refreshes_last_row_p99_ms", Math.round(percentile(rows, 99)));
+    r.put(
+        "during_refreshes_last_row_max_ms",
+        Math.round(rows.stream().mapToDouble(Double::doubleValue).max().orElse(0)));
+    System.out.printf(
+        Locale.ROOT,
+        "%d campaigns while refreshing every %d s: publish -> last row p50 %d ms, p99 %d ms,"
+            + " max %d ms%n",
+        rows.size(),
+        refreshSeconds,
+        r.get("during_refreshes_last_row_p50_ms"),
+        r.get("during_refreshes_last_row_p99_ms"),
+        r.get("during_refreshes_last_row_max_ms"));
+  }
+
+  private static long usedHeapAfterGc() {
+    Runtime rt = Runtime.getRuntime();
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+    }
+    return rt.totalMemory() - rt.freeMemory();
+  }
+
+  private static double round2(double value) {
+    return Math.round(value * 100) / 100.0;
+  }
+}

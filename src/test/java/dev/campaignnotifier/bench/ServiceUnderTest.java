@@ -1,0 +1,248 @@
+package dev.campaignnotifier.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * The service under measurement, in a process of its own as a user runs it: by default through its
+ * launcher ({@code runners/direct.sh}, {@code flink-local.sh}, {@code spark-local.sh}, so with the
+ * launcher's settings), or from this JVM's class path on the DirectRunner ({@code
+ * --launch=classpath}, for the small run in CI). Its CPU time is read from the operating system for
+ * that process alone.
+ */
+final class ServiceUnderTest implements AutoCloseable {
+  private static final Duration DEADLINE = Duration.ofMinutes(5);
+
+  final String runner;
+  private final BenchServers servers;
+  private final Process process;
+  private final Path log;
+  private final String inputTopic;
+  private final KafkaConsumer<String, String> watcher;
+
+  private ServiceUnderTest(
+      String runner, BenchServers servers, Process process, Path log, String name) {
+    this.runner = runner;
+    this.servers = servers;
+    this.process = process;
+    this.log = log;
+    this.inputTopic = name + "-in";
+    this.watcher =
+        new KafkaConsumer<>(
+            servers.kafkaClients.configure(
+                Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers.bootstrapServers)),
+            new StringDeserializer(),
+            new StringDeserializer());
+    TopicPartition out = new TopicPartition(name + "-out", 0);
+    watcher.assign(List.of(out));
+    watcher.seekToEnd(List.of(out));
+    watcher.position(out);
+  }
+
+  /**
+   * Starts the service on fresh topics named after {@code name} and returns once a warm-up campaign
+   * has gone all the way through (snapshot loaded, every stage run).
+   */
+  static ServiceUnderTest start(
+      BenchServers servers, String runner, String launch, List<String> extraArgs, String name)
+      throws Exception {
+    servers.createTopics(name + "-in", name + "-out", name + "-dlq");
+    servers.subscribers("warm-up-" + name, 1);
+    List<String> args = new ArrayList<>(servers.serviceArgs);
+    args.add("--inputTopic=" + name + "-in");
+    args.add("--outputTopic=" + name + "-out");
+    args.add("--deadLetterTopic=" + name + "-dlq");
+    args.add("--consumerGroup=" + name);
+    args.addAll(extraArgs);
+    List<String> command = new ArrayList<>();
+    ProcessBuilder builder = new ProcessBuilder(command);
+    if (launch.equals("classpath")) {
+      if (!runner.equals("DirectRunner")) {
+        throw new IllegalArgumentException("--launch=classpath runs the DirectRunner only");
+      }
+      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      command.add(System.getenv().getOrDefault("SERVICE_HEAP", "-Xmx1g"));
+      command.add("-cp");
+      command.add(System.getProperty("java.class.path"));
+      command.add("dev.campaignnotifier.CampaignNotifier");
+      command.addAll(
+          List.of(
+              "--runner=DirectRunner",
+              "--enforceImmutability=false",
+              "--enforceEncodability=false"));
+    } else {
+      command.add(Path.of("runners", launcher(runner)).toAbsolutePath().toString());
+      builder
+          .environment()
+          .put("JAVA_OPTS", System.getenv().getOrDefault("SERVICE_JAVA_OPTS", "-Xmx4g"));
+      builder
+          .environment()
+          .put("CHECKPOINT_DIR", Files.createTempDirectory("bench-checkpoint").toString());
+    }
+    command.addAll(args);
+    Path log = Files.createTempFile("bench-service-" + name, ".log");
+    builder.redirectErrorStream(true).redirectOutput(log.toFile());
+    System.out.println("benchmark: starting " + runner + " (log: " + log + ")");
+    ServiceUnderTest service = new ServiceUnderTest(runner, servers, builder.start(), log, name);
+    try {
+      service.deliver("warm-up-" + name, "warm-up-" + name, 1);
+      return service;
+    } catch (Exception | Error e) {
+      service.close();
+      throw e;
+    }
+  }
+
+  static String launcher(String runner) {
+    return switch (runner) {
+      case "DirectRunner" -> "direct.sh";
+      case "FlinkRunner" -> "flink-local.sh";
+      case "SparkRunner" -> "spark-local.sh";
+      default -> throw new IllegalArgumentException("--runner must be Direct, Flink or Spark");
+    };
+  }
+
+  /** CPU time (user + system) of the service's process so far, in seconds. */
+  double cpuSeconds() {
+    // The launcher execs java, so the process is the JVM itself.
+    return ProcessHandle.of(process.pid())
+            .flatMap(p -> p.info().totalCpuDuration())
+            .orElseThrow(() -> new IllegalStateException("no CPU time for the service"))
+            .toNanos()
+        / 1e9;
+  }
+
+  /** Publishes a campaign without waiting for it. */
+  long publish(String campaign, String restaurant) throws Exception {
+    long now = Instant.now().getEpochSecond();
+    try (KafkaProducer<String, String> producer = servers.producer()) {
+      long published = System.nanoTime();
+      producer
+          .send(
+              new ProducerRecord<>(
+                  inputTopic, "k", campaignJson(campaign, restaurant, now - 10, now + 3600)))
+          .get();
+      return published;
+    }
+  }
+
+  /** Publishes one campaign and waits for its n rows and n messages. */
+  Timing deliver(String campaign, String restaurant, int n) throws Exception {
+    long idsBefore = servers.idsDrawn();
+    long published = publish(campaign, restaurant);
+    return await(campaign, n, published, idsBefore);
+  }
+
+  /** Waits for a published campaign's n rows and n messages. */
+  Timing await(String campaign, int n, long published, long idsBefore) throws Exception {
+    String prefix = campaign + ":";
+    AtomicLong firstMessage = new AtomicLong();
+    AtomicLong lastMessage = new AtomicLong();
+    CompletableFuture<Long> messages =
+        CompletableFuture.supplyAsync(
+            () -> {
+              long seen = 0;
+              long deadline = System.nanoTime() + DEADLINE.toNanos();
+              while (seen < n && System.nanoTime() < deadline && process.isAlive()) {
+                for (ConsumerRecord<String, String> r : watcher.poll(Duration.ofMillis(20))) {
+                  if (r.key() != null && r.key().startsWith(prefix)) {
+                    if (seen++ == 0) {
+                      firstMessage.set(System.nanoTime());
+                    }
+                    lastMessage.set(System.nanoTime());
+                  }
+                }
+              }
+              return seen;
+            });
+    long firstRow = 0;
+    long lastRow = 0;
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    // Cheap progress from the id sequence; the exact count only once the ids say it may be done.
+    while (System.nanoTime() < deadline && process.isAlive()) {
+      long drawn = servers.idsDrawn() - idsBefore;
+      if (firstRow == 0 && drawn > 0 && servers.rows(campaign) > 0) {
+        firstRow = System.nanoTime();
+      }
+      if (drawn >= n && servers.rows(campaign) >= n) {
+        lastRow = System.nanoTime();
+        break;
+      }
+      Thread.sleep(5);
+    }
+    long seen = messages.get();
+    if (lastRow == 0 || seen < n) {
+      throw new IllegalStateException(
+          String.format(
+              Locale.ROOT,
+              "campaign %s: %d of %d messages and not all rows in time; the service's log: %s%s",
+              campaign,
+              seen,
+              n,
+              log,
+              process.isAlive() ? "" : " (it exited with " + process.exitValue() + ")"));
+    }
+    if (firstRow == 0) {
+      firstRow = lastRow;
+    }
+    return new Timing(
+        (firstRow - published) / 1e6,
+        (lastRow - published) / 1e6,
+        (firstMessage.get() - published) / 1e6,
+        (lastMessage.get() - published) / 1e6);
+  }
+
+  /** Stops the service as an operator would (SIGTERM), and kills it if it does not go. */
+  @Override
+  public void close() throws InterruptedException {
+    watcher.close();
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+      process.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  static String campaignJson(String id, String restaurant, long start, long end) {
+    return String.format(
+        Locale.ROOT,
+        "{\"restaurant_id\":\"%s\",\"adv_campaign_id\":\"%s\",\"adv_campaign_content\":\"first"
+            + " campaign\",\"adv_campaign_owner\":\"Ivanov Ivan Ivanovich\","
+            + "\"adv_campaign_owner_contact\":\"iiivanov@restaurant.ru\","
+            + "\"adv_campaign_datetime_start\":%d,\"adv_campaign_datetime_end\":%d,"
+            + "\"datetime_created\":%d}",
+        restaurant,
+        id,
+        start,
+        end,
+        start);
+  }
+
+  /** Publish to first/last row and message, in milliseconds. */
+  record Timing(
+      double firstRowMillis,
+      double lastRowMillis,
+      double firstMessageMillis,
+      double lastMessageMillis) {
+    double bothMillis() {
+      return Math.max(lastRowMillis, lastMessageMillis);
+    }
+  }
+}
