@@ -233,9 +233,24 @@ final class BenchServers implements AutoCloseable {
         count);
   }
 
+  /**
+   * Empties the feedback table and, where the role may, writes a checkpoint: every measurement
+   * starts from the same table and a clean WAL, so a checkpoint falls into none of them.
+   */
   void truncateFeedback() {
     update("TRUNCATE public.subscribers_feedback");
+    try {
+      update("CHECKPOINT");
+    } catch (IllegalStateException e) {
+      if (!checkpointRefused) {
+        System.out.println(
+            "benchmark: CHECKPOINT refused (" + e.getCause() + "); measuring without");
+        checkpointRefused = true;
+      }
+    }
   }
+
+  private boolean checkpointRefused;
 
   void update(String sql, Object... params) {
     try (Connection c = db.getConnection();

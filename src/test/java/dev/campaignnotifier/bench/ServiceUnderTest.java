@@ -29,6 +29,12 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 final class ServiceUnderTest implements AutoCloseable {
   private static final Duration DEADLINE = Duration.ofMinutes(5);
 
+  /**
+   * Subscribers of the warm-up campaign, which also says the service is ready: enough for the JIT
+   * compiler to have seen the delivery path, as in a service that has been running for a while.
+   */
+  static final int WARM_UP = 10_000;
+
   final String runner;
   private final BenchServers servers;
   private final Process process;
@@ -63,7 +69,7 @@ final class ServiceUnderTest implements AutoCloseable {
       BenchServers servers, String runner, String launch, List<String> extraArgs, String name)
       throws Exception {
     servers.createTopics(name + "-in", name + "-out", name + "-dlq");
-    servers.subscribers("warm-up-" + name, 1);
+    servers.subscribers("warm-up-" + name, WARM_UP);
     List<String> args = new ArrayList<>(servers.serviceArgs);
     args.add("--inputTopic=" + name + "-in");
     args.add("--outputTopic=" + name + "-out");
@@ -101,7 +107,7 @@ final class ServiceUnderTest implements AutoCloseable {
     System.out.println("benchmark: starting " + runner + " (log: " + log + ")");
     ServiceUnderTest service = new ServiceUnderTest(runner, servers, builder.start(), log, name);
     try {
-      service.deliver("warm-up-" + name, "warm-up-" + name, 1);
+      service.deliver("warm-up-" + name, "warm-up-" + name, WARM_UP);
       return service;
     } catch (Exception | Error e) {
       service.close();
