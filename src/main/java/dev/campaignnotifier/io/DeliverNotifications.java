@@ -1,6 +1,5 @@
 package dev.campaignnotifier.io;
 
-import dev.campaignnotifier.model.Notification;
 import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.model.NotificationJson;
 import java.util.ArrayList;
@@ -171,8 +170,12 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
      */
     private int deliver(NotificationBatch slice) throws InterruptedException, ExecutionException {
       List<Future<RecordMetadata>> sent = new ArrayList<>(slice.size());
-      for (Notification n : slice.notifications()) {
-        sent.add(producer.send(new ProducerRecord<>(topic, n.key(), NotificationJson.toJson(n))));
+      NotificationJson.Template json =
+          NotificationJson.forSlice(slice.campaign(), slice.triggerEpochSecond());
+      String keyPrefix = slice.campaign().advCampaignId() + ":";
+      for (String client : slice.clients()) {
+        sent.add(
+            producer.send(new ProducerRecord<>(topic, keyPrefix + client, json.forClient(client))));
       }
       // No flush(): it would also wait for the other workers' slices. linger.ms sends the tail.
       for (Future<RecordMetadata> ack : sent) {

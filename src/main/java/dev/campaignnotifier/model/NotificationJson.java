@@ -2,6 +2,7 @@ package dev.campaignnotifier.model;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -17,25 +18,64 @@ public final class NotificationJson {
   private NotificationJson() {}
 
   public static String toJson(Notification n) {
-    Campaign c = n.campaign();
-    StringWriter out = new StringWriter(512);
-    try (JsonGenerator g = FACTORY.createGenerator(out)) {
-      g.writeStartObject();
-      g.writeStringField("restaurant_id", c.restaurantId());
-      g.writeStringField("adv_campaign_id", c.advCampaignId());
-      g.writeStringField("adv_campaign_content", c.content());
-      g.writeStringField("adv_campaign_owner", c.owner());
-      g.writeStringField("adv_campaign_owner_contact", c.ownerContact());
-      g.writeNumberField("adv_campaign_datetime_start", c.startEpochSecond());
-      g.writeNumberField("adv_campaign_datetime_end", c.endEpochSecond());
-      g.writeStringField("client_id", n.clientId());
-      g.writeNumberField("datetime_created", c.createdEpochSecond());
-      g.writeNumberField("trigger_datetime_created", n.triggerEpochSecond());
-      g.writeEndObject();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot happen: writing JSON to a StringWriter", e);
+    return forSlice(n.campaign(), n.triggerEpochSecond()).forClient(n.clientId());
+  }
+
+  /**
+   * The JSON of every notification of one campaign made at one moment: all but the client id is the
+   * same, so it is rendered once and each message is two appends and the escaped id. A
+   * million-subscriber campaign spent most of its delivery CPU in the JSON generator before this.
+   */
+  public static Template forSlice(Campaign c, long triggerEpochSecond) {
+    String prefix =
+        "{\"restaurant_id\":"
+            + quote(c.restaurantId())
+            + ",\"adv_campaign_id\":"
+            + quote(c.advCampaignId())
+            + ",\"adv_campaign_content\":"
+            + quote(c.content())
+            + ",\"adv_campaign_owner\":"
+            + quote(c.owner())
+            + ",\"adv_campaign_owner_contact\":"
+            + quote(c.ownerContact())
+            + ",\"adv_campaign_datetime_start\":"
+            + c.startEpochSecond()
+            + ",\"adv_campaign_datetime_end\":"
+            + c.endEpochSecond()
+            + ",\"client_id\":";
+    String suffix =
+        ",\"datetime_created\":"
+            + c.createdEpochSecond()
+            + ",\"trigger_datetime_created\":"
+            + triggerEpochSecond
+            + "}";
+    return new Template(prefix, suffix);
+  }
+
+  /** A JSON string literal, escaped exactly as Jackson's generator escapes it. */
+  static String quote(String text) {
+    StringBuilder out = new StringBuilder(text.length() + 2).append('"');
+    JsonStringEncoder.getInstance().quoteAsString(text, out);
+    return out.append('"').toString();
+  }
+
+  /** One campaign's notification JSON with the client id left open. */
+  public static final class Template {
+    private final String prefix;
+    private final String suffix;
+
+    private Template(String prefix, String suffix) {
+      this.prefix = prefix;
+      this.suffix = suffix;
     }
-    return out.toString();
+
+    public String forClient(String clientId) {
+      StringBuilder json =
+          new StringBuilder(prefix.length() + suffix.length() + clientId.length() + 8);
+      json.append(prefix).append('"');
+      JsonStringEncoder.getInstance().quoteAsString(clientId, json);
+      return json.append('"').append(suffix).toString();
+    }
   }
 
   /**

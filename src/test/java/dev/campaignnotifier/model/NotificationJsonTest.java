@@ -2,8 +2,12 @@ package dev.campaignnotifier.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.campaignnotifier.Samples;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class NotificationJsonTest {
@@ -28,6 +32,51 @@ class NotificationJsonTest {
     assertEquals(
         "{\"restaurant_id\":\"r\",\"adv_campaign_id\":\"c\",\"adv_campaign_content\":\"70% off \\\"today\\\"\\n\",\"adv_campaign_owner\":\"O'Neil\",\"adv_campaign_owner_contact\":\"a\\\\b\",\"adv_campaign_datetime_start\":1,\"adv_campaign_datetime_end\":2,\"client_id\":\"x\",\"datetime_created\":0,\"trigger_datetime_created\":1}",
         json);
+  }
+
+  /**
+   * The per-slice template escapes exactly as Jackson's generator does (the format the service has
+   * always sent), for every control character, quotes, backslashes, non-ASCII and surrogates.
+   */
+  @Test
+  void sliceTemplateWritesWhatJacksonsGeneratorWrites() throws Exception {
+    StringBuilder controls = new StringBuilder();
+    for (char ch = 0; ch < 0x20; ch++) {
+      controls.append(ch);
+    }
+    List<String> texts =
+        List.of(
+            "plain",
+            controls.toString(),
+            "quote \" backslash \\ slash / tab\t",
+            "Ресторан «Ёлка» — 50%",
+            "emoji \uD83C\uDF55 and a lone surrogate \uD800 end",
+            "\u007F\u0080\u2028\u2029",
+            "");
+    for (String text : texts) {
+      Campaign c = new Campaign(text, "id-" + text, text, text, text, 1, 2, 0);
+      assertEquals(
+          jacksonReference(c, text, 7), NotificationJson.toJson(new Notification(c, text, 7)));
+    }
+  }
+
+  private static String jacksonReference(Campaign c, String client, long trigger) throws Exception {
+    StringWriter out = new StringWriter();
+    try (JsonGenerator g = new JsonFactory().createGenerator(out)) {
+      g.writeStartObject();
+      g.writeStringField("restaurant_id", c.restaurantId());
+      g.writeStringField("adv_campaign_id", c.advCampaignId());
+      g.writeStringField("adv_campaign_content", c.content());
+      g.writeStringField("adv_campaign_owner", c.owner());
+      g.writeStringField("adv_campaign_owner_contact", c.ownerContact());
+      g.writeNumberField("adv_campaign_datetime_start", c.startEpochSecond());
+      g.writeNumberField("adv_campaign_datetime_end", c.endEpochSecond());
+      g.writeStringField("client_id", client);
+      g.writeNumberField("datetime_created", c.createdEpochSecond());
+      g.writeNumberField("trigger_datetime_created", trigger);
+      g.writeEndObject();
+    }
+    return out.toString();
   }
 
   @Test
