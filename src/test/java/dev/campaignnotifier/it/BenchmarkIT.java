@@ -6,14 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.campaignnotifier.bench.Benchmark;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps the benchmark working: a small run of each mode, every figure present and positive. No
+ * Keeps the benchmark working: a small run of each mode against its real servers (a broker in its
+ * own JVM, a durable PostgreSQL, the service in its own process), every figure present. No
  * thresholds: a timed test on a shared CI machine is not a benchmark (README, "Performance").
  */
+@Tag("slow")
 class BenchmarkIT {
-  private static final String[] DIRECT = {"--runner=DirectRunner", "--enforceImmutability=false"};
+  private static final String LAUNCH = "--launch=classpath";
 
   private static void assertFigures(Map<String, Object> result, List<String> keys) {
     for (String key : keys) {
@@ -24,25 +27,54 @@ class BenchmarkIT {
   }
 
   @Test
-  void fanOutModeMeasuresBothSinksAndTheFloor() throws Exception {
-    Map<String, Object> result = Benchmark.run(concat("--subscribers=2000"));
-    assertEquals("fanout", result.get("mode"));
+  void fanOutModeMeasuresBothSinksTheFloorAndCpuOnDurableServers() throws Exception {
+    Map<String, Object> result = Benchmark.run(new String[] {LAUNCH, "--subscribers=2000,5000"});
+    assertEquals("on", result.get("postgres_fsync"));
+    assertEquals("on", result.get("postgres_synchronous_commit"));
+    assertEquals("own JVM", result.get("broker"));
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> runs = (List<Map<String, Object>>) result.get("runs");
+    assertEquals(2, runs.size());
+    for (Map<String, Object> run : runs) {
+      assertFigures(
+          run,
+          List.of(
+              "publish_to_first_row_ms",
+              "publish_to_last_row_ms",
+              "publish_to_first_message_ms",
+              "publish_to_last_message_ms",
+              "cpu_s_per_100k",
+              "floor_ms",
+              "ratio_to_floor"));
+    }
+  }
+
+  @Test
+  void latencyModeMeasuresSmallCampaignsAloneAndBehindABigOne() throws Exception {
+    Map<String, Object> result =
+        Benchmark.run(new String[] {LAUNCH, "--mode=latency", "--subscribers=50000"});
+    assertEquals(30, result.get("alone_campaigns"));
     assertFigures(
         result,
         List.of(
-            "publish_to_first_row_ms",
-            "publish_to_last_row_ms",
-            "publish_to_first_message_ms",
-            "publish_to_last_message_ms",
-            "rows_per_s",
-            "messages_per_s",
-            "floor_ms",
-            "ratio_to_floor"));
+            "alone_last_row_p99_ms",
+            "alone_last_message_p99_ms",
+            "during_big_campaigns",
+            "during_big_last_row_p99_ms",
+            "during_big_last_message_p99_ms"));
+  }
+
+  @Test
+  void idleModeMeasuresCpu() throws Exception {
+    Map<String, Object> result =
+        Benchmark.run(new String[] {LAUNCH, "--mode=idle", "--idleSeconds=3"});
+    assertTrue(result.get("idle_percent_of_a_core") instanceof Number, result.toString());
   }
 
   @Test
   void scaleModeMeasuresTheSnapshot() throws Exception {
-    Map<String, Object> result = Benchmark.run(concat("--mode=scale", "--subscribers=20000"));
+    Map<String, Object> result =
+        Benchmark.run(new String[] {LAUNCH, "--mode=scale", "--subscribers=20000"});
     assertEquals(10_000, result.get("restaurants"));
     assertFigures(
         result,
@@ -52,12 +84,5 @@ class BenchmarkIT {
             "campaigns_during_refreshes",
             "during_refreshes_last_row_p50_ms",
             "during_refreshes_last_row_max_ms"));
-  }
-
-  private static String[] concat(String... args) {
-    String[] all = new String[DIRECT.length + args.length];
-    System.arraycopy(DIRECT, 0, all, 0, DIRECT.length);
-    System.arraycopy(args, 0, all, DIRECT.length, args.length);
-    return all;
   }
 }
