@@ -96,7 +96,8 @@ class QuiescenceDriver implements ExecutionDriver {
   // as soon as one returns, so an idle streaming pipeline spins a core: every drive re-scans the
   // timers, and every quiescent one re-reads every unbounded source at once. Here a drive that
   // changed nothing waits until a bundle completes (signalled below), a processing-time timer
-  // may be due (at most MAX_IDLE_WAIT_MILLIS), or the sources' next poll is due; and sources that
+  // may be due (at most MAX_IDLE_WAIT_MILLIS while work is in flight, at the sources' next poll
+  // when none is), or the sources' next poll is due; and sources that
   // gave nothing are polled again after a back-off that doubles up to MAX_ROOT_BACKOFF_MILLIS and
   // is reset by any output. Work in flight is never delayed: completing a bundle wakes the driver.
   //
@@ -138,8 +139,9 @@ class QuiescenceDriver implements ExecutionDriver {
     }
     long waitMillis = MAX_IDLE_WAIT_MILLIS;
     if (state.get() == ExecutorState.QUIESCENT) {
-      long untilPoll = (nextRootPollNanos - System.nanoTime()) / 1_000_000L;
-      waitMillis = Math.max(1L, Math.min(waitMillis, untilPoll));
+      // Nothing in flight: the next thing to do is the sources' next read (processing-time timers
+      // are looked at then too, at most MAX_ROOT_BACKOFF_MILLIS late).
+      waitMillis = Math.max(1L, (nextRootPollNanos - System.nanoTime()) / 1_000_000L);
     }
     synchronized (progressLock) {
       if (!progressSignalled) {
