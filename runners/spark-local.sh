@@ -9,7 +9,9 @@
 # between runs to resume, delete it to start afresh.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+# BATCH_INTERVAL_MILLIS (default 500) is the micro-batch interval: a new campaign waits for the next
+# batch, and every batch costs Spark a job generation even when idle (see README, Performance).
 CHECKPOINT_DIR=${CHECKPOINT_DIR:-/tmp/campaign-notifier/spark-checkpoint}
 run_local spark-runner test \
-  --runner=SparkRunner --sparkMaster='local[*]' --batchIntervalMillis=500 \
+  --runner=SparkRunner --sparkMaster='local[*]' --batchIntervalMillis="${BATCH_INTERVAL_MILLIS:-500}" \
   --checkpointDir="$CHECKPOINT_DIR" "$@"

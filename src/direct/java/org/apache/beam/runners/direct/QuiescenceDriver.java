@@ -106,7 +106,7 @@ class QuiescenceDriver implements ExecutionDriver {
   // Here a source whose previous read has finished is also read every BUSY_ROOT_POLL_MILLIS while
   // other work is in flight. Each read returns at most a few elements, so this stays bounded.
   static final long MAX_IDLE_WAIT_MILLIS = 20;
-  static final long MAX_ROOT_BACKOFF_MILLIS = 100;
+  static final long MAX_ROOT_BACKOFF_MILLIS = 250;
   static final long BUSY_ROOT_POLL_MILLIS = 100;
   private volatile long lastRootPollNanos = System.nanoTime();
   private final Object progressLock = new Object();
