@@ -33,13 +33,13 @@ import java.util.stream.Collectors;
  * </ul>
  *
  * <p>Its own options: {@code --mode}, {@code --subscribers}, {@code --runner=DirectRunner|
- * FlinkRunner|SparkRunner}, {@code --launch=script|classpath}, {@code --idleSeconds}; the service's
- * connection options select given servers; anything else goes to the service. Prints a table and
- * one line starting {@code BENCHMARK } with the figures as JSON.
+ * FlinkRunner|SparkRunner}, {@code --launch=script|classpath}, {@code --settleSeconds} and {@code
+ * --idleSeconds}; the service's connection options select given servers; anything else goes to the
+ * service. Prints a table and one line starting {@code BENCHMARK } with the figures as JSON.
  */
 public final class Benchmark {
   private static final Set<String> OWN =
-      Set.of("mode", "subscribers", "runner", "launch", "idleSeconds");
+      Set.of("mode", "subscribers", "runner", "launch", "idleSeconds", "settleSeconds");
   private static final Set<String> SERVERS =
       Set.of(
           "bootstrapServers",
@@ -102,7 +102,11 @@ public final class Benchmark {
             bench.fanout(sizes(own.getOrDefault("subscribers", "10000,200000,1000000")), result);
         case "latency" ->
             bench.latency(sizes(own.getOrDefault("subscribers", "1000000")).get(0), result);
-        case "idle" -> bench.idle(Integer.parseInt(own.getOrDefault("idleSeconds", "60")), result);
+        case "idle" ->
+            bench.idle(
+                Integer.parseInt(own.getOrDefault("settleSeconds", "240")),
+                Integer.parseInt(own.getOrDefault("idleSeconds", "60")),
+                result);
         case "scale" ->
             bench.scale(sizes(own.getOrDefault("subscribers", "1000000")).get(0), result);
         default ->
@@ -256,14 +260,15 @@ public final class Benchmark {
 
   // ---------------------------------------------------------------- idle
 
-  void idle(int seconds, Map<String, Object> result) throws Exception {
+  void idle(int settle, int seconds, Map<String, Object> result) throws Exception {
     try (ServiceUnderTest service = startService("idle")) {
-      // Settle first: the JIT compiler is still busy for a minute after the start.
-      Thread.sleep(seconds * 1000L);
+      // Settle first: the JIT compiler is still busy for minutes after the start.
+      Thread.sleep(settle * 1000L);
       double before = service.cpuSeconds();
       long started = System.nanoTime();
       Thread.sleep(seconds * 1000L);
       double cores = (service.cpuSeconds() - before) / ((System.nanoTime() - started) / 1e9);
+      result.put("settle_seconds", settle);
       result.put("idle_seconds", seconds);
       result.put("idle_percent_of_a_core", round2(cores * 100));
       System.out.printf(
@@ -272,7 +277,7 @@ public final class Benchmark {
           runner,
           cores * 100,
           seconds,
-          seconds);
+          settle);
     }
   }
 

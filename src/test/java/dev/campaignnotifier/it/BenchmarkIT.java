@@ -67,7 +67,7 @@ class BenchmarkIT {
   @Test
   void idleModeMeasuresCpu() throws Exception {
     Map<String, Object> result =
-        Benchmark.run(new String[] {LAUNCH, "--mode=idle", "--idleSeconds=3"});
+        Benchmark.run(new String[] {LAUNCH, "--mode=idle", "--settleSeconds=1", "--idleSeconds=3"});
     assertTrue(result.get("idle_percent_of_a_core") instanceof Number, result.toString());
   }
 
