@@ -39,7 +39,8 @@ public final class FeedbackTable {
 
   private FeedbackTable() {}
 
-  static final String COPY =
+  /** The COPY the service records a slice with (the benchmark's floor uses the same). */
+  public static final String COPY =
       "COPY public.subscribers_feedback (restaurant_id, adv_campaign_id, adv_campaign_content,"
           + " adv_campaign_owner, adv_campaign_owner_contact, adv_campaign_datetime_start,"
           + " adv_campaign_datetime_end, datetime_created, client_id, trigger_datetime_created)"
@@ -103,7 +104,7 @@ public final class FeedbackTable {
   }
 
   /** The slice in COPY's text format: the campaign's columns are escaped once, then a row each. */
-  static byte[] copyRows(Campaign c, int trigger, List<String> clients) {
+  public static byte[] copyRows(Campaign c, int trigger, List<String> clients) {
     byte[] head =
         String.join(
                 "\t",

@@ -247,6 +247,13 @@ public final class EmbeddedKafka implements AutoCloseable {
   /** Creates the topics that do not exist yet. */
   public void createTopics(int partitions, String... names) {
     try (Admin admin = admin()) {
+      createTopics(admin, partitions, names);
+    }
+  }
+
+  /** Creates the topics that do not exist yet through {@code admin}, on any broker. */
+  public static void createTopics(Admin admin, int partitions, String... names) {
+    try {
       for (String name : names) {
         try {
           admin

@@ -3,6 +3,7 @@ package dev.campaignnotifier.bench;
 import dev.campaignnotifier.io.DeliverNotifications;
 import dev.campaignnotifier.io.KafkaClients;
 import dev.campaignnotifier.io.PostgresDataSource;
+import dev.campaignnotifier.local.EmbeddedKafka;
 import dev.campaignnotifier.local.EmbeddedPostgresServer;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -19,15 +20,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.postgresql.ds.PGSimpleDataSource;
 
@@ -199,20 +197,7 @@ final class BenchServers implements AutoCloseable {
         kafkaClients.configure(
             Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
     try (Admin admin = Admin.create(config)) {
-      for (String name : names) {
-        try {
-          admin
-              .createTopics(List.of(new NewTopic(name, 1, (short) 1)))
-              .all()
-              .get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-          if (!(e.getCause() instanceof TopicExistsException)) {
-            throw new IllegalStateException("cannot create topic " + name, e.getCause());
-          }
-        }
-      }
-    } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
-      throw new IllegalStateException("cannot create topics", e);
+      EmbeddedKafka.createTopics(admin, 1, names);
     }
   }
 

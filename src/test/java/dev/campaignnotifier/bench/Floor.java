@@ -1,10 +1,11 @@
 package dev.campaignnotifier.bench;
 
+import dev.campaignnotifier.io.FeedbackTable;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.Notification;
 import dev.campaignnotifier.model.NotificationJson;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.StringReader;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -41,10 +42,15 @@ final class Floor {
             now - 10,
             now + 3600,
             now - 10);
-    String rows = copyText(campaign, n, now);
-    List<ProducerRecord<String, String>> messages = new ArrayList<>(n);
+    List<String> clients = new ArrayList<>(n);
     for (int i = 1; i <= n; i++) {
-      Notification note = new Notification(campaign, "client-" + i, now);
+      clients.add("client-" + i);
+    }
+    // The very bytes the service's COPY sends for these rows.
+    byte[] rows = FeedbackTable.copyRows(campaign, (int) now, clients);
+    List<ProducerRecord<String, String>> messages = new ArrayList<>(n);
+    for (String client : clients) {
+      Notification note = new Notification(campaign, client, now);
       messages.add(new ProducerRecord<>(topic, note.key(), NotificationJson.toJson(note)));
     }
     try (KafkaProducer<String, String> producer = servers.producer();
@@ -59,13 +65,7 @@ final class Floor {
                 try {
                   c.unwrap(PGConnection.class)
                       .getCopyAPI()
-                      .copyIn(
-                          "COPY public.subscribers_feedback (restaurant_id, adv_campaign_id,"
-                              + " adv_campaign_content, adv_campaign_owner,"
-                              + " adv_campaign_owner_contact, adv_campaign_datetime_start,"
-                              + " adv_campaign_datetime_end, datetime_created, client_id,"
-                              + " trigger_datetime_created, feedback) FROM STDIN",
-                          new StringReader(rows));
+                      .copyIn(FeedbackTable.COPY, new ByteArrayInputStream(rows));
                 } catch (SQLException | IOException e) {
                   throw new IllegalStateException("COPY failed", e);
                 }
@@ -88,26 +88,5 @@ final class Floor {
       CompletableFuture.allOf(copy, produce).get();
       return (System.nanoTime() - started) / 1e6;
     }
-  }
-
-  private static String copyText(Campaign c, int n, long trigger) {
-    String fixed =
-        String.join(
-                "\t",
-                c.restaurantId(),
-                c.advCampaignId(),
-                c.content(),
-                c.owner(),
-                c.ownerContact(),
-                Long.toString(c.startEpochSecond()),
-                Long.toString(c.endEpochSecond()),
-                Long.toString(c.createdEpochSecond()))
-            + "\tclient-";
-    String tail = "\t" + trigger + "\t\\N\n";
-    StringBuilder rows = new StringBuilder(n * (fixed.length() + tail.length() + 8));
-    for (int i = 1; i <= n; i++) {
-      rows.append(fixed).append(i).append(tail);
-    }
-    return rows.toString();
   }
 }

@@ -41,6 +41,7 @@ final class ServiceUnderTest implements AutoCloseable {
   private final Path log;
   private final String inputTopic;
   private final KafkaConsumer<String, String> watcher;
+  private final KafkaProducer<String, String> publisher;
 
   private ServiceUnderTest(
       String runner, BenchServers servers, Process process, Path log, String name) {
@@ -55,6 +56,7 @@ final class ServiceUnderTest implements AutoCloseable {
                 Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers.bootstrapServers)),
             new StringDeserializer(),
             new StringDeserializer());
+    this.publisher = servers.producer();
     TopicPartition out = new TopicPartition(name + "-out", 0);
     watcher.assign(List.of(out));
     watcher.seekToEnd(List.of(out));
@@ -137,15 +139,13 @@ final class ServiceUnderTest implements AutoCloseable {
   /** Publishes a campaign without waiting for it. */
   long publish(String campaign, String restaurant) throws Exception {
     long now = Instant.now().getEpochSecond();
-    try (KafkaProducer<String, String> producer = servers.producer()) {
-      long published = System.nanoTime();
-      producer
-          .send(
-              new ProducerRecord<>(
-                  inputTopic, "k", campaignJson(campaign, restaurant, now - 10, now + 3600)))
-          .get();
-      return published;
-    }
+    long published = System.nanoTime();
+    publisher
+        .send(
+            new ProducerRecord<>(
+                inputTopic, "k", campaignJson(campaign, restaurant, now - 10, now + 3600)))
+        .get();
+    return published;
   }
 
   /** Publishes one campaign and waits for its n rows and n messages. */
@@ -218,6 +218,7 @@ final class ServiceUnderTest implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     watcher.close();
+    publisher.close();
     process.destroy();
     if (!process.waitFor(60, TimeUnit.SECONDS)) {
       process.descendants().forEach(ProcessHandle::destroyForcibly);

@@ -290,26 +290,24 @@ class QuiescenceDriver implements ExecutionDriver {
       return;
     }
     lastRootPollNanos = now;
-    {
-      synchronized (pendingRootBundles) {
-        // All current TransformExecutors are blocked; add more work from the roots.
-        for (Map.Entry<AppliedPTransform<?, ?, ?>, Queue<CommittedBundle<?>>> pendingRootEntry :
-            pendingRootBundles.entrySet()) {
-          if (!quiescent && !isUnboundedSource(pendingRootEntry.getKey())) {
-            // A TestStream (or a bounded root) advances only at quiescence, as upstream.
-            continue;
-          }
-          Collection<CommittedBundle<?>> bundles = new ArrayList<>();
-          // Pull all available work off of the queue, then schedule it all, so this loop
-          // terminates
-          while (!pendingRootEntry.getValue().isEmpty()) {
-            CommittedBundle<?> bundle = pendingRootEntry.getValue().poll();
-            bundles.add(bundle);
-          }
-          for (CommittedBundle<?> bundle : bundles) {
-            processBundle(bundle, pendingRootEntry.getKey());
-            state.set(ExecutorState.ACTIVE);
-          }
+    synchronized (pendingRootBundles) {
+      // All current TransformExecutors are blocked; add more work from the roots.
+      for (Map.Entry<AppliedPTransform<?, ?, ?>, Queue<CommittedBundle<?>>> pendingRootEntry :
+          pendingRootBundles.entrySet()) {
+        if (!quiescent && !isUnboundedSource(pendingRootEntry.getKey())) {
+          // A TestStream (or a bounded root) advances only at quiescence, as upstream.
+          continue;
+        }
+        Collection<CommittedBundle<?>> bundles = new ArrayList<>();
+        // Pull all available work off of the queue, then schedule it all, so this loop
+        // terminates
+        while (!pendingRootEntry.getValue().isEmpty()) {
+          CommittedBundle<?> bundle = pendingRootEntry.getValue().poll();
+          bundles.add(bundle);
+        }
+        for (CommittedBundle<?> bundle : bundles) {
+          processBundle(bundle, pendingRootEntry.getKey());
+          state.set(ExecutorState.ACTIVE);
         }
       }
     }
