@@ -251,9 +251,14 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  /** Creates the topics that do not exist yet through {@code admin}, on any broker. */
+  /**
+   * Creates the topics that do not exist yet through {@code admin}, on any broker, and returns once
+   * the broker lists them: in KRaft the creation is acknowledged when the controller commits it,
+   * and a {@code listTopics} right after (the service's start-up check) could still miss it.
+   */
   public static void createTopics(Admin admin, int partitions, String... names) {
     try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       for (String name : names) {
         try {
           admin
@@ -266,6 +271,15 @@ public final class EmbeddedKafka implements AutoCloseable {
           }
         }
       }
+      while (!admin.listTopics().names().get(30, TimeUnit.SECONDS).containsAll(List.of(names))) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(
+              "created topics not listed after 30 s: " + List.of(names));
+        }
+        Thread.sleep(20);
+      }
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("cannot list topics", e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topics", e);
