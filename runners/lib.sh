@@ -18,3 +18,14 @@ run_local() {
   exec java $JAVA_OPENS ${JAVA_OPTS:-} -cp "target/classes:$(cat "$cp_file")" \
     "${MAIN_CLASS:-dev.campaignnotifier.CampaignNotifier}" "$@"
 }
+
+# Prints "--subscribers=<mode>" unless the arguments already choose a mode: a launcher's default
+# that the user's own --subscribers overrides (Beam refuses an option given twice).
+default_subscribers() {
+  local mode=$1
+  shift
+  case " $* " in
+    *" --subscribers="*) ;;
+    *) echo "--subscribers=$mode" ;;
+  esac
+}

@@ -8,7 +8,9 @@
 # servers' addresses (a cluster never starts the embedded ones). The JDBC password is read on the
 # driver and the executors from $JDBC_PASSWORD (set it in spark-env.sh) or --jdbcPasswordFile (a
 # path present on every node). Builds the bundle (target/*-spark.jar) first if it is missing.
+# Subscribers are looked up per campaign unless --subscribers=snapshot is given (README, Runners).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 : "${SPARK_MASTER:?set SPARK_MASTER, e.g. spark://master:7077}"
 : "${CHECKPOINT_DIR:?set CHECKPOINT_DIR to a directory every Spark node can reach}"
@@ -19,8 +21,10 @@ if [ -z "$JAR" ]; then
   JAR=$(ls target/campaign-notifier-*-spark.jar | head -1)
 fi
 OPENS="--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED --add-opens=java.base/sun.util.calendar=ALL-UNNAMED"
+# shellcheck disable=SC2046
 exec "$SUBMIT" --master "$SPARK_MASTER" --deploy-mode client \
   --class dev.campaignnotifier.CampaignNotifier \
   --conf "spark.driver.extraJavaOptions=$OPENS" \
   --conf "spark.executor.extraJavaOptions=$OPENS" \
-  "$JAR" --runner=SparkRunner --checkpointDir="$CHECKPOINT_DIR" "$@"
+  "$JAR" --runner=SparkRunner --checkpointDir="$CHECKPOINT_DIR" \
+  $(default_subscribers lookup "$@") "$@"

@@ -11,7 +11,10 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 # BATCH_INTERVAL_MILLIS (default 500) is the micro-batch interval: a new campaign waits for the next
 # batch, and every batch costs Spark a job generation even when idle (see README, Performance).
+# Subscribers are looked up per campaign by default on Spark (README, Runners: Spark broadcasts a
+# side input again for every refresh); --subscribers=snapshot overrides it.
 CHECKPOINT_DIR=${CHECKPOINT_DIR:-/tmp/campaign-notifier/spark-checkpoint}
+# shellcheck disable=SC2046
 run_local spark-runner test \
   --runner=SparkRunner --sparkMaster='local[*]' --batchIntervalMillis="${BATCH_INTERVAL_MILLIS:-500}" \
-  --checkpointDir="$CHECKPOINT_DIR" "$@"
+  --checkpointDir="$CHECKPOINT_DIR" $(default_subscribers lookup "$@") "$@"

@@ -7,15 +7,14 @@ import dev.campaignnotifier.io.ReadCampaigns;
 import dev.campaignnotifier.io.WriteDeadLetters;
 import dev.campaignnotifier.local.LocalStack;
 import dev.campaignnotifier.model.NotificationBatch;
-import dev.campaignnotifier.model.SubscriberSnapshot;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import dev.campaignnotifier.options.Durations;
 import dev.campaignnotifier.startup.Preflight;
 import dev.campaignnotifier.startup.ReplayPlan;
 import dev.campaignnotifier.startup.StartupException;
+import dev.campaignnotifier.subscribers.SubscriberSource;
 import dev.campaignnotifier.transforms.Clock;
 import dev.campaignnotifier.transforms.FanOutToSubscribers;
-import dev.campaignnotifier.transforms.LoadSubscribers;
 import dev.campaignnotifier.transforms.ParseCampaigns;
 import dev.campaignnotifier.transforms.ScheduleCampaigns;
 import java.io.IOException;
@@ -25,10 +24,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
-import org.apache.beam.sdk.values.PCollectionView;
-import org.joda.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,10 +82,6 @@ public final class CampaignNotifier {
       System.err.println("campaign-notifier: the pipeline failed: " + cause);
       System.exit(1);
     }
-  }
-
-  private static boolean isSpark(CampaignNotifierOptions options) {
-    return options.getRunner().getSimpleName().contains("SparkRunner");
   }
 
   /** The Flink runner's handle to a job submitted with {@code flink run -d}. */
@@ -147,10 +141,10 @@ public final class CampaignNotifier {
   }
 
   /**
-   * The service as one chain: keep a snapshot of who follows which restaurant; read campaigns and
-   * parse them, sending the bad ones to the dead-letter topic; let each campaign through once, when
-   * it is active; fan it out to the restaurant's subscribers; write every notification to Kafka and
-   * to PostgreSQL.
+   * The service as one chain: find who follows which restaurant (a snapshot kept fresh, or a lookup
+   * per campaign); read campaigns and parse them, sending the bad ones to the dead-letter topic;
+   * let each campaign through once, when it is active; fan it out to the restaurant's subscribers
+   * in slices, spread over the workers; write every notification to Kafka and then to PostgreSQL.
    */
   public static void buildPipeline(
       Pipeline pipeline, CampaignNotifierOptions options, Clock clock) {
@@ -174,15 +168,13 @@ public final class CampaignNotifier {
             options.getJdbcPasswordEnv(),
             options.getJdbcPasswordFile());
 
-    Duration refresh = Durations.parse("subscribersRefresh", options.getSubscribersRefresh());
-    // The one step that differs by runner. Beam's Spark runner broadcasts a side input again for
-    // every new value, and a 10,000,000-row snapshot refreshed every few seconds ran a 6 GiB heap
-    // out of memory there; so on Spark each worker reads the snapshot itself, on the same schedule
-    // (FanOutToSubscribers with no view). Elsewhere it is one side input, read once and shared.
-    PCollectionView<SubscriberSnapshot> subscribers =
-        isSpark(options)
-            ? null
-            : pipeline.apply("LoadSubscribers", new LoadSubscribers(postgres, refresh));
+    // Snapshot mode adds the LoadSubscribers side input here; lookup mode adds nothing.
+    SubscriberSource subscribers =
+        SubscriberSource.of(
+            pipeline,
+            options.getSubscribers(),
+            postgres,
+            Durations.parse("subscribersRefresh", options.getSubscribersRefresh()));
 
     PCollectionTuple parsed =
         pipeline
@@ -199,7 +191,13 @@ public final class CampaignNotifier {
             .apply(
                 "FanOutToSubscribers",
                 new FanOutToSubscribers(
-                    subscribers, postgres, refresh, clock, options.getJdbcBatchSize()));
+                    subscribers,
+                    FanOutToSubscribers.Delivered.fromFeedbackTable(postgres),
+                    clock,
+                    options.getJdbcBatchSize()))
+            // A campaign is fanned out by one worker; its slices are dealt out to all of them, so
+            // a big campaign gets every worker's sinks (Flink: a rebalance, Spark: a repartition).
+            .apply("SpreadSlices", Reshuffle.viaRandomKey());
 
     notifications.apply(
         "DeliverNotifications",

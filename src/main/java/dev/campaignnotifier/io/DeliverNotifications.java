@@ -104,6 +104,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     private transient Semaphore inFlight;
     private transient List<Future<Integer>> pending;
     private final AtomicLong retriesSinceLastBundle = new AtomicLong();
+    private transient WorkerTally tally;
 
     DeliverFn(
         String bootstrapServers,
@@ -125,6 +126,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       producer = kafka.<String, String>producerFactory().apply(config);
       workers = Executors.newFixedThreadPool(PARALLELISM);
       inFlight = new Semaphore(PARALLELISM * 2);
+      tally = WorkerTally.start(LOG, Thread.currentThread().getName());
     }
 
     @StartBundle
@@ -158,6 +160,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       for (Future<Integer> delivery : pending) {
         delivered += delivery.get();
       }
+      tally.add(pending.size(), delivered);
       pending.clear();
       toKafka.inc(delivered);
       toPostgres.inc(delivered);
@@ -194,6 +197,9 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
 
     @Teardown
     public void teardown() {
+      if (tally != null) {
+        tally.close();
+      }
       if (workers != null) {
         workers.shutdownNow();
       }

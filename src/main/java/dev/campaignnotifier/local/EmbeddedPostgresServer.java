@@ -22,7 +22,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
   public static final String USER = "jovyan";
 
   /** The files of {@code sql/}, in order, copied onto the classpath by the build. */
-  public static final List<String> SCHEMA = List.of("sql/001_tables.sql");
+  public static final List<String> SCHEMA =
+      List.of("sql/001_tables.sql", "sql/003_subscriber_lookup_index.sql");
 
   public static final String SAMPLE_SUBSCRIBERS = "sql/002_sample_subscribers.sql";
 

@@ -1,13 +1,24 @@
 package dev.campaignnotifier.options;
 
+import dev.campaignnotifier.subscribers.SubscriberMode;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
 
-/** How fresh the subscriber snapshot is kept. */
+/** Where the fan-out finds a restaurant's subscribers, and how fresh they are kept. */
 public interface SubscriberOptions extends PipelineOptions {
   @Description(
-      "How often subscribers_restaurants is re-read, as 500ms, 30s, 5m, 1h or ISO-8601 (PT30S).")
+      "How a campaign's subscribers are found: snapshot (the whole subscribers_restaurants table"
+          + " in memory on every worker, re-read every --subscribersRefresh) or lookup (one"
+          + " query per campaign through the index of sql/003_subscriber_lookup_index.sql).")
+  @Default.Enum("snapshot")
+  SubscriberMode getSubscribers();
+
+  void setSubscribers(SubscriberMode value);
+
+  @Description(
+      "How often subscribers_restaurants is re-read in snapshot mode, as 500ms, 30s, 5m, 1h or"
+          + " ISO-8601 (PT30S).")
   @Default.String("30s")
   String getSubscribersRefresh();
 

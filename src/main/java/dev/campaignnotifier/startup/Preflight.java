@@ -4,6 +4,8 @@ import dev.campaignnotifier.io.KafkaClients;
 import dev.campaignnotifier.io.PostgresDataSource;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import dev.campaignnotifier.options.Durations;
+import dev.campaignnotifier.subscribers.SubscriberMode;
+import dev.campaignnotifier.subscribers.SubscriberTable;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -135,6 +137,7 @@ public final class Preflight {
                   + ": apply sql/001_tables.sql or point --jdbcUrl at the right database");
         }
       }
+      checkSubscriberMode(options, c);
       if (!exists(c, UNIQUE_INDEX_QUERY, "public.subscribers_feedback")) {
         LOG.warn(
             "public.subscribers_feedback has no unique index on (adv_campaign_id, client_id):"
@@ -151,6 +154,40 @@ public final class Preflight {
               + options.getJdbcPasswordEnv()
               + " or --jdbcPasswordFile): "
               + e.getMessage());
+    }
+  }
+
+  /**
+   * Lookup mode without its index would scan the whole table for every campaign: refused, naming
+   * the statement. Snapshot mode facing a table too big for the heap: one warning.
+   */
+  static void checkSubscriberMode(CampaignNotifierOptions options, Connection c)
+      throws SQLException {
+    if (options.getSubscribers() == SubscriberMode.lookup) {
+      if (!SubscriberTable.hasLookupIndex(c)) {
+        throw new StartupException(
+            "--subscribers=lookup needs an index on public.subscribers_restaurants (restaurant_id,"
+                + " client_id) in "
+                + options.getJdbcUrl()
+                + ": run sql/003_subscriber_lookup_index.sql ("
+                + SubscriberTable.LOOKUP_INDEX
+                + ")");
+      }
+      return;
+    }
+    long rows = SubscriberTable.estimatedRows(c);
+    long heap = Runtime.getRuntime().maxMemory();
+    // Two snapshots are alive during a refresh: the one serving and the one being read.
+    long needed = 2 * rows * SubscriberTable.SNAPSHOT_BYTES_PER_ROW;
+    if (needed > heap / 2) {
+      LOG.warn(
+          "public.subscribers_restaurants has about {} rows: --subscribers=snapshot holds about {}"
+              + " MiB of them on every worker (two snapshots during a refresh), more than half of"
+              + " this JVM's {} MiB heap. Consider --subscribers=lookup (one query per campaign;"
+              + " run sql/003_subscriber_lookup_index.sql first) or a bigger heap.",
+          rows,
+          needed >> 20,
+          heap >> 20);
     }
   }
 

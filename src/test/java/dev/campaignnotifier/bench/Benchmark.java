@@ -2,8 +2,8 @@ package dev.campaignnotifier.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.campaignnotifier.bench.ServiceUnderTest.Timing;
-import dev.campaignnotifier.io.SubscriberTable;
-import dev.campaignnotifier.model.SubscriberSnapshot;
+import dev.campaignnotifier.subscribers.SubscriberSnapshot;
+import dev.campaignnotifier.subscribers.SubscriberTable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -28,18 +28,32 @@ import java.util.stream.Collectors;
  *       published one after another while campaigns of {@code --subscribers} (default 1,000,000)
  *       are being delivered: p50 / p99 to the last row and message of each.
  *   <li>{@code idle}: the service's CPU use while it waits, after warming up and settling.
- *   <li>{@code scale}: {@code --subscribers} rows over 10,000 restaurants: snapshot load, refresh
- *       and heap, and campaigns fanned out while the whole table is re-read back to back.
+ *   <li>{@code scale}: for each size in {@code --subscribers} (default 1,000,000 and 10,000,000), a
+ *       table of that many rows in restaurants of 1,000 plus one restaurant of {@code
+ *       --bigSubscribers} (default 1,000,000); for each mode in {@code --subscriberModes} (default
+ *       snapshot,lookup): heap of the snapshot, start to ready, 20 campaigns of 1,000 then the big
+ *       one (publish to last row), rows PostgreSQL read for them and full-table scans (from {@code
+ *       pg_stat_user_tables}).
  * </ul>
  *
- * <p>Its own options: {@code --mode}, {@code --subscribers}, {@code --runner=DirectRunner|
+ * <p>Its own options: {@code --mode}, {@code --subscribers} (sizes), {@code --subscriberMode} (the
+ * service's {@code --subscribers}), {@code --subscriberModes}, {@code --runner=DirectRunner|
  * FlinkRunner|SparkRunner}, {@code --launch=script|classpath}, {@code --settleSeconds} and {@code
  * --idleSeconds}; the service's connection options select given servers; anything else goes to the
  * service. Prints a table and one line starting {@code BENCHMARK } with the figures as JSON.
  */
 public final class Benchmark {
   private static final Set<String> OWN =
-      Set.of("mode", "subscribers", "runner", "launch", "idleSeconds", "settleSeconds");
+      Set.of(
+          "mode",
+          "subscribers",
+          "subscriberModes",
+          "subscriberMode",
+          "bigSubscribers",
+          "runner",
+          "launch",
+          "idleSeconds",
+          "settleSeconds");
   private static final Set<String> SERVERS =
       Set.of(
           "bootstrapServers",
@@ -87,6 +101,9 @@ public final class Benchmark {
         service.add(arg);
       }
     }
+    if (own.containsKey("subscriberMode")) {
+      service.add("--subscribers=" + own.get("subscriberMode"));
+    }
     String mode = own.getOrDefault("mode", "fanout");
     String runner = own.getOrDefault("runner", "DirectRunner");
     String launch = own.getOrDefault("launch", "script");
@@ -108,7 +125,11 @@ public final class Benchmark {
                 Integer.parseInt(own.getOrDefault("idleSeconds", "60")),
                 result);
         case "scale" ->
-            bench.scale(sizes(own.getOrDefault("subscribers", "1000000")).get(0), result);
+            bench.scale(
+                sizes(own.getOrDefault("subscribers", "1000000,10000000")),
+                Arrays.asList(own.getOrDefault("subscriberModes", "snapshot,lookup").split(",")),
+                sizes(own.getOrDefault("bigSubscribers", "1000000")).get(0),
+                result);
         default ->
             throw new IllegalArgumentException("--mode must be fanout, latency, idle or scale");
       }
@@ -281,72 +302,129 @@ public final class Benchmark {
     }
   }
 
-  // ---------------------------------------------------------------- snapshot scale
+  // ---------------------------------------------------------------- subscribers at scale
 
-  void scale(int n, Map<String, Object> r) throws Exception {
-    servers.update(
-        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
-            + " SELECT 'client-' || g, 'restaurant-' || (g % 10000) FROM generate_series(1, ?) g",
-        n);
-    servers.update("ANALYZE public.subscribers_restaurants");
-    long heapBefore = usedHeapAfterGc();
-    long started = System.nanoTime();
-    SubscriberSnapshot snapshot = SubscriberTable.read(servers.db);
-    double loadMillis = (System.nanoTime() - started) / 1e6;
-    long heapWith = usedHeapAfterGc();
-    started = System.nanoTime();
-    SubscriberSnapshot again = SubscriberTable.read(servers.db);
-    double refreshMillis = (System.nanoTime() - started) / 1e6;
-    if (again.subscriptionCount() != snapshot.subscriptionCount()) {
-      throw new IllegalStateException("the refresh read a different table");
-    }
-    r.put("rows", n);
-    r.put("restaurants", snapshot.restaurantCount());
-    r.put("snapshot_load_ms", Math.round(loadMillis));
-    r.put("refresh_ms", Math.round(refreshMillis));
-    r.put("snapshot_heap_mb", Math.round((heapWith - heapBefore) / 1048576.0));
-    System.out.printf(
-        Locale.ROOT,
-        "%nsnapshot of %d rows over %d restaurants: load %.0f ms, refresh %.0f ms, %d MiB%n",
-        n,
-        snapshot.restaurantCount(),
-        loadMillis,
-        refreshMillis,
-        r.get("snapshot_heap_mb"));
-    snapshot = null;
-    again = null;
+  static final int SMALL = 1_000;
 
-    // Does a refresh stall fan-out? The whole table is re-read every two load times, so a refresh
-    // is nearly always under way, while campaigns to one restaurant's subscribers are published one
-    // after another for three refresh periods.
-    long refreshSeconds = Math.max(2, Math.round(refreshMillis / 1000.0 * 2));
-    List<Double> rows = new ArrayList<>();
-    try (ServiceUnderTest service =
-        startService("scale", "--subscribersRefresh=" + refreshSeconds + "s")) {
-      long until = System.nanoTime() + refreshSeconds * 3 * 1_000_000_000L;
-      for (int i = 0; System.nanoTime() < until; i++) {
-        rows.add(
-            service
-                .deliver("scale-c" + i, "restaurant-" + (i % 10_000), Math.max(1, n / 10_000))
-                .lastRowMillis());
+  /**
+   * For each size: a table of {@code n} rows in restaurants of 1,000 subscribers plus one of {@code
+   * big}; then, per mode, the service started on it, 20 campaigns of 1,000 one after another, then
+   * the big one; rows PostgreSQL read for it (its own statistics) and full-table scans.
+   */
+  void scale(List<Integer> sizes, List<String> modes, int big, Map<String, Object> result)
+      throws Exception {
+    List<Map<String, Object>> runs = new ArrayList<>();
+    for (int n : sizes) {
+      fillScaleTable(n, big);
+      long heapBefore = usedHeapAfterGc();
+      long started = System.nanoTime();
+      SubscriberSnapshot snapshot = SubscriberTable.read(servers.db);
+      double loadMillis = (System.nanoTime() - started) / 1e6;
+      long snapshotBytes = usedHeapAfterGc() - heapBefore;
+      long rows = snapshot.sourceRows();
+      snapshot = null;
+      for (String mode : modes) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("subscriber_mode", mode);
+        r.put("rows", rows);
+        r.put(
+            "subscriber_heap_mb",
+            mode.equals("snapshot") ? Math.round(snapshotBytes / 1048576.0) : 0);
+        r.put("snapshot_load_ms", mode.equals("snapshot") ? Math.round(loadMillis) : 0);
+        scaleRun(mode, n, big, r);
+        runs.add(r);
+        System.out.printf(Locale.ROOT, "%nscale %s%n", r);
       }
     }
-    r.put("refresh_every_s", refreshSeconds);
-    r.put("campaigns_during_refreshes", rows.size());
-    r.put("during_refreshes_last_row_p50_ms", Math.round(percentile(rows, 50)));
-    r.put("during_refreshes_last_row_p99_ms", Math.round(percentile(rows, 99)));
-    r.put(
-        "during_refreshes_last_row_max_ms",
-        Math.round(rows.stream().mapToDouble(Double::doubleValue).max().orElse(0)));
+    result.put("runs", runs);
     System.out.printf(
         Locale.ROOT,
-        "%d campaigns while refreshing every %d s: publish -> last row p50 %d ms, p99 %d ms,"
-            + " max %d ms%n",
-        rows.size(),
-        refreshSeconds,
-        r.get("during_refreshes_last_row_p50_ms"),
-        r.get("during_refreshes_last_row_p99_ms"),
-        r.get("during_refreshes_last_row_max_ms"));
+        "%n%-9s %11s %9s %9s %13s %13s %13s %13s %15s %10s%n",
+        "mode",
+        "rows",
+        "heap MiB",
+        "ready ms",
+        "1k p50 ms",
+        "1k p99 ms",
+        "1M first ms",
+        "1M last ms",
+        "rows read",
+        "seq scans");
+    for (Map<String, Object> r : runs) {
+      System.out.printf(
+          Locale.ROOT,
+          "%-9s %11d %9d %9d %13d %13d %13d %13d %15d %10d%n",
+          r.get("subscriber_mode"),
+          r.get("rows"),
+          r.get("subscriber_heap_mb"),
+          r.get("start_to_ready_ms"),
+          r.get("small_last_row_p50_ms"),
+          r.get("small_last_row_p99_ms"),
+          r.get("big_first_row_ms"),
+          r.get("big_last_row_ms"),
+          r.get("rows_read_from_postgres"),
+          r.get("full_table_scans"));
+    }
+  }
+
+  /** {@code n} rows in restaurants of 1,000, one restaurant of {@code big}, indexed, vacuumed. */
+  private void fillScaleTable(int n, int big) {
+    servers.update("TRUNCATE public.subscribers_restaurants");
+    servers.update("DROP INDEX IF EXISTS public.subscribers_restaurants_restaurant_client_idx");
+    servers.update(
+        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
+            + " SELECT 'client-' || g, 'small-' || (g / ?) FROM generate_series(0, ? - 1) g",
+        SMALL,
+        n);
+    servers.subscribers("big", big);
+    servers.update(SubscriberTable.LOOKUP_INDEX.replace(" CONCURRENTLY", ""));
+    // As autovacuum leaves a table in steady state: statistics, and a visibility map that lets
+    // the lookup read the index alone.
+    servers.update("VACUUM ANALYZE public.subscribers_restaurants");
+  }
+
+  private void scaleRun(String mode, int n, int big, Map<String, Object> r) throws Exception {
+    long[] statsBefore = tableReads();
+    long started = System.nanoTime();
+    try (ServiceUnderTest service =
+        startService("scale-" + mode + "-" + n, "--subscribers=" + mode)) {
+      r.put("start_to_ready_ms", Math.round((System.nanoTime() - started) / 1e6));
+      List<Double> small = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        small.add(
+            service
+                .deliver(
+                    "small-" + mode + "-" + n + "-" + i, "small-" + (i * 37 % (n / SMALL)), SMALL)
+                .lastRowMillis());
+      }
+      r.put("small_last_row_p50_ms", Math.round(percentile(small, 50)));
+      r.put("small_last_row_p99_ms", Math.round(percentile(small, 99)));
+      ServiceUnderTest.Timing bigOne = service.deliver("big-" + mode + "-" + n, "big", big);
+      r.put("big_subscribers", big);
+      r.put("big_first_row_ms", Math.round(bigOne.firstRowMillis()));
+      r.put("big_last_row_ms", Math.round(bigOne.bothMillis()));
+      r.put("cpu_s", round2(service.cpuSeconds()));
+      // PostgreSQL publishes a connection's table statistics when it has been idle a while.
+      Thread.sleep(12_000);
+      long[] statsAfter = tableReads();
+      r.put("rows_read_from_postgres", statsAfter[0] - statsBefore[0]);
+      r.put("full_table_scans", statsAfter[1] - statsBefore[1]);
+      r.put("elapsed_s", Math.round((System.nanoTime() - started) / 1e9));
+    }
+  }
+
+  /** {rows read by scans and index reads, sequential scans} of subscribers_restaurants so far. */
+  private long[] tableReads() {
+    long rows =
+        servers.query(
+            "SELECT coalesce(t.seq_tup_read, 0) + coalesce(sum(i.idx_tup_read), 0)"
+                + " FROM pg_stat_user_tables t LEFT JOIN pg_stat_user_indexes i"
+                + " ON i.relid = t.relid WHERE t.relname = 'subscribers_restaurants'"
+                + " GROUP BY t.seq_tup_read");
+    long scans =
+        servers.query(
+            "SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'subscribers_restaurants'");
+    return new long[] {rows, scans};
   }
 
   private static long usedHeapAfterGc() {

@@ -72,17 +72,26 @@ class BenchmarkIT {
   }
 
   @Test
-  void scaleModeMeasuresTheSnapshot() throws Exception {
+  void scaleModeMeasuresBothSubscriberModes() throws Exception {
     Map<String, Object> result =
-        Benchmark.run(new String[] {LAUNCH, "--mode=scale", "--subscribers=20000"});
-    assertEquals(10_000, result.get("restaurants"));
-    assertFigures(
-        result,
-        List.of(
-            "snapshot_load_ms",
-            "refresh_ms",
-            "campaigns_during_refreshes",
-            "during_refreshes_last_row_p50_ms",
-            "during_refreshes_last_row_max_ms"));
+        Benchmark.run(
+            new String[] {LAUNCH, "--mode=scale", "--subscribers=20000", "--bigSubscribers=5000"});
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> runs = (List<Map<String, Object>>) result.get("runs");
+    assertEquals(2, runs.size());
+    assertEquals("snapshot", runs.get(0).get("subscriber_mode"));
+    assertEquals("lookup", runs.get(1).get("subscriber_mode"));
+    for (Map<String, Object> run : runs) {
+      assertEquals(25_000L, run.get("rows"));
+      assertFigures(
+          run,
+          List.of(
+              "start_to_ready_ms",
+              "small_last_row_p99_ms",
+              "big_last_row_ms",
+              "rows_read_from_postgres"));
+    }
+    assertFigures(runs.get(0), List.of("snapshot_load_ms"));
+    assertEquals(0L, runs.get(1).get("full_table_scans"), "a lookup scanned the whole table");
   }
 }

@@ -5,18 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.model.DeadLetterReason;
+import dev.campaignnotifier.subscribers.SubscriberMode;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
 /**
- * The behaviour every runner must show, on real servers: the sample round trip, a subscriber added
- * while running, dead letters next to good campaigns, a repeated campaign. A runner's test class
- * only says how to launch it. Only the sinks are observed (not Beam metrics), because not every
- * runner reports metrics while a streaming job runs.
+ * The behaviour every runner must show, in both subscriber modes, on real servers: the sample round
+ * trip, a subscriber added while running, dead letters next to good campaigns, a repeated campaign,
+ * a campaign held until its start. A runner's test class only says how to launch it and in which
+ * mode. Only the sinks are observed (not Beam metrics), because not every runner reports metrics
+ * while a streaming job runs.
  */
 abstract class RunnerContract {
   static final Duration WAIT = Duration.ofSeconds(120);
@@ -24,8 +27,15 @@ abstract class RunnerContract {
   /** Options that select and configure the runner under test. */
   abstract String[] runnerArgs();
 
+  /** How subscribers are found ({@code --subscribers}); each runner is tested in both modes. */
+  SubscriberMode mode() {
+    return SubscriberMode.snapshot;
+  }
+
   RunningPipeline start() {
-    return RunningPipeline.start(true, runnerArgs());
+    List<String> args = new ArrayList<>(List.of(runnerArgs()));
+    args.add("--subscribers=" + mode());
+    return RunningPipeline.start(true, args.toArray(String[]::new));
   }
 
   static long now() {

@@ -1,7 +1,17 @@
 package dev.campaignnotifier.it;
 
-/** The runner contract on Spark's local master (micro-batches in this JVM). */
+import dev.campaignnotifier.subscribers.SubscriberMode;
+
+/**
+ * The runner contract on Spark's local master (micro-batches in this JVM), subscribers looked up
+ * per campaign, as the Spark launchers do by default.
+ */
 class SparkRunnerIT extends RunnerContract {
+  @Override
+  SubscriberMode mode() {
+    return SubscriberMode.lookup;
+  }
+
   @Override
   String[] runnerArgs() {
     return new String[] {

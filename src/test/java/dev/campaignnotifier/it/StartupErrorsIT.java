@@ -96,13 +96,41 @@ class StartupErrorsIT {
   }
 
   @Test
-  void missingUniqueIndexIsAWarningNotAFailure() {
+  void lookupModeWithoutItsIndexNamesTheStatementToRun() {
+    CampaignNotifierOptions options = RunningPipeline.options(true, "--subscribers=lookup");
+    execute(options, "DROP INDEX public.subscribers_restaurants_restaurant_client_idx");
+    assertMentions(
+        assertThrows(StartupException.class, () -> Preflight.check(options)).getMessage(),
+        "--subscribers=lookup needs an index on public.subscribers_restaurants",
+        "sql/003_subscriber_lookup_index.sql",
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS");
+  }
+
+  @Test
+  void snapshotModeFacingATableTooBigForTheHeapWarnsAndRecommendsLookup() {
     CampaignNotifierOptions options = RunningPipeline.options(true);
+    // The planner's estimate is what the check reads: a billion rows, without writing them.
+    execute(
+        options,
+        "UPDATE pg_class SET reltuples = 1e9 WHERE oid = 'public.subscribers_restaurants'::regclass");
+    List<String> warnings = preflightWarnings(options);
+    assertEquals(1, warnings.size(), warnings.toString());
+    assertMentions(
+        warnings.get(0),
+        "has about 1000000000 rows",
+        "Consider --subscribers=lookup",
+        "sql/003_subscriber_lookup_index.sql");
+  }
+
+  private static void execute(CampaignNotifierOptions options, String sql) {
     LocalServers.postgres()
         .executeAs(
             EmbeddedPostgresServer.USER,
             options.getJdbcUrl().substring(options.getJdbcUrl().lastIndexOf('/') + 1),
-            "DROP INDEX public.subscribers_feedback_campaign_client_uq");
+            sql);
+  }
+
+  private static List<String> preflightWarnings(CampaignNotifierOptions options) {
     Logger logger = (Logger) LoggerFactory.getLogger(Preflight.class);
     ListAppender<ILoggingEvent> log = new ListAppender<>();
     log.start();
@@ -112,8 +140,14 @@ class StartupErrorsIT {
     } finally {
       logger.detachAppender(log);
     }
-    List<String> warnings =
-        log.list.stream().map(ILoggingEvent::getFormattedMessage).collect(Collectors.toList());
+    return log.list.stream().map(ILoggingEvent::getFormattedMessage).collect(Collectors.toList());
+  }
+
+  @Test
+  void missingUniqueIndexIsAWarningNotAFailure() {
+    CampaignNotifierOptions options = RunningPipeline.options(true);
+    execute(options, "DROP INDEX public.subscribers_feedback_campaign_client_uq");
+    List<String> warnings = preflightWarnings(options);
     assertEquals(1, warnings.size(), warnings.toString());
     assertMentions(warnings.get(0), "has no unique index on (adv_campaign_id, client_id)");
   }

@@ -1,6 +1,7 @@
 package dev.campaignnotifier.model;
 
 import dev.campaignnotifier.Samples;
+import dev.campaignnotifier.subscribers.SubscriberSnapshot;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.apache.beam.sdk.testing.CoderProperties;

@@ -4,20 +4,24 @@ import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.Notification;
 import dev.campaignnotifier.model.NotificationBatch;
-import dev.campaignnotifier.model.SubscriberSnapshot;
+import dev.campaignnotifier.subscribers.SubscriberReader;
+import dev.campaignnotifier.subscribers.SubscriberSnapshot;
+import dev.campaignnotifier.subscribers.SubscriberSource;
+import java.io.Serializable;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.FlatMapElements;
+import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TypeDescriptor;
-import org.joda.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -42,15 +46,16 @@ class FanOutToSubscribersTest {
     PCollectionView<SubscriberSnapshot> view =
         p.apply("Snapshot", Create.of(snapshot).withCoder(SubscriberSnapshot.SnapshotCoder.of()))
             .apply(View.asSingleton());
+    return fanOut(p, SubscriberSource.fromSnapshot(view, new SampleLookup()), campaigns);
+  }
+
+  private PCollection<Notification> fanOut(
+      TestPipeline p, SubscriberSource source, Campaign... campaigns) {
     return notificationsOf(
         p.apply("Campaigns", Create.of(List.of(campaigns)).withCoder(Campaign.CampaignCoder.of()))
             .apply(
                 new FanOutToSubscribers(
-                    view,
-                    new WorkerSnapshot(
-                        "test",
-                        FanOutToSubscribersTest::sampleSnapshot,
-                        Duration.standardSeconds(30)),
+                    source,
                     campaignId ->
                         campaignId.equals("replayed")
                             ? Set.of(
@@ -59,6 +64,14 @@ class FanOutToSubscribersTest {
                             : Set.of(),
                     () -> NOW * 1000L,
                     4)));
+  }
+
+  /** Stands in for the lookup query: the sample's subscribers, read from a fresh snapshot. */
+  static final class SampleLookup implements SubscriberReader, Serializable {
+    @Override
+    public long forEachClient(String restaurantId, Consumer<String> client) {
+      return sampleSnapshot().forEachClient(restaurantId, client);
+    }
   }
 
   /** One notification per client of each slice. */
@@ -71,26 +84,40 @@ class FanOutToSubscribersTest {
   }
 
   @Test
-  void withoutASideInputTheWorkerReadsTheSnapshotItself(TestPipeline p) {
+  void lookupModeNotifiesEachClientTheReaderHandsOver(TestPipeline p) {
     Campaign c = Samples.campaign("c1", Samples.RESTAURANT, NOW - 10, NOW + 10);
-    PCollection<Notification> notifications =
-        notificationsOf(
-            p.apply("Campaigns", Create.of(List.of(c)).withCoder(Campaign.CampaignCoder.of()))
-                .apply(
-                    new FanOutToSubscribers(
-                        null,
-                        new WorkerSnapshot(
-                            "worker-test",
-                            FanOutToSubscribersTest::sampleSnapshot,
-                            Duration.standardSeconds(30)),
-                        campaignId -> Set.of(),
-                        () -> NOW * 1000L,
-                        4)));
-    PAssert.that(notifications)
+    PAssert.that(fanOut(p, SubscriberSource.fromLookup(new SampleLookup()), c))
         .containsInAnyOrder(
             Samples.RESTAURANT_CLIENTS.stream()
                 .map(client -> new Notification(c, client, NOW))
                 .collect(Collectors.toList()));
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void lookupModeReplaySkipsTheClientsAlreadyNotified(TestPipeline p) {
+    Campaign c = Samples.campaign("replayed", Samples.RESTAURANT, NOW - 10, NOW + 10);
+    PAssert.that(fanOut(p, SubscriberSource.fromLookup(new SampleLookup()), c))
+        .containsInAnyOrder(
+            Samples.RESTAURANT_CLIENTS.subList(2, 9).stream()
+                .map(client -> new Notification(c, client, NOW))
+                .collect(Collectors.toList()));
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void slicesHoldAtMostTheBatchSize(TestPipeline p) {
+    Campaign c = Samples.campaign("c1", Samples.RESTAURANT, NOW - 10, NOW + 10);
+    PCollection<Integer> sizes =
+        p.apply("Campaigns", Create.of(List.of(c)).withCoder(Campaign.CampaignCoder.of()))
+            .apply(
+                new FanOutToSubscribers(
+                    SubscriberSource.fromLookup(new SampleLookup()),
+                    campaignId -> Set.of(),
+                    () -> NOW * 1000L,
+                    4))
+            .apply(MapElements.into(TypeDescriptor.of(Integer.class)).via(NotificationBatch::size));
+    PAssert.that(sizes).containsInAnyOrder(4, 4, 1);
     p.run().waitUntilFinish();
   }
 
@@ -124,7 +151,7 @@ class FanOutToSubscribersTest {
   }
 
   @Test
-  void campaignMeetingAnUnloadedSnapshotWaitsForOneInsteadOfNotifyingNobody(TestPipeline p) {
+  void campaignMeetingAnUnloadedSnapshotIsLookedUpInsteadOfNotifyingNobody(TestPipeline p) {
     Campaign c = Samples.campaign("early", Samples.OTHER_RESTAURANT, NOW - 10, NOW + 10);
     PAssert.that(fanOut(p, SubscriberSnapshot.notLoaded(), c))
         .containsInAnyOrder(new Notification(c, Samples.OTHER_CLIENT, NOW));

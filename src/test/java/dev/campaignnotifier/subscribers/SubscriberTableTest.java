@@ -1,9 +1,8 @@
-package dev.campaignnotifier.io;
+package dev.campaignnotifier.subscribers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.campaignnotifier.model.SubscriberSnapshot;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;

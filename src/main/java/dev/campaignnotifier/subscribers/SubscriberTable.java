@@ -1,6 +1,5 @@
-package dev.campaignnotifier.io;
+package dev.campaignnotifier.subscribers;
 
-import dev.campaignnotifier.model.SubscriberSnapshot;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -12,8 +11,11 @@ import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyOut;
 
 /**
- * Reads {@code subscribers_restaurants} whole. One statement is one MVCC snapshot in PostgreSQL, so
- * the result is consistent even while rows are being changed.
+ * The {@code subscribers_restaurants} table as the modes need it: read whole for a snapshot, and
+ * checked at start-up (the lookup index; the table's size against the heap).
+ *
+ * <p>Read whole One statement is one MVCC snapshot in PostgreSQL, so the result is consistent even
+ * while rows are being changed.
  *
  * <p>On PostgreSQL's own driver the rows come with {@code COPY (SELECT ...) TO STDOUT}: one stream
  * with no per-row protocol messages to decode, which took a 10 million row snapshot from 18.8 s
@@ -24,7 +26,54 @@ public final class SubscriberTable {
   static final String QUERY = "SELECT restaurant_id, client_id FROM public.subscribers_restaurants";
   private static final int FETCH_SIZE = 50_000;
 
+  /** The statement {@code lookup} mode needs (the one in sql/003_subscriber_lookup_index.sql). */
+  public static final String LOOKUP_INDEX =
+      "CREATE INDEX CONCURRENTLY IF NOT EXISTS subscribers_restaurants_restaurant_client_idx"
+          + " ON public.subscribers_restaurants (restaurant_id, client_id)";
+
+  /** Heap per distinct (restaurant, client) pair in a snapshot: 10,000,000 rows took 574 MiB. */
+  public static final long SNAPSHOT_BYTES_PER_ROW = 60;
+
+  private static final String LOOKUP_INDEX_QUERY =
+      "SELECT EXISTS (SELECT 1 FROM pg_index i"
+          + " WHERE i.indrelid = to_regclass('public.subscribers_restaurants')"
+          + " AND i.indisvalid AND i.indpred IS NULL AND i.indnkeyatts >= 2"
+          + " AND i.indkey[0] = (SELECT attnum FROM pg_attribute"
+          + "     WHERE attrelid = i.indrelid AND attname = 'restaurant_id')"
+          + " AND i.indkey[1] = (SELECT attnum FROM pg_attribute"
+          + "     WHERE attrelid = i.indrelid AND attname = 'client_id'))";
+
+  /**
+   * The planner's row count; a table never analyzed has none, and is then estimated from its size
+   * on disk (about 100 bytes a row with two UUID-like ids).
+   */
+  private static final String ESTIMATED_ROWS_QUERY =
+      "SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint"
+          + " ELSE pg_relation_size(c.oid) / 100 END"
+          + " FROM pg_class c WHERE c.oid = to_regclass('public.subscribers_restaurants')";
+
   private SubscriberTable() {}
+
+  /** Whether a valid index leads with (restaurant_id, client_id), as lookup mode needs. */
+  public static boolean hasLookupIndex(Connection connection) throws SQLException {
+    return queryLong(connection, LOOKUP_INDEX_QUERY) == 1;
+  }
+
+  /** About how many rows the table has ({@code pg_class.reltuples}), without counting them. */
+  public static long estimatedRows(Connection connection) throws SQLException {
+    return queryLong(connection, ESTIMATED_ROWS_QUERY);
+  }
+
+  private static long queryLong(Connection connection, String sql) throws SQLException {
+    try (PreparedStatement statement = connection.prepareStatement(sql);
+        ResultSet row = statement.executeQuery()) {
+      if (!row.next()) {
+        return 0;
+      }
+      Object value = row.getObject(1);
+      return value instanceof Boolean b ? (b ? 1 : 0) : row.getLong(1);
+    }
+  }
 
   public static SubscriberSnapshot read(DataSource dataSource) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {

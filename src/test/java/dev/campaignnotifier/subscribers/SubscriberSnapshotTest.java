@@ -1,4 +1,4 @@
-package dev.campaignnotifier.model;
+package dev.campaignnotifier.subscribers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

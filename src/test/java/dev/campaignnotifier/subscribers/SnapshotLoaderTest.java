@@ -1,11 +1,10 @@
-package dev.campaignnotifier.transforms;
+package dev.campaignnotifier.subscribers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.campaignnotifier.model.SubscriberSnapshot;
 import java.sql.SQLException;
 import java.util.ArrayDeque;
 import java.util.Deque;

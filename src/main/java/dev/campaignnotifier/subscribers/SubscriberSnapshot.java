@@ -1,4 +1,4 @@
-package dev.campaignnotifier.model;
+package dev.campaignnotifier.subscribers;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.DefaultCoder;
@@ -22,7 +23,7 @@ import org.apache.beam.sdk.coders.VarLongCoder;
  * duplicate rows in {@code subscribers_restaurants} notify a client once.
  */
 @DefaultCoder(SubscriberSnapshot.SnapshotCoder.class)
-public final class SubscriberSnapshot {
+public final class SubscriberSnapshot implements SubscriberReader {
   private static final String[] NONE = new String[0];
   private static final long NOT_LOADED = -1;
 
@@ -116,6 +117,15 @@ public final class SubscriberSnapshot {
   /** The distinct clients of a restaurant, sorted; empty when nobody follows it. */
   public List<String> clientsOf(String restaurantId) {
     return Arrays.asList(clientsByRestaurant.getOrDefault(restaurantId, NONE));
+  }
+
+  @Override
+  public long forEachClient(String restaurantId, Consumer<String> client) {
+    String[] clients = clientsByRestaurant.getOrDefault(restaurantId, NONE);
+    for (String c : clients) {
+      client.accept(c);
+    }
+    return clients.length;
   }
 
   public int restaurantCount() {

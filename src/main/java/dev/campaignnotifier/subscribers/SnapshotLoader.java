@@ -1,6 +1,5 @@
-package dev.campaignnotifier.transforms;
+package dev.campaignnotifier.subscribers;
 
-import dev.campaignnotifier.model.SubscriberSnapshot;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;

@@ -1,7 +1,5 @@
-package dev.campaignnotifier.transforms;
+package dev.campaignnotifier.subscribers;
 
-import dev.campaignnotifier.io.SubscriberTable;
-import dev.campaignnotifier.model.SubscriberSnapshot;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.apache.beam.sdk.io.GenerateSequence;

@@ -1,0 +1,102 @@
+package dev.campaignnotifier.subscribers;
+
+import dev.campaignnotifier.io.Retry;
+import java.io.Serializable;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.function.Consumer;
+import javax.sql.DataSource;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code lookup} mode's reader: one query per campaign for its restaurant's distinct
+ * subscribers, read through a server-side cursor one page at a time, so a worker holds one page
+ * whatever the restaurant's size, and the rows come from one consistent MVCC snapshot. The index of
+ * {@code sql/003_subscriber_lookup_index.sql} makes it an index-only range in client order ({@link
+ * SubscriberTable#hasLookupIndex}).
+ *
+ * <p>PostgreSQL unreachable mid-read: the read is retried ({@link Retry}) from just after the last
+ * client already handed over (keyset), so no client is handed over twice; the clients after that
+ * point come from the retry's own snapshot.
+ */
+public final class SubscriberLookup implements SubscriberReader, Serializable {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(SubscriberLookup.class);
+
+  /** The query per campaign; {@code ?} is the restaurant. */
+  public static final String QUERY =
+      "SELECT DISTINCT client_id FROM public.subscribers_restaurants"
+          + " WHERE restaurant_id = ? ORDER BY client_id";
+
+  static final String QUERY_AFTER =
+      "SELECT DISTINCT client_id FROM public.subscribers_restaurants"
+          + " WHERE restaurant_id = ? AND client_id > ? ORDER BY client_id";
+
+  /** Rows fetched per round trip: one page in memory at a time. */
+  static final int PAGE_ROWS = 5_000;
+
+  private final SerializableFunction<Void, DataSource> dataSource;
+  private final Counter rowsRead = Metrics.counter("subscribers", "lookupRows");
+  private final Counter lookups = Metrics.counter("subscribers", "lookups");
+  private final Counter retries = Metrics.counter("subscribers", "postgresRetries");
+
+  public SubscriberLookup(SerializableFunction<Void, DataSource> dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  @Override
+  public long forEachClient(String restaurantId, Consumer<String> client)
+      throws InterruptedException {
+    String[] last = {null};
+    long[] count = {0};
+    Retry.sql(
+        "read the subscribers of restaurant " + restaurantId,
+        LOG,
+        retries::inc,
+        () -> {
+          read(
+              restaurantId,
+              last[0],
+              c -> {
+                client.accept(c);
+                last[0] = c;
+                count[0]++;
+              });
+          return null;
+        });
+    lookups.inc();
+    rowsRead.inc(count[0]);
+    return count[0];
+  }
+
+  /** One query, from the start or after {@code after}, streamed through a cursor. */
+  private void read(String restaurantId, String after, Consumer<String> client)
+      throws SQLException {
+    try (Connection connection = dataSource.apply(null).getConnection()) {
+      // pgjdbc streams through a cursor only inside a transaction, with a fetch size. A failed read
+      // leaves the transaction open; the pool rolls it back and restores auto-commit on return.
+      connection.setAutoCommit(false);
+      try (PreparedStatement statement =
+          connection.prepareStatement(after == null ? QUERY : QUERY_AFTER)) {
+        statement.setFetchSize(PAGE_ROWS);
+        statement.setString(1, restaurantId);
+        if (after != null) {
+          statement.setString(2, after);
+        }
+        try (ResultSet rows = statement.executeQuery()) {
+          while (rows.next()) {
+            client.accept(rows.getString(1));
+          }
+        }
+      }
+      connection.commit();
+      connection.setAutoCommit(true);
+    }
+  }
+}

@@ -1,0 +1,11 @@
+package dev.campaignnotifier.it;
+
+import dev.campaignnotifier.subscribers.SubscriberMode;
+
+/** The runner contract on the DirectRunner, subscribers looked up per campaign. */
+class DirectRunnerLookupIT extends DirectRunnerIT {
+  @Override
+  SubscriberMode mode() {
+    return SubscriberMode.lookup;
+  }
+}

@@ -1,0 +1,185 @@
+package dev.campaignnotifier.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.campaignnotifier.Samples;
+import dev.campaignnotifier.options.CampaignNotifierOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The FlinkRunner at the size the issue tracker's failures happened at, with {@code
+ * runners/flink-local.sh}'s own settings (read from the script) and two subtasks: 1,200,000
+ * subscriptions in snapshot mode, refreshed every 5 s while Flink checkpoints every 10 s. A
+ * 200,000-subscriber campaign's slices must be spread over both subtasks; a 1,000,000-subscriber
+ * campaign must be delivered once, with checkpoints still completing after it and no second
+ * fan-out. Before the launcher stored checkpoints in files, every checkpoint after the first
+ * refresh failed (state over the JobManager heap's 5 MB limit) and campaigns were fanned out again.
+ */
+@Tag("slow")
+class FlinkAtScaleIT {
+  private static final Duration WAIT = Duration.ofMinutes(6);
+  private static final Pattern TALLY =
+      Pattern.compile("Delivery worker (\\w+) \\(.*\\): (\\d+) slices, (\\d+) notifications");
+
+  private static long now() {
+    return Instant.now().getEpochSecond();
+  }
+
+  @Test
+  void spreadsSlicesOverSubtasksAndCheckpointsHoldAtAMillionSubscribers() throws Exception {
+    CampaignNotifierOptions options = RunningPipeline.options(false);
+    RunningPipeline client = RunningPipeline.observer(options);
+    insertSubscribers(client, "r-200k", 200_000);
+    insertSubscribers(client, "r-1m", 1_000_000);
+    client.execute("ANALYZE public.subscribers_restaurants");
+    Path checkpoints = LocalServers.tempDir("flink-at-scale");
+
+    List<String> command = new ArrayList<>();
+    command.add(ServiceProcess.java());
+    command.add("-Xmx4g");
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add("dev.campaignnotifier.CampaignNotifier");
+    command.addAll(flinkLocalLauncherArgs(checkpoints));
+    command.add("--parallelism=2");
+    RunningPipeline.serviceArgs(options, options.getJdbcUrl()).stream()
+        .filter(arg -> !arg.startsWith("--subscribersRefresh="))
+        .forEach(command::add);
+    command.add("--subscribersRefresh=5s");
+    try (ServiceProcess service = ServiceProcess.exec(command, Map.of(), "flink-at-scale")) {
+      Await.until(
+          "the first snapshot",
+          WAIT,
+          () -> service.alive("the service") && service.log().contains("Subscriber snapshot"));
+
+      client.publish("k", Samples.campaignJson("c-200k", "r-200k", now() - 10, now() + 3600));
+      Await.until(
+          "200,000 rows",
+          WAIT,
+          () -> service.alive("the service") && client.rowsOf("c-200k") == 200_000);
+      // 200,000 / --jdbcBatchSize 2000 = 100 slices, each worker's tally logged within 5 s.
+      Await.until(
+          "the delivery tallies of 100 slices",
+          Duration.ofSeconds(30),
+          () -> lastTallies(service.log()).values().stream().mapToLong(t -> t[0]).sum() == 100,
+          () -> ", tallies " + describe(lastTallies(service.log())));
+      Map<String, long[]> tallies = lastTallies(service.log());
+      System.out.println("200,000-subscriber campaign, slices per worker: " + describe(tallies));
+      assertEquals(2, tallies.size(), "delivering workers: " + describe(tallies));
+      for (long[] t : tallies.values()) {
+        assertTrue(t[0] >= 30, "a subtask delivered under 30% of the slices: " + describe(tallies));
+      }
+
+      client.publish("k", Samples.campaignJson("c-1m", "r-1m", now() - 10, now() + 3600));
+      Await.until(
+          "1,000,000 rows",
+          WAIT,
+          () -> service.alive("the service") && client.rowsOf("c-1m") == 1_000_000,
+          () -> ", " + client.rowsOf("c-1m") + " so far");
+      long afterDelivery = latestCheckpoint(checkpoints);
+      // Three more checkpoints, each after a refresh of the 1,200,000-row snapshot.
+      Await.until(
+          "3 checkpoints after the delivery (the last was chk-" + afterDelivery + ")",
+          Duration.ofSeconds(90),
+          () -> service.alive("the service") && latestCheckpoint(checkpoints) >= afterDelivery + 3,
+          () -> ", latest chk-" + latestCheckpoint(checkpoints));
+
+      String log = service.log();
+      System.out.printf(
+          "checkpoints: chk-%d after the 1,000,000 delivery, chk-%d at the end%n",
+          afterDelivery, latestCheckpoint(checkpoints));
+      assertFalse(log.contains("larger than the maximum permitted"), "a checkpoint was too big");
+      assertEquals(1, count(log, "Fanned out campaign c-1m "), "fan-outs of c-1m");
+      assertEquals(1, count(log, "Fanned out campaign c-200k "), "fan-outs of c-200k");
+      Map<String, Integer> messages = client.notificationsByKey();
+      assertEquals(1_200_000, messages.size(), "distinct messages");
+      assertEquals(0, messages.values().stream().filter(n -> n > 1).count(), "duplicated messages");
+      assertEquals(1_200_000, client.feedbackRows());
+    }
+  }
+
+  private static void insertSubscribers(RunningPipeline client, String restaurant, int count) {
+    client.execute(
+        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
+            + " SELECT 'client-' || g, '"
+            + restaurant
+            + "' FROM generate_series(1, "
+            + count
+            + ") g");
+  }
+
+  /**
+   * The options {@code runners/flink-local.sh} passes to the service, read from the script itself
+   * so that this test checks the launcher's settings, with {@code $CHECKPOINT_DIR} set to {@code
+   * dir}.
+   */
+  static List<String> flinkLocalLauncherArgs(Path dir) throws IOException {
+    String script = Files.readString(Path.of("runners", "flink-local.sh"));
+    String call = script.substring(script.indexOf("run_local flink-runner runtime"));
+    List<String> args = new ArrayList<>();
+    for (String token : call.replace("\\\n", " ").lines().findFirst().orElseThrow().split("\\s+")) {
+      if (token.startsWith("--")) {
+        args.add(
+            token
+                .replace("\"", "")
+                .replace("'", "")
+                .replace("$CHECKPOINT_DIR", dir.toAbsolutePath().toString()));
+      }
+    }
+    assertTrue(args.contains("--runner=FlinkRunner"), "launcher args: " + args);
+    return args;
+  }
+
+  /** Per worker, its last logged tally: {slices, notifications}. */
+  private static Map<String, long[]> lastTallies(String log) {
+    Map<String, long[]> last = new HashMap<>();
+    Matcher m = TALLY.matcher(log);
+    while (m.find()) {
+      last.put(m.group(1), new long[] {Long.parseLong(m.group(2)), Long.parseLong(m.group(3))});
+    }
+    return last;
+  }
+
+  private static String describe(Map<String, long[]> tallies) {
+    StringBuilder s = new StringBuilder();
+    tallies.forEach((w, t) -> s.append(w).append('=').append(t[0]).append(" slices "));
+    return s.toString().trim();
+  }
+
+  /** The highest chk-N Flink has written under {@code dir} (0 before the first). */
+  private static long latestCheckpoint(Path dir) {
+    try (Stream<Path> files = Files.walk(dir, 2)) {
+      return files
+          .map(p -> p.getFileName().toString())
+          .filter(n -> n.matches("chk-\\d+"))
+          .mapToLong(n -> Long.parseLong(n.substring(4)))
+          .max()
+          .orElse(0);
+    } catch (IOException e) {
+      throw new AssertionError("cannot list " + dir, e);
+    }
+  }
+
+  private static int count(String text, String needle) {
+    int n = 0;
+    for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
+      n++;
+    }
+    return n;
+  }
+}

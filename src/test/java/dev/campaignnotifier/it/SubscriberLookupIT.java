@@ -1,0 +1,93 @@
+package dev.campaignnotifier.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.campaignnotifier.io.PostgresDataSource;
+import dev.campaignnotifier.local.EmbeddedPostgresServer;
+import dev.campaignnotifier.subscribers.SubscriberLookup;
+import dev.campaignnotifier.subscribers.SubscriberTable;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Lookup mode's query on a real PostgreSQL: a restaurant's distinct clients, in order, across many
+ * cursor pages, through the index of sql/003_subscriber_lookup_index.sql and not a scan of the
+ * table.
+ */
+class SubscriberLookupIT {
+  private static String database() {
+    return LocalServers.postgres().createDatabase(LocalServers.unique("lookup"), false);
+  }
+
+  private static void execute(String url, String sql) throws Exception {
+    try (Connection c = LocalServers.postgres().connect(url.substring(url.lastIndexOf('/') + 1));
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+
+  @Test
+  void readsEachDistinctClientOnceInOrderAcrossCursorPages() throws Exception {
+    String url = database();
+    // 12,345 clients of r1 (more than two pages), each subscribed twice; others' rows around them.
+    execute(
+        url,
+        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
+            + " SELECT 'c' || lpad(g::text, 6, '0'), r FROM generate_series(1, 12345) g,"
+            + " (VALUES ('r1'), ('r1'), ('r0'), ('r2')) v(r)");
+    List<String> clients = new ArrayList<>();
+    long count =
+        new SubscriberLookup(new PostgresDataSource(url, EmbeddedPostgresServer.USER, null, null))
+            .forEachClient("r1", clients::add);
+    List<String> expected =
+        IntStream.rangeClosed(1, 12345)
+            .mapToObj(i -> String.format("c%06d", i))
+            .collect(Collectors.toList());
+    assertEquals(12345, count);
+    assertEquals(expected, clients);
+  }
+
+  @Test
+  void aRestaurantNobodyFollowsHasNoClients() throws Exception {
+    String url = database();
+    List<String> clients = new ArrayList<>();
+    long count =
+        new SubscriberLookup(new PostgresDataSource(url, EmbeddedPostgresServer.USER, null, null))
+            .forEachClient("nobody", clients::add);
+    assertEquals(0, count);
+    assertEquals(List.of(), clients);
+  }
+
+  @Test
+  void theQueryIsAnIndexRangeNotATableScan() throws Exception {
+    String url = database();
+    execute(
+        url,
+        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
+            + " SELECT 'c' || g, 'r' || (g % 1000) FROM generate_series(1, 200000) g");
+    execute(url, "VACUUM ANALYZE public.subscribers_restaurants");
+    String plan;
+    try (Connection c = LocalServers.postgres().connect(url.substring(url.lastIndexOf('/') + 1));
+        Statement s = c.createStatement()) {
+      assertEquals(true, SubscriberTable.hasLookupIndex(c));
+      try (ResultSet r =
+          s.executeQuery(
+              "EXPLAIN "
+                  + SubscriberLookup.QUERY.replace("restaurant_id = ?", "restaurant_id = 'r7'"))) {
+        StringBuilder lines = new StringBuilder();
+        while (r.next()) {
+          lines.append(r.getString(1)).append('\n');
+        }
+        plan = lines.toString();
+      }
+    }
+    assertEquals(false, plan.contains("Seq Scan"), plan);
+    assertEquals(true, plan.contains("subscribers_restaurants_restaurant_client_idx"), plan);
+  }
+}
