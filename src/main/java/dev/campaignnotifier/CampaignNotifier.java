@@ -17,6 +17,7 @@ import dev.campaignnotifier.transforms.Clock;
 import dev.campaignnotifier.transforms.FanOutToSubscribers;
 import dev.campaignnotifier.transforms.ParseCampaigns;
 import dev.campaignnotifier.transforms.ScheduleCampaigns;
+import dev.campaignnotifier.transforms.SpreadSlices;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.Map;
@@ -24,7 +25,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.slf4j.Logger;
@@ -195,9 +195,7 @@ public final class CampaignNotifier {
                     FanOutToSubscribers.Delivered.fromFeedbackTable(postgres),
                     clock,
                     options.getJdbcBatchSize()))
-            // A campaign is fanned out by one worker; its slices are dealt out to all of them, so
-            // a big campaign gets every worker's sinks (Flink: a rebalance, Spark: a repartition).
-            .apply("SpreadSlices", Reshuffle.viaRandomKey());
+            .apply("SpreadSlices", new SpreadSlices());
 
     notifications.apply(
         "DeliverNotifications",
