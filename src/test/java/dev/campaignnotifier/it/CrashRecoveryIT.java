@@ -35,13 +35,7 @@ class CrashRecoveryIT {
     }
 
     void subscribers(String restaurant, int count) {
-      client.execute(
-          "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
-              + " SELECT 'client-' || g, '"
-              + restaurant
-              + "' FROM generate_series(1, "
-              + count
-              + ") g");
+      client.insertSubscribers(restaurant, count);
     }
 
     long rows(String campaign) {

@@ -44,8 +44,8 @@ class FlinkAtScaleIT {
   void spreadsSlicesOverSubtasksAndCheckpointsHoldAtAMillionSubscribers() throws Exception {
     CampaignNotifierOptions options = RunningPipeline.options(false);
     RunningPipeline client = RunningPipeline.observer(options);
-    insertSubscribers(client, "r-200k", 200_000);
-    insertSubscribers(client, "r-1m", 1_000_000);
+    client.insertSubscribers("r-200k", 200_000);
+    client.insertSubscribers("r-1m", 1_000_000);
     client.execute("ANALYZE public.subscribers_restaurants");
     Path checkpoints = LocalServers.tempDir("flink-at-scale");
 
@@ -111,16 +111,6 @@ class FlinkAtScaleIT {
       assertEquals(0, messages.values().stream().filter(n -> n > 1).count(), "duplicated messages");
       assertEquals(1_200_000, client.feedbackRows());
     }
-  }
-
-  private static void insertSubscribers(RunningPipeline client, String restaurant, int count) {
-    client.execute(
-        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
-            + " SELECT 'client-' || g, '"
-            + restaurant
-            + "' FROM generate_series(1, "
-            + count
-            + ") g");
   }
 
   /**

@@ -230,6 +230,17 @@ public final class RunningPipeline implements AutoCloseable {
     }
   }
 
+  /** Adds clients {@code client-1} to {@code client-<count>} to a restaurant's subscribers. */
+  public void insertSubscribers(String restaurant, int count) {
+    execute(
+        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
+            + " SELECT 'client-' || g, '"
+            + restaurant
+            + "' FROM generate_series(1, "
+            + count
+            + ") g");
+  }
+
   public long feedbackRows() {
     return count("SELECT count(*) FROM public.subscribers_feedback");
   }

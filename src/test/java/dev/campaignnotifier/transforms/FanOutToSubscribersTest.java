@@ -74,6 +74,13 @@ class FanOutToSubscribersTest {
     }
   }
 
+  /** The notifications of {@code clients}, stamped with the fan-out's moment. */
+  private static List<Notification> notified(Campaign c, List<String> clients) {
+    return clients.stream()
+        .map(client -> new Notification(c, client, NOW))
+        .collect(Collectors.toList());
+  }
+
   /** One notification per client of each slice. */
   private static PCollection<Notification> notificationsOf(PCollection<NotificationBatch> slices) {
     return slices
@@ -87,10 +94,7 @@ class FanOutToSubscribersTest {
   void lookupModeNotifiesEachClientTheReaderHandsOver(TestPipeline p) {
     Campaign c = Samples.campaign("c1", Samples.RESTAURANT, NOW - 10, NOW + 10);
     PAssert.that(fanOut(p, SubscriberSource.fromLookup(new SampleLookup()), c))
-        .containsInAnyOrder(
-            Samples.RESTAURANT_CLIENTS.stream()
-                .map(client -> new Notification(c, client, NOW))
-                .collect(Collectors.toList()));
+        .containsInAnyOrder(notified(c, Samples.RESTAURANT_CLIENTS));
     p.run().waitUntilFinish();
   }
 
@@ -98,10 +102,7 @@ class FanOutToSubscribersTest {
   void lookupModeReplaySkipsTheClientsAlreadyNotified(TestPipeline p) {
     Campaign c = Samples.campaign("replayed", Samples.RESTAURANT, NOW - 10, NOW + 10);
     PAssert.that(fanOut(p, SubscriberSource.fromLookup(new SampleLookup()), c))
-        .containsInAnyOrder(
-            Samples.RESTAURANT_CLIENTS.subList(2, 9).stream()
-                .map(client -> new Notification(c, client, NOW))
-                .collect(Collectors.toList()));
+        .containsInAnyOrder(notified(c, Samples.RESTAURANT_CLIENTS.subList(2, 9)));
     p.run().waitUntilFinish();
   }
 
@@ -124,11 +125,7 @@ class FanOutToSubscribersTest {
   @Test
   void activeCampaignNotifiesEachDistinctSubscriberOnceStampedWithNow(TestPipeline p) {
     Campaign c = Samples.campaign("c1", Samples.RESTAURANT, NOW - 10, NOW + 10);
-    PAssert.that(fanOut(p, c))
-        .containsInAnyOrder(
-            Samples.RESTAURANT_CLIENTS.stream()
-                .map(client -> new Notification(c, client, NOW))
-                .collect(Collectors.toList()));
+    PAssert.that(fanOut(p, c)).containsInAnyOrder(notified(c, Samples.RESTAURANT_CLIENTS));
     p.run().waitUntilFinish();
   }
 
@@ -136,10 +133,7 @@ class FanOutToSubscribersTest {
   void replayedCampaignSkipsTheClientsAlreadyNotified(TestPipeline p) {
     Campaign c = Samples.campaign("replayed", Samples.RESTAURANT, NOW - 10, NOW + 10);
     PAssert.that(fanOut(p, c))
-        .containsInAnyOrder(
-            Samples.RESTAURANT_CLIENTS.subList(2, 9).stream()
-                .map(client -> new Notification(c, client, NOW))
-                .collect(Collectors.toList()));
+        .containsInAnyOrder(notified(c, Samples.RESTAURANT_CLIENTS.subList(2, 9)));
     p.run().waitUntilFinish();
   }
 
