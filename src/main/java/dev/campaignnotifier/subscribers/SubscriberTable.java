@@ -35,13 +35,13 @@ public final class SubscriberTable {
   public static final long SNAPSHOT_BYTES_PER_ROW = 60;
 
   private static final String LOOKUP_INDEX_QUERY =
-      "SELECT EXISTS (SELECT 1 FROM pg_index i"
+      "SELECT count(*) FROM pg_index i"
           + " WHERE i.indrelid = to_regclass('public.subscribers_restaurants')"
           + " AND i.indisvalid AND i.indpred IS NULL AND i.indnkeyatts >= 2"
           + " AND i.indkey[0] = (SELECT attnum FROM pg_attribute"
           + "     WHERE attrelid = i.indrelid AND attname = 'restaurant_id')"
           + " AND i.indkey[1] = (SELECT attnum FROM pg_attribute"
-          + "     WHERE attrelid = i.indrelid AND attname = 'client_id'))";
+          + "     WHERE attrelid = i.indrelid AND attname = 'client_id')";
 
   /**
    * The planner's row count; a table never analyzed has none, and is then estimated from its size
@@ -56,7 +56,7 @@ public final class SubscriberTable {
 
   /** Whether a valid index leads with (restaurant_id, client_id), as lookup mode needs. */
   public static boolean hasLookupIndex(Connection connection) throws SQLException {
-    return queryLong(connection, LOOKUP_INDEX_QUERY) == 1;
+    return queryLong(connection, LOOKUP_INDEX_QUERY) > 0;
   }
 
   /** About how many rows the table has ({@code pg_class.reltuples}), without counting them. */
@@ -67,11 +67,7 @@ public final class SubscriberTable {
   private static long queryLong(Connection connection, String sql) throws SQLException {
     try (PreparedStatement statement = connection.prepareStatement(sql);
         ResultSet row = statement.executeQuery()) {
-      if (!row.next()) {
-        return 0;
-      }
-      Object value = row.getObject(1);
-      return value instanceof Boolean b ? (b ? 1 : 0) : row.getLong(1);
+      return row.next() ? row.getLong(1) : 0;
     }
   }
 
