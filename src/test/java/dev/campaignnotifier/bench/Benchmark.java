@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -31,9 +33,10 @@ import java.util.stream.Collectors;
  *   <li>{@code scale}: for each size in {@code --subscribers} (default 1,000,000 and 10,000,000), a
  *       table of that many rows in restaurants of 1,000 plus one restaurant of {@code
  *       --bigSubscribers} (default 1,000,000); for each mode in {@code --subscriberModes} (default
- *       snapshot,lookup): heap of the snapshot, start to ready, 20 campaigns of 1,000 then the big
- *       one (publish to last row), rows PostgreSQL read for them and full-table scans (from {@code
- *       pg_stat_user_tables}).
+ *       snapshot,lookup): heap of the snapshot, start to ready, the service's heap after a full
+ *       collection once ready, 20 campaigns of 1,000 then the big one (publish to last row), rows
+ *       PostgreSQL read for them and full-table scans (from {@code pg_stat_user_tables}); on Flink,
+ *       the checkpoints of the run (count, failures, largest, p50 and slowest duration).
  * </ul>
  *
  * <p>Its own options: {@code --mode}, {@code --subscribers} (sizes), {@code --subscriberMode} (the
@@ -339,9 +342,10 @@ public final class Benchmark {
     result.put("runs", runs);
     System.out.printf(
         Locale.ROOT,
-        "%n%-9s %11s %9s %9s %13s %13s %13s %13s %15s %10s%n",
+        "%n%-9s %11s %9s %9s %9s %13s %13s %13s %13s %15s %10s%n",
         "mode",
         "rows",
+        "snap MiB",
         "heap MiB",
         "ready ms",
         "1k p50 ms",
@@ -353,10 +357,11 @@ public final class Benchmark {
     for (Map<String, Object> r : runs) {
       System.out.printf(
           Locale.ROOT,
-          "%-9s %11d %9d %9d %13d %13d %13d %13d %15d %10d%n",
+          "%-9s %11d %9d %9d %9d %13d %13d %13d %13d %15d %10d%n",
           r.get("subscriber_mode"),
           r.get("rows"),
           r.get("subscriber_heap_mb"),
+          r.get("service_heap_mb"),
           r.get("start_to_ready_ms"),
           r.get("small_last_row_p50_ms"),
           r.get("small_last_row_p99_ms"),
@@ -364,6 +369,30 @@ public final class Benchmark {
           r.get("big_last_row_ms"),
           r.get("rows_read_from_postgres"),
           r.get("full_table_scans"));
+    }
+    if (runner.equals("FlinkRunner")) {
+      System.out.printf(
+          Locale.ROOT,
+          "%n%-9s %11s %12s %9s %12s %12s %12s%n",
+          "mode",
+          "rows",
+          "checkpoints",
+          "failed",
+          "largest MiB",
+          "p50 ms",
+          "slowest ms");
+      for (Map<String, Object> r : runs) {
+        System.out.printf(
+            Locale.ROOT,
+            "%-9s %11d %12d %9d %12.2f %12d %12d%n",
+            r.get("subscriber_mode"),
+            r.get("rows"),
+            r.get("checkpoints_completed"),
+            r.get("checkpoints_failed"),
+            ((Number) r.get("checkpoint_max_mb")).doubleValue(),
+            ((Number) r.get("checkpoint_p50_ms")).longValue(),
+            ((Number) r.get("checkpoint_max_ms")).longValue());
+      }
     }
   }
 
@@ -389,6 +418,7 @@ public final class Benchmark {
     try (ServiceUnderTest service =
         startService("scale-" + mode + "-" + n, "--subscribers=" + mode)) {
       r.put("start_to_ready_ms", Math.round((System.nanoTime() - started) / 1e6));
+      r.put("service_heap_mb", Math.round(service.heapAfterGcBytes() / 1048576.0));
       List<Double> small = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
         small.add(
@@ -410,7 +440,39 @@ public final class Benchmark {
       r.put("rows_read_from_postgres", statsAfter[0] - statsBefore[0]);
       r.put("full_table_scans", statsAfter[1] - statsBefore[1]);
       r.put("elapsed_s", Math.round((System.nanoTime() - started) / 1e9));
+      if (runner.equals("FlinkRunner")) {
+        r.putAll(checkpoints(service.log()));
+      }
     }
+  }
+
+  private static final Pattern COMPLETED_CHECKPOINT =
+      Pattern.compile(
+          "Completed checkpoint \\d+ for job \\S+ \\((\\d+) bytes, checkpointDuration=(\\d+) ms");
+
+  /**
+   * Flink's checkpoints in a service's log (the launcher's, every 10 s): how many completed, the
+   * largest and the slowest, and how many failed.
+   */
+  static Map<String, Object> checkpoints(String log) {
+    List<Double> bytes = new ArrayList<>();
+    List<Double> millis = new ArrayList<>();
+    Matcher m = COMPLETED_CHECKPOINT.matcher(log);
+    while (m.find()) {
+      bytes.add(Double.parseDouble(m.group(1)));
+      millis.add(Double.parseDouble(m.group(2)));
+    }
+    long failed =
+        log.lines()
+            .filter(l -> l.contains("Failed to trigger") || l.contains("maximum permitted"))
+            .count();
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("checkpoints_completed", bytes.size());
+    r.put("checkpoints_failed", failed);
+    r.put("checkpoint_max_mb", bytes.isEmpty() ? 0 : round2(percentile(bytes, 100) / 1048576));
+    r.put("checkpoint_p50_ms", millis.isEmpty() ? 0 : Math.round(percentile(millis, 50)));
+    r.put("checkpoint_max_ms", millis.isEmpty() ? 0 : Math.round(percentile(millis, 100)));
+    return r;
   }
 
   /** {rows read by scans and index reads, sequential scans} of subscribers_restaurants so far. */

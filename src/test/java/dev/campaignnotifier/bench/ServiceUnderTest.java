@@ -1,5 +1,7 @@
 package dev.campaignnotifier.bench;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,6 +13,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -98,7 +102,10 @@ final class ServiceUnderTest implements AutoCloseable {
       command.add(Path.of("runners", launcher(runner)).toAbsolutePath().toString());
       builder
           .environment()
-          .put("JAVA_OPTS", System.getenv().getOrDefault("SERVICE_JAVA_OPTS", "-Xmx4g"));
+          .put(
+              "JAVA_OPTS",
+              System.getenv().getOrDefault("SERVICE_JAVA_OPTS", "-Xmx4g")
+                  + " -DcheckpointLog=INFO");
       builder
           .environment()
           .put("CHECKPOINT_DIR", Files.createTempDirectory("bench-checkpoint").toString());
@@ -134,6 +141,41 @@ final class ServiceUnderTest implements AutoCloseable {
             .orElseThrow(() -> new IllegalStateException("no CPU time for the service"))
             .toNanos()
         / 1e9;
+  }
+
+  /**
+   * Heap the service holds after a full collection, in bytes (jcmd's {@code GC.run}, then {@code
+   * GC.heap_info}): what it keeps, not what it has yet to collect.
+   */
+  long heapAfterGcBytes() throws IOException, InterruptedException {
+    jcmd("GC.run");
+    Matcher used = HEAP_USED.matcher(jcmd("GC.heap_info"));
+    if (!used.find()) {
+      throw new IllegalStateException("jcmd GC.heap_info: no heap figure for " + process.pid());
+    }
+    return Long.parseLong(used.group(1)) * 1024;
+  }
+
+  private static final Pattern HEAP_USED = Pattern.compile("heap\\s+total \\d+K, used (\\d+)K");
+
+  private String jcmd(String command) throws IOException, InterruptedException {
+    Process jcmd =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(process.pid()),
+                command)
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (jcmd.waitFor() != 0) {
+      throw new IllegalStateException("jcmd " + command + " failed: " + out);
+    }
+    return out;
+  }
+
+  /** The service's log so far. */
+  String log() throws IOException {
+    return Files.readString(log, StandardCharsets.UTF_8);
   }
 
   /** Publishes a campaign without waiting for it. */

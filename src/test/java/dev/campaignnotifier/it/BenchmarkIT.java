@@ -87,6 +87,7 @@ class BenchmarkIT {
           run,
           List.of(
               "start_to_ready_ms",
+              "service_heap_mb",
               "small_last_row_p99_ms",
               "big_last_row_ms",
               "rows_read_from_postgres"));
