@@ -24,7 +24,6 @@ import org.apache.beam.sdk.values.PDone;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * idempotent producer) before its rows are inserted. So a row implies its message, and after a
  * crash the fan-out can skip exactly the clients that have a row ({@link FeedbackTable#
  * deliveredClients}) while re-sending the rest: no notification is lost, and the only duplicate
- * messages are those of the one batch that was on its way when the process died.
+ * messages are those of the slices on their way when the process died, or those a broker outage
+ * longer than {@code delivery.timeout.ms} made the producer give up on after they were written
+ * ({@link Retry#kafka} sends those again until they are acknowledged).
  *
  * <p>Why not KafkaIO.write and JdbcIO.write side by side: two independent sinks cannot give that
  * order (a row could exist for a message that was never sent), KafkaIO.write says nothing about
@@ -103,7 +104,9 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     private transient ExecutorService workers;
     private transient Semaphore inFlight;
     private transient List<Future<Integer>> pending;
+    private final Counter kafkaRetries = Metrics.counter("sinks", "kafkaRetries");
     private final AtomicLong retriesSinceLastBundle = new AtomicLong();
+    private final AtomicLong kafkaRetriesSinceLastBundle = new AtomicLong();
     private transient WorkerTally tally;
 
     DeliverFn(
@@ -165,25 +168,30 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       toKafka.inc(delivered);
       toPostgres.inc(delivered);
       retries.inc(retriesSinceLastBundle.getAndSet(0));
+      kafkaRetries.inc(kafkaRetriesSinceLastBundle.getAndSet(0));
     }
 
     /**
-     * Publishes the slice and waits for every acknowledgement, then records it. A refused message
-     * fails the bundle (the runner retries it; rows already recorded make the retry skip them).
+     * Publishes the slice and waits for every acknowledgement, sending again what a broker outage
+     * left unacknowledged for as long as it lasts, then records it, waiting out PostgreSQL the same
+     * way. A message the broker refuses for good fails the bundle (the runner retries it; rows
+     * already recorded make the retry skip them).
      */
-    private int deliver(NotificationBatch slice) throws InterruptedException, ExecutionException {
-      List<Future<RecordMetadata>> sent = new ArrayList<>(slice.size());
+    private int deliver(NotificationBatch slice) throws InterruptedException {
+      List<ProducerRecord<String, String>> messages = new ArrayList<>(slice.size());
       NotificationJson.Template json =
           NotificationJson.forSlice(slice.campaign(), slice.triggerEpochSecond());
       String keyPrefix = slice.campaign().advCampaignId() + ":";
       for (String client : slice.clients()) {
-        sent.add(
-            producer.send(new ProducerRecord<>(topic, keyPrefix + client, json.forClient(client))));
+        messages.add(new ProducerRecord<>(topic, keyPrefix + client, json.forClient(client)));
       }
       // No flush(): it would also wait for the other workers' slices. linger.ms sends the tail.
-      for (Future<RecordMetadata> ack : sent) {
-        ack.get();
-      }
+      Retry.kafka(
+          slice.size() + " notifications of campaign " + slice.campaign().advCampaignId(),
+          LOG,
+          kafkaRetriesSinceLastBundle::incrementAndGet,
+          producer,
+          messages);
       Retry.sql(
           "write " + slice.size() + " feedback rows",
           LOG,

@@ -1,11 +1,21 @@
 package dev.campaignnotifier.io;
 
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.RetriableException;
 import org.slf4j.Logger;
 
 /**
- * Waits out a database that is down or restarting: capped exponential backoff, a log line per
- * attempt saying what waits and why. Errors that time will not fix are thrown at once.
+ * Waits out a server that is down or restarting, PostgreSQL or a Kafka broker, for as long as it
+ * takes: capped exponential backoff, a log line per attempt saying what waits and why. Errors that
+ * time will not fix are thrown at once.
  */
 public final class Retry {
   private static final long FIRST_BACKOFF_MILLIS = 200;
@@ -44,6 +54,66 @@ public final class Retry {
         Thread.sleep(backoff);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
       }
+    }
+  }
+
+  /**
+   * Sends every record and returns once the broker has acknowledged each one. A record the producer
+   * gave up on for a reason time may fix (a broker down longer than {@code delivery.timeout.ms}, a
+   * leader moving: Kafka's {@link RetriableException}s) is sent again after a wait, only that
+   * record, for as long as it takes; any other refusal is thrown. A record given up on may still
+   * have reached the log, so a long outage can leave a few duplicate messages, never a lost one.
+   *
+   * @param what what is being published, for the log ("12 dead letters")
+   */
+  public static <K, V> void kafka(
+      String what,
+      Logger log,
+      Runnable onRetry,
+      Producer<K, V> producer,
+      List<ProducerRecord<K, V>> records)
+      throws InterruptedException {
+    List<ProducerRecord<K, V>> pending = records;
+    long backoff = FIRST_BACKOFF_MILLIS;
+    for (int attempt = 1; ; attempt++) {
+      List<Future<RecordMetadata>> acks = new ArrayList<>(pending.size());
+      for (ProducerRecord<K, V> record : pending) {
+        try {
+          acks.add(producer.send(record));
+        } catch (RetriableException e) {
+          acks.add(CompletableFuture.failedFuture(e));
+        }
+      }
+      List<ProducerRecord<K, V>> failed = new ArrayList<>();
+      Throwable cause = null;
+      for (int i = 0; i < acks.size(); i++) {
+        try {
+          acks.get(i).get();
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof RetriableException)) {
+            throw new IllegalStateException(
+                "Cannot publish " + what + ": " + e.getCause().getMessage(), e.getCause());
+          }
+          failed.add(pending.get(i));
+          cause = e.getCause();
+        }
+      }
+      if (failed.isEmpty()) {
+        return;
+      }
+      onRetry.run();
+      log.warn(
+          "Kafka unavailable to publish {} ({} of {} messages not acknowledged, attempt {}): {};"
+              + " sending them again in {} ms",
+          what,
+          failed.size(),
+          records.size(),
+          attempt,
+          cause.getMessage(),
+          backoff);
+      Thread.sleep(backoff);
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+      pending = failed;
     }
   }
 }

@@ -2,20 +2,19 @@ package dev.campaignnotifier.io;
 
 import dev.campaignnotifier.model.DeadLetter;
 import dev.campaignnotifier.model.NotificationJson;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import org.apache.beam.sdk.coders.ByteArrayCoder;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.NullableCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.io.kafka.KafkaIO;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PDone;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -25,6 +24,12 @@ import org.slf4j.LoggerFactory;
  * Publishes each dead letter under its original key, so a dead-letter topic partitions like the
  * input and a replay tool can put a fixed message back where it came from. Every one is also logged
  * once, with its reason and position but not its content (it may hold personal data).
+ *
+ * <p>Not KafkaIO.write: its writer fails the bundle when the producer gives up on a record, so a
+ * broker outage longer than {@code delivery.timeout.ms} with a bad message in it ended the service
+ * on the DirectRunner. Here a bundle's dead letters are acknowledged before it completes, and what
+ * an outage left unacknowledged is sent again until it is ({@link Retry#kafka}), as the
+ * notifications are.
  */
 public final class WriteDeadLetters extends PTransform<PCollection<DeadLetter>, PDone> {
   private final String bootstrapServers;
@@ -39,30 +44,44 @@ public final class WriteDeadLetters extends PTransform<PCollection<DeadLetter>, 
 
   @Override
   public PDone expand(PCollection<DeadLetter> deadLetters) {
-    return deadLetters
-        .apply("ToDeadLetterJson", ParDo.of(new ToJsonFn()))
-        .setCoder(KvCoder.of(NullableCoder.of(ByteArrayCoder.of()), StringUtf8Coder.of()))
-        .apply(
-            "WriteToKafka",
-            KafkaIO.<byte[], String>write()
-                .withBootstrapServers(bootstrapServers)
-                .withTopic(topic)
-                .withKeySerializer(ByteArraySerializer.class)
-                .withValueSerializer(StringSerializer.class)
-                .withProducerConfigUpdates(
-                    Map.of(
-                        ProducerConfig.ACKS_CONFIG,
-                        "all",
-                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
-                        true))
-                .withProducerFactoryFn(clients.producerFactory()));
+    deadLetters.apply("WriteToKafka", ParDo.of(new WriteFn(bootstrapServers, topic, clients)));
+    return PDone.in(deadLetters.getPipeline());
   }
 
-  static final class ToJsonFn extends DoFn<DeadLetter, KV<byte[], String>> {
+  static final class WriteFn extends DoFn<DeadLetter, Void> {
     private static final Logger LOG = LoggerFactory.getLogger(WriteDeadLetters.class);
 
+    private final String bootstrapServers;
+    private final String topic;
+    private final KafkaClients clients;
+    private transient Producer<byte[], String> producer;
+    private transient List<ProducerRecord<byte[], String>> bundle;
+    private transient long retries;
+
+    WriteFn(String bootstrapServers, String topic, KafkaClients clients) {
+      this.bootstrapServers = bootstrapServers;
+      this.topic = topic;
+      this.clients = clients;
+    }
+
+    @Setup
+    public void setup() {
+      Map<String, Object> config = new HashMap<>();
+      config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+      config.put(ProducerConfig.ACKS_CONFIG, "all");
+      config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+      config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+      config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+      producer = clients.<byte[], String>producerFactory().apply(config);
+    }
+
+    @StartBundle
+    public void startBundle() {
+      bundle = new ArrayList<>();
+    }
+
     @ProcessElement
-    public void process(@Element DeadLetter d, OutputReceiver<KV<byte[], String>> out) {
+    public void process(@Element DeadLetter d) {
       LOG.warn(
           "Dead letter {} from {}-{}@{}: {}",
           d.reason(),
@@ -71,7 +90,28 @@ public final class WriteDeadLetters extends PTransform<PCollection<DeadLetter>, 
           d.offset(),
           d.message());
       Metrics.counter("deadLetters", d.reason().name()).inc();
-      out.output(KV.of(d.key(), NotificationJson.toJson(d, System.currentTimeMillis())));
+      bundle.add(
+          new ProducerRecord<>(
+              topic, d.key(), NotificationJson.toJson(d, System.currentTimeMillis())));
+    }
+
+    /** The bundle completes (and its input offsets may be committed) once its letters are acked. */
+    @FinishBundle
+    public void finishBundle() throws InterruptedException {
+      if (bundle.isEmpty()) {
+        return;
+      }
+      retries = 0;
+      Retry.kafka(bundle.size() + " dead letters", LOG, () -> retries++, producer, bundle);
+      Metrics.counter("sinks", "kafkaRetries").inc(retries);
+      bundle = new ArrayList<>();
+    }
+
+    @Teardown
+    public void teardown() {
+      if (producer != null) {
+        producer.close();
+      }
     }
   }
 }

@@ -300,7 +300,21 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** Stops the broker and starts it again on the same ports and log, as an operator would. */
   public void restart() {
-    close();
+    stop();
+    startAgain();
+  }
+
+  /** Stops the broker, as an outage would; {@link #startAgain} brings it back. */
+  public void stop() {
+    if (server != null) {
+      server.shutdown();
+      server.awaitShutdown();
+      server = null;
+    }
+  }
+
+  /** Starts a stopped broker again on the same ports and log. */
+  public void startAgain() {
     server = new KafkaRaftServer(config, Time.SYSTEM);
     server.startup();
     awaitReady();
@@ -308,8 +322,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   @Override
   public void close() {
-    server.shutdown();
-    server.awaitShutdown();
+    stop();
   }
 
   private static void createDirectories(Path dir) {

@@ -1,13 +1,18 @@
 package dev.campaignnotifier.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.local.EmbeddedKafka;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -35,15 +40,19 @@ class OutageIT {
   }
 
   private static void report(String scenario, RunningPipeline db) {
+    report(scenario, db, SUBSCRIBERS);
+  }
+
+  private static void report(String scenario, RunningPipeline db, int expected) {
     Map<String, Integer> messages = db.notificationsByKey();
     long rows = db.feedbackRows();
     long duplicates = messages.values().stream().mapToLong(n -> n - 1).sum();
     System.out.printf(
         "%s: rows expected %d / written %d / duplicated 0 (unique index); messages expected %d /"
             + " delivered %d / duplicated %d%n",
-        scenario, SUBSCRIBERS, rows, SUBSCRIBERS, messages.size(), duplicates);
-    assertEquals(SUBSCRIBERS, rows, scenario + ": rows");
-    assertEquals(SUBSCRIBERS, messages.size(), scenario + ": distinct messages");
+        scenario, expected, rows, expected, messages.size(), duplicates);
+    assertEquals(expected, rows, scenario + ": rows");
+    assertEquals(expected, messages.size(), scenario + ": distinct messages");
   }
 
   @Test
@@ -108,6 +117,66 @@ class OutageIT {
         Await.until("every message", WAIT, () -> db.notifications().size() >= SUBSCRIBERS);
         assertTrue(service.isAlive());
         report("broker restart", db);
+      }
+    } finally {
+      broker.close();
+    }
+  }
+
+  /**
+   * The broker stays away three times longer than the producer's delivery timeout (shrunk to 8 s
+   * through the user's properties file, so the outage can be 25 s rather than the default's
+   * minutes). Before, the first expired batch failed the bundle and the service exited.
+   */
+  @Test
+  void brokerDownLongerThanTheDeliveryTimeoutIsWaitedOut() throws Exception {
+    int subscribers = 200_000;
+    EmbeddedKafka broker = EmbeddedKafka.start(LocalServers.tempDir("stopped-kafka"), 0);
+    try {
+      CampaignNotifierOptions o = RunningPipeline.options(broker, true);
+      RunningPipeline db = RunningPipeline.observer(o);
+      db.execute(
+          "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
+              + " SELECT 'client-' || g, 'big' FROM generate_series(1, "
+              + subscribers
+              + ") g");
+      Path kafkaProperties = LocalServers.tempDir("short-delivery-timeout").resolve("k.properties");
+      Files.writeString(kafkaProperties, "delivery.timeout.ms=8000\nrequest.timeout.ms=3000\n");
+      List<String> args = new ArrayList<>(RunningPipeline.serviceArgs(o, o.getJdbcUrl()));
+      args.add("--kafkaPropertiesFile=" + kafkaProperties);
+      try (ServiceProcess service = ServiceProcess.start(args)) {
+        Await.until(
+            "the first snapshot",
+            WAIT,
+            () -> service.log().contains("Subscriber snapshot 0 loaded"));
+        db.publish("k", Samples.campaignJson("long-outage", "big", now() - 10, now() + 3600));
+        Await.until("some rows", WAIT, () -> db.feedbackRows() >= 10_000);
+        broker.stop();
+        long atStop = db.feedbackRows();
+        Thread.sleep(25_000); // the outage itself: its length is the point of the test
+        assertTrue(service.isAlive(), "the service died while the broker was away");
+        String during = service.log();
+        long rowsDuring = db.feedbackRows();
+        broker.startAgain();
+        System.out.println(
+            "stopped the broker for 25 s at "
+                + atStop
+                + " rows; "
+                + rowsDuring
+                + " when it came back");
+        assertTrue(
+            during.contains("Kafka unavailable to publish"),
+            "no wait for the broker was logged while it was away");
+        assertFalse(during.contains("pipeline failed"), "the pipeline failed during the outage");
+
+        Await.until(
+            "every row after the outage",
+            WAIT,
+            () -> db.feedbackRows() >= subscribers,
+            () -> ", got " + db.feedbackRows());
+        Await.until("every message", WAIT, () -> db.notifications().size() >= subscribers);
+        assertTrue(service.isAlive());
+        report("broker down for 25 s (delivery timeout 8 s)", db, subscribers);
       }
     } finally {
       broker.close();
