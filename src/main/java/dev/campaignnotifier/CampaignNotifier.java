@@ -9,6 +9,7 @@ import dev.campaignnotifier.local.LocalStack;
 import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import dev.campaignnotifier.options.Durations;
+import dev.campaignnotifier.startup.GroupLock;
 import dev.campaignnotifier.startup.Preflight;
 import dev.campaignnotifier.startup.ReplayPlan;
 import dev.campaignnotifier.startup.StartupException;
@@ -19,6 +20,7 @@ import dev.campaignnotifier.transforms.ParseCampaigns;
 import dev.campaignnotifier.transforms.ScheduleCampaigns;
 import dev.campaignnotifier.transforms.SpreadSlices;
 import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -38,12 +40,16 @@ import org.slf4j.LoggerFactory;
 public final class CampaignNotifier {
   private static final Logger LOG = LoggerFactory.getLogger(CampaignNotifier.class);
 
+  /** How often a standby checks whether the group is free, and the holder its session. */
+  private static final Duration GROUP_LOCK_PERIOD = Duration.ofSeconds(5);
+
   private CampaignNotifier() {}
 
   public static void main(String[] args) {
     PipelineOptionsFactory.register(CampaignNotifierOptions.class);
     AtomicReference<PipelineResult> running = new AtomicReference<>();
     AtomicReference<LocalStack> local = new AtomicReference<>();
+    AtomicReference<GroupLock> lock = new AtomicReference<>();
     // On Ctrl-C, stop the pipeline first (where the runner has returned a handle to it), then the
     // embedded servers, so that nothing is left retrying against a broker that is gone.
     Runtime.getRuntime()
@@ -52,6 +58,9 @@ public final class CampaignNotifier {
                 () -> {
                   if (running.get() != null) {
                     cancel(running.get());
+                  }
+                  if (lock.get() != null) {
+                    lock.get().close();
                   }
                   if (local.get() != null) {
                     local.get().close();
@@ -64,7 +73,19 @@ public final class CampaignNotifier {
         local.set(LocalStack.startFor(options));
         System.out.println(local.get().quickStartText(options, Instant.now()));
       }
-      PipelineResult result = run(options);
+      Preflight.check(options);
+      lock.set(
+          GroupLock.acquire(
+              options,
+              GROUP_LOCK_PERIOD,
+              () -> {
+                System.err.println(
+                    "campaign-notifier: another copy took consumer group "
+                        + options.getConsumerGroup()
+                        + "; this one stops");
+                System.exit(3);
+              }));
+      PipelineResult result = start(options);
       if (isDetached(result)) {
         // `flink run -d`: the job belongs to the cluster now; this client neither waits for it nor
         // cancels it on exit.
@@ -73,6 +94,8 @@ public final class CampaignNotifier {
       }
       running.set(result);
       result.waitUntilFinish();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } catch (StartupException | IllegalArgumentException e) {
       System.err.println("campaign-notifier: " + e.getMessage());
       System.exit(2);
@@ -127,6 +150,11 @@ public final class CampaignNotifier {
   /** Checks the connections, then builds and starts the pipeline. */
   public static PipelineResult run(CampaignNotifierOptions options) {
     Preflight.check(options);
+    return start(options);
+  }
+
+  /** Moves the consumer group back for the replay, then builds and starts the pipeline. */
+  private static PipelineResult start(CampaignNotifierOptions options) {
     Map<Integer, Long> readBefore = ReplayPlan.prepare(options, System.currentTimeMillis());
     options.setStreaming(true);
     Pipeline pipeline = Pipeline.create(options);

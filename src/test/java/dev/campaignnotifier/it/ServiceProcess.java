@@ -87,6 +87,11 @@ final class ServiceProcess implements AutoCloseable {
     return process.exitValue();
   }
 
+  /** The exit status of a process that has exited. */
+  int exitCode() {
+    return process.exitValue();
+  }
+
   File logFile() {
     return log.toFile();
   }
