@@ -53,7 +53,8 @@ public final class FeedbackTable {
    * new unless this slice was delivered before (the runner retried a bundle, or a replay raced a
    * refresh), so on PostgreSQL's driver they go in with COPY, the cheapest way in; if a row exists
    * the unique index refuses the whole COPY, which is rolled back, and the slice goes again through
-   * {@code INSERT ... ON CONFLICT DO NOTHING}. Either way each (campaign, client) is one row.
+   * {@code INSERT ... ON CONFLICT DO NOTHING}. Either way each (campaign, client) is one row, and
+   * the slice's {@link DeliveryLedger} row is written in the same transaction.
    */
   public static void insert(DataSource dataSource, NotificationBatch batch) throws SQLException {
     Campaign c = batch.campaign();
@@ -68,6 +69,7 @@ public final class FeedbackTable {
           byte[] rows = copyRows(c, trigger, batch.clients());
           copy.writeToCopy(rows, 0, rows.length);
           copy.endCopy();
+          DeliveryLedger.record(connection, batch);
           connection.commit();
           return;
         } catch (SQLException e) {
@@ -87,6 +89,7 @@ public final class FeedbackTable {
       try (PreparedStatement s = connection.prepareStatement(INSERT)) {
         bind(s, connection, c, trigger, batch);
         s.executeUpdate();
+        DeliveryLedger.record(connection, batch);
         connection.commit();
       } catch (SQLException e) {
         connection.rollback();

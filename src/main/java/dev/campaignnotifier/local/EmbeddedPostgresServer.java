@@ -23,7 +23,10 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 
   /** The files of {@code sql/}, in order, copied onto the classpath by the build. */
   public static final List<String> SCHEMA =
-      List.of("sql/001_tables.sql", "sql/003_subscriber_lookup_index.sql");
+      List.of(
+          "sql/001_tables.sql",
+          "sql/003_subscriber_lookup_index.sql",
+          "sql/004_campaign_slices.sql");
 
   public static final String SAMPLE_SUBSCRIBERS = "sql/002_sample_subscribers.sql";
 

@@ -8,7 +8,9 @@ import java.util.List;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.DefaultCoder;
 import org.apache.beam.sdk.coders.ListCoder;
+import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 
 /**
@@ -18,7 +20,35 @@ import org.apache.beam.sdk.coders.VarLongCoder;
  * lets the slices be delivered in parallel, and is one wait for acknowledgements and one COPY.
  */
 @DefaultCoder(NotificationBatch.BatchCoder.class)
-public record NotificationBatch(Campaign campaign, long triggerEpochSecond, List<String> clients) {
+public record NotificationBatch(
+    Campaign campaign,
+    long triggerEpochSecond,
+    List<String> clients,
+    String fanOutId,
+    int slice,
+    int ofSlices) {
+
+  /**
+   * A slice outside any fan-out's ledger (tests, the benchmark's floor): recorded without a ledger
+   * row.
+   */
+  public NotificationBatch(Campaign campaign, long triggerEpochSecond, List<String> clients) {
+    this(campaign, triggerEpochSecond, clients, null, 0, 0);
+  }
+
+  /**
+   * Slice {@code slice} (from 1) of fan-out {@code fanOutId}; {@code ofSlices} is the number of
+   * slices that fan-out made, on its last slice only (0 on the others): see DeliveryLedger.
+   */
+  public static NotificationBatch ofFanOut(
+      Campaign campaign,
+      long triggerEpochSecond,
+      List<String> clients,
+      String fanOutId,
+      int slice,
+      int ofSlices) {
+    return new NotificationBatch(campaign, triggerEpochSecond, clients, fanOutId, slice, ofSlices);
+  }
 
   /** The notifications, one per client. */
   public List<Notification> notifications() {
@@ -33,10 +63,11 @@ public record NotificationBatch(Campaign campaign, long triggerEpochSecond, List
     return clients.size();
   }
 
-  /** The campaign, the trigger time, then the clients. */
+  /** The campaign, the trigger time, the clients, then the fan-out's ledger fields. */
   public static final class BatchCoder extends AtomicCoder<NotificationBatch> {
     private static final BatchCoder INSTANCE = new BatchCoder();
     private static final ListCoder<String> CLIENTS = ListCoder.of(StringUtf8Coder.of());
+    private static final NullableCoder<String> FAN_OUT = NullableCoder.of(StringUtf8Coder.of());
 
     public static BatchCoder of() {
       return INSTANCE;
@@ -47,12 +78,20 @@ public record NotificationBatch(Campaign campaign, long triggerEpochSecond, List
       Campaign.CampaignCoder.of().encode(b.campaign(), out);
       VarLongCoder.of().encode(b.triggerEpochSecond(), out);
       CLIENTS.encode(b.clients(), out);
+      FAN_OUT.encode(b.fanOutId(), out);
+      VarIntCoder.of().encode(b.slice(), out);
+      VarIntCoder.of().encode(b.ofSlices(), out);
     }
 
     @Override
     public NotificationBatch decode(InputStream in) throws IOException {
       return new NotificationBatch(
-          Campaign.CampaignCoder.of().decode(in), VarLongCoder.of().decode(in), CLIENTS.decode(in));
+          Campaign.CampaignCoder.of().decode(in),
+          VarLongCoder.of().decode(in),
+          CLIENTS.decode(in),
+          FAN_OUT.decode(in),
+          VarIntCoder.of().decode(in),
+          VarIntCoder.of().decode(in));
     }
 
     @Override

@@ -137,6 +137,12 @@ public final class Preflight {
                   + ": apply sql/001_tables.sql or point --jdbcUrl at the right database");
         }
       }
+      if (!exists(c, "SELECT to_regclass(?) IS NOT NULL", "public.campaign_slices")) {
+        throw new StartupException(
+            "Table public.campaign_slices (the delivery ledger) does not exist in "
+                + options.getJdbcUrl()
+                + ": apply sql/004_campaign_slices.sql");
+      }
       checkSubscriberMode(options, c);
       if (!exists(c, UNIQUE_INDEX_QUERY, "public.subscribers_feedback")) {
         LOG.warn(

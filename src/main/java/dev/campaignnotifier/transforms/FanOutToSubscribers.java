@@ -1,5 +1,6 @@
 package dev.campaignnotifier.transforms;
 
+import dev.campaignnotifier.io.DeliveryLedger;
 import dev.campaignnotifier.io.FeedbackTable;
 import dev.campaignnotifier.io.Retry;
 import dev.campaignnotifier.model.Campaign;
@@ -9,6 +10,7 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import javax.sql.DataSource;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -32,21 +34,64 @@ import org.slf4j.LoggerFactory;
  */
 public final class FanOutToSubscribers
     extends PTransform<PCollection<Campaign>, PCollection<NotificationBatch>> {
-  /** Who has been notified of a campaign already: the clients with a feedback row for it. */
+  /**
+   * What has been delivered of a campaign already: whether a fan-out of it was recorded in full
+   * (the delivery ledger), and which clients have a feedback row for it.
+   */
   @FunctionalInterface
   public interface Delivered extends Serializable {
     Set<String> clientsOf(String campaignId) throws InterruptedException;
 
-    /** The feedback table's rows, read with {@link Retry} while PostgreSQL is unreachable. */
+    /** True if a fan-out of the campaign was delivered and recorded in full. */
+    default boolean finished(String campaignId) throws InterruptedException {
+      return false;
+    }
+
+    /** Notes that a fan-out found nobody left to notify. */
+    default void nothingLeft(String campaignId, String fanOutId) throws InterruptedException {}
+
+    /**
+     * The delivery ledger and the feedback table, read with {@link Retry} while PostgreSQL is
+     * unreachable.
+     */
     static Delivered fromFeedbackTable(SerializableFunction<Void, DataSource> dataSource) {
-      return campaignId ->
-          Retry.sql(
+      return new Delivered() {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public Set<String> clientsOf(String campaignId) throws InterruptedException {
+          return Retry.sql(
               "read the clients already notified of campaign " + campaignId,
-              LoggerFactory.getLogger(FanOutToSubscribers.class),
+              LOG,
               Metrics.counter("campaigns", "postgresRetries")::inc,
               () -> FeedbackTable.deliveredClients(dataSource.apply(null), campaignId));
+        }
+
+        @Override
+        public boolean finished(String campaignId) throws InterruptedException {
+          return Retry.sql(
+              "read the delivery ledger of campaign " + campaignId,
+              LOG,
+              Metrics.counter("campaigns", "postgresRetries")::inc,
+              () -> DeliveryLedger.finished(dataSource.apply(null), campaignId));
+        }
+
+        @Override
+        public void nothingLeft(String campaignId, String fanOutId) throws InterruptedException {
+          Retry.sql(
+              "write the delivery ledger of campaign " + campaignId,
+              LOG,
+              Metrics.counter("campaigns", "postgresRetries")::inc,
+              () -> {
+                DeliveryLedger.recordEmptyFanOut(dataSource.apply(null), campaignId, fanOutId);
+                return null;
+              });
+        }
+      };
     }
   }
+
+  private static final Logger LOG = LoggerFactory.getLogger(FanOutToSubscribers.class);
 
   private final SubscriberSource subscribers;
   private final Delivered delivered;
@@ -72,8 +117,6 @@ public final class FanOutToSubscribers
   }
 
   static final class FanOutFn extends DoFn<Campaign, NotificationBatch> {
-    private static final Logger LOG = LoggerFactory.getLogger(FanOutToSubscribers.class);
-
     private final SubscriberSource subscribers;
     private final Clock clock;
     private final Delivered delivered;
@@ -82,6 +125,7 @@ public final class FanOutToSubscribers
     private final Counter endedBeforeFanOut = Metrics.counter("campaigns", "endedBeforeFanOut");
     private final Counter notifications = Metrics.counter("notifications", "fannedOut");
     private final Counter alreadyDelivered = Metrics.counter("notifications", "alreadyDelivered");
+    private final Counter alreadyFinished = Metrics.counter("campaigns", "alreadyFinished");
 
     FanOutFn(SubscriberSource subscribers, Clock clock, Delivered delivered, int batchSize) {
       this.subscribers = subscribers;
@@ -99,14 +143,24 @@ public final class FanOutToSubscribers
         LOG.info("Campaign {} ended before fan-out; nothing sent", campaign.advCampaignId());
         return;
       }
-      // Normally empty. After a restart a campaign may be read again (see ReplayPlan); the clients
-      // it reached before are skipped, so a replay completes a fan-out without repeating it.
+      // After a restart a campaign may be read again (see ReplayPlan). One delivered in full is
+      // skipped on the ledger's word, without reading who has it; in one cut short, the clients
+      // it reached are skipped, so the replay completes the fan-out without repeating it.
+      if (delivered.finished(campaign.advCampaignId())) {
+        alreadyFinished.inc();
+        LOG.info(
+            "Campaign {} was delivered in full before; nothing sent", campaign.advCampaignId());
+        return;
+      }
       Set<String> done = delivered.clientsOf(campaign.advCampaignId());
       Slicer slicer = new Slicer(campaign, now, done, context);
       long clients =
           subscribers.readerFor(context).forEachClient(campaign.restaurantId(), slicer::add);
-      slicer.flush();
+      slicer.finish();
       long sent = slicer.sent;
+      if (sent == 0) {
+        delivered.nothingLeft(campaign.advCampaignId(), slicer.fanOutId);
+      }
       fannedOut.inc();
       notifications.inc(sent);
       alreadyDelivered.inc(clients - sent);
@@ -126,13 +180,20 @@ public final class FanOutToSubscribers
       }
     }
 
-    /** Collects the clients still to notify into slices of {@code batchSize}, output when full. */
+    /**
+     * Collects the clients still to notify into slices of {@code batchSize}, numbered from 1 for
+     * the delivery ledger. Each full slice is held back until the next one starts, so that the last
+     * one, output by {@link #finish}, can say how many this fan-out made.
+     */
     private final class Slicer {
       private final Campaign campaign;
       private final long now;
       private final Set<String> done;
       private final ProcessContext context;
+      private final String fanOutId = UUID.randomUUID().toString();
       private List<String> slice = new ArrayList<>();
+      private List<String> full;
+      private int slices;
       private long sent;
 
       Slicer(Campaign campaign, long now, Set<String> done, ProcessContext context) {
@@ -149,15 +210,31 @@ public final class FanOutToSubscribers
         slice.add(client);
         sent++;
         if (slice.size() == batchSize) {
-          flush();
+          if (full != null) {
+            output(full, 0);
+          }
+          full = slice;
+          slice = new ArrayList<>(batchSize);
         }
       }
 
-      void flush() {
-        if (!slice.isEmpty()) {
-          context.output(new NotificationBatch(campaign, now, slice));
-          slice = new ArrayList<>(batchSize);
+      void finish() {
+        if (slice.isEmpty()) {
+          if (full != null) {
+            output(full, slices + 1);
+          }
+        } else {
+          if (full != null) {
+            output(full, 0);
+          }
+          output(slice, slices + 1);
         }
+      }
+
+      private void output(List<String> clients, int ofSlices) {
+        slices++;
+        context.output(
+            NotificationBatch.ofFanOut(campaign, now, clients, fanOutId, slices, ofSlices));
       }
     }
   }

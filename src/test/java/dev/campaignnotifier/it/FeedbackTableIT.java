@@ -1,8 +1,10 @@
 package dev.campaignnotifier.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.campaignnotifier.io.DeliveryLedger;
 import dev.campaignnotifier.io.FeedbackTable;
 import dev.campaignnotifier.io.PostgresDataSource;
 import dev.campaignnotifier.local.EmbeddedPostgresServer;
@@ -67,6 +69,26 @@ class FeedbackTableIT {
                 + " WHERE trigger_datetime_created = 1700000000"),
         "rows that existed are left as they were");
     assertEquals(Set.of("a", "b", "c", "d"), FeedbackTable.deliveredClients(db, "campaign\t1"));
+  }
+
+  @Test
+  void theLedgerSaysFinishedOnceEverySliceOfAFanOutIsRecorded() throws Exception {
+    DataSource db = database();
+    Campaign c = campaign("ledger");
+    String id = c.advCampaignId();
+    // A fan-out cut short by a crash: slices 1 and 3 of 3 recorded, slice 2 lost.
+    FeedbackTable.insert(db, NotificationBatch.ofFanOut(c, 1L, List.of("a", "b"), "f1", 1, 0));
+    FeedbackTable.insert(db, NotificationBatch.ofFanOut(c, 1L, List.of("e"), "f1", 3, 3));
+    assertFalse(DeliveryLedger.finished(db, id), "finished with a slice missing");
+    // The replay's fan-out: only the clients of the lost slice, one slice, recorded twice.
+    FeedbackTable.insert(db, NotificationBatch.ofFanOut(c, 2L, List.of("c", "d"), "f2", 1, 1));
+    FeedbackTable.insert(db, NotificationBatch.ofFanOut(c, 2L, List.of("c", "d"), "f2", 1, 1));
+
+    assertTrue(DeliveryLedger.finished(db, id));
+    assertEquals(3, count(db, "SELECT count(*) FROM public.campaign_slices"));
+    assertFalse(DeliveryLedger.finished(db, "another campaign"));
+    DeliveryLedger.recordEmptyFanOut(db, "another campaign", "f3");
+    assertTrue(DeliveryLedger.finished(db, "another campaign"), "a fan-out with nobody left");
   }
 
   @Test

@@ -25,6 +25,17 @@ import org.junit.jupiter.api.Test;
 @Tag("slow")
 class OutageIT {
   private static final Duration WAIT = Duration.ofMinutes(5);
+
+  /**
+   * The outages' lengths, longer by hand: {@code -Doutage.postgresSeconds=300} and, against the
+   * producer's own default delivery timeout (2 minutes), {@code -Doutage.brokerSeconds=300
+   * -Doutage.deliveryTimeoutMs=default}.
+   */
+  private static final int POSTGRES_SECONDS = Integer.getInteger("outage.postgresSeconds", 30);
+
+  private static final int BROKER_SECONDS = Integer.getInteger("outage.brokerSeconds", 25);
+  private static final String DELIVERY_TIMEOUT_MS =
+      System.getProperty("outage.deliveryTimeoutMs", "8000");
   private static final int SUBSCRIBERS = 100_000;
 
   private static long now() {
@@ -71,11 +82,11 @@ class OutageIT {
       Await.until("some rows", WAIT, () -> db.feedbackRows() >= 10_000);
       proxy.cut();
       long atCut = db.feedbackRows();
-      Thread.sleep(30_000); // the outage itself: its length is the point of the test
+      Thread.sleep(POSTGRES_SECONDS * 1000L); // the outage itself: its length is the point
       assertTrue(service.isAlive(), "the service died while PostgreSQL was away");
       String during = service.log();
       proxy.restore();
-      System.out.println("cut PostgreSQL for 30 s at " + atCut + " rows");
+      System.out.println("cut PostgreSQL for " + POSTGRES_SECONDS + " s at " + atCut + " rows");
       assertTrue(
           during.contains("PostgreSQL unavailable to write"),
           "no retry was logged while PostgreSQL was away");
@@ -87,7 +98,7 @@ class OutageIT {
           () -> ", got " + db.feedbackRows());
       Await.until("every message", WAIT, () -> db.notifications().size() >= SUBSCRIBERS);
       assertTrue(service.isAlive());
-      report("PostgreSQL cut for 30 s", db);
+      report("PostgreSQL cut for " + POSTGRES_SECONDS + " s", db);
     }
   }
 
@@ -141,7 +152,11 @@ class OutageIT {
               + subscribers
               + ") g");
       Path kafkaProperties = LocalServers.tempDir("short-delivery-timeout").resolve("k.properties");
-      Files.writeString(kafkaProperties, "delivery.timeout.ms=8000\nrequest.timeout.ms=3000\n");
+      Files.writeString(
+          kafkaProperties,
+          DELIVERY_TIMEOUT_MS.equals("default")
+              ? ""
+              : "delivery.timeout.ms=" + DELIVERY_TIMEOUT_MS + "\nrequest.timeout.ms=3000\n");
       List<String> args = new ArrayList<>(RunningPipeline.serviceArgs(o, o.getJdbcUrl()));
       args.add("--kafkaPropertiesFile=" + kafkaProperties);
       try (ServiceProcess service = ServiceProcess.start(args)) {
@@ -153,13 +168,15 @@ class OutageIT {
         Await.until("some rows", WAIT, () -> db.feedbackRows() >= 10_000);
         broker.stop();
         long atStop = db.feedbackRows();
-        Thread.sleep(25_000); // the outage itself: its length is the point of the test
+        Thread.sleep(BROKER_SECONDS * 1000L); // the outage itself: its length is the point
         assertTrue(service.isAlive(), "the service died while the broker was away");
         String during = service.log();
         long rowsDuring = db.feedbackRows();
         broker.startAgain();
         System.out.println(
-            "stopped the broker for 25 s at "
+            "stopped the broker for "
+                + BROKER_SECONDS
+                + " s at "
                 + atStop
                 + " rows; "
                 + rowsDuring
@@ -176,7 +193,14 @@ class OutageIT {
             () -> ", got " + db.feedbackRows());
         Await.until("every message", WAIT, () -> db.notifications().size() >= subscribers);
         assertTrue(service.isAlive());
-        report("broker down for 25 s (delivery timeout 8 s)", db, subscribers);
+        report(
+            "broker down for "
+                + BROKER_SECONDS
+                + " s (delivery timeout "
+                + DELIVERY_TIMEOUT_MS
+                + ")",
+            db,
+            subscribers);
       }
     } finally {
       broker.close();

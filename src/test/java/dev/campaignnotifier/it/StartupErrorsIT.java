@@ -96,6 +96,16 @@ class StartupErrorsIT {
   }
 
   @Test
+  void missingDeliveryLedgerNamesItsSchemaFile() {
+    CampaignNotifierOptions options = RunningPipeline.options(true);
+    execute(options, "DROP TABLE public.campaign_slices");
+    assertMentions(
+        assertThrows(StartupException.class, () -> Preflight.check(options)).getMessage(),
+        "Table public.campaign_slices (the delivery ledger) does not exist",
+        "sql/004_campaign_slices.sql");
+  }
+
+  @Test
   void lookupModeWithoutItsIndexNamesTheStatementToRun() {
     CampaignNotifierOptions options = RunningPipeline.options(true, "--subscribers=lookup");
     execute(options, "DROP INDEX public.subscribers_restaurants_restaurant_client_idx");

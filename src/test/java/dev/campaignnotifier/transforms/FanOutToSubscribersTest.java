@@ -1,5 +1,7 @@
 package dev.campaignnotifier.transforms;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.Notification;
@@ -10,6 +12,7 @@ import dev.campaignnotifier.subscribers.SubscriberSource;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.beam.sdk.testing.PAssert;
@@ -109,7 +112,7 @@ class FanOutToSubscribersTest {
   @Test
   void slicesHoldAtMostTheBatchSize(TestPipeline p) {
     Campaign c = Samples.campaign("c1", Samples.RESTAURANT, NOW - 10, NOW + 10);
-    PCollection<Integer> sizes =
+    PCollection<String> sizes =
         p.apply("Campaigns", Create.of(List.of(c)).withCoder(Campaign.CampaignCoder.of()))
             .apply(
                 new FanOutToSubscribers(
@@ -117,9 +120,61 @@ class FanOutToSubscribersTest {
                     campaignId -> Set.of(),
                     () -> NOW * 1000L,
                     4))
-            .apply(MapElements.into(TypeDescriptor.of(Integer.class)).via(NotificationBatch::size));
-    PAssert.that(sizes).containsInAnyOrder(4, 4, 1);
+            .apply(
+                MapElements.into(TypeDescriptor.of(String.class))
+                    .via(b -> b.size() + " clients, slice " + b.slice() + " of " + b.ofSlices()));
+    // Numbered from 1 for the delivery ledger; only the last says how many there are.
+    PAssert.that(sizes)
+        .containsInAnyOrder(
+            "4 clients, slice 1 of 0", "4 clients, slice 2 of 0", "1 clients, slice 3 of 3");
     p.run().waitUntilFinish();
+  }
+
+  /** Campaign ids a test's ledger was told had nobody left (the pipeline runs in this JVM). */
+  private static final Set<String> NOTHING_LEFT = ConcurrentHashMap.newKeySet();
+
+  /**
+   * A ledger that knows "finished" as delivered in full, and "everyone" as reached client by
+   * client.
+   */
+  static final class SampleLedger implements FanOutToSubscribers.Delivered {
+    @Override
+    public Set<String> clientsOf(String campaignId) {
+      return campaignId.equals("everyone") ? Set.copyOf(Samples.RESTAURANT_CLIENTS) : Set.of();
+    }
+
+    @Override
+    public boolean finished(String campaignId) {
+      return campaignId.equals("finished");
+    }
+
+    @Override
+    public void nothingLeft(String campaignId, String fanOutId) {
+      NOTHING_LEFT.add(campaignId);
+    }
+  }
+
+  @Test
+  void aCampaignTheLedgerSaysWasDeliveredInFullIsNotFannedOutAgain(TestPipeline p) {
+    Campaign finished = Samples.campaign("finished", Samples.RESTAURANT, NOW - 10, NOW + 10);
+    Campaign everyone = Samples.campaign("everyone", Samples.RESTAURANT, NOW - 10, NOW + 10);
+    Campaign fresh = Samples.campaign("fresh", Samples.RESTAURANT, NOW - 10, NOW + 10);
+    PCollection<NotificationBatch> slices =
+        p.apply(
+                "Campaigns",
+                Create.of(List.of(finished, everyone, fresh))
+                    .withCoder(Campaign.CampaignCoder.of()))
+            .apply(
+                new FanOutToSubscribers(
+                    SubscriberSource.fromLookup(new SampleLookup()),
+                    new SampleLedger(),
+                    () -> NOW * 1000L,
+                    100));
+    PAssert.that(notificationsOf(slices))
+        .containsInAnyOrder(notified(fresh, Samples.RESTAURANT_CLIENTS));
+    p.run().waitUntilFinish();
+    // A fan-out that found everyone reached says so, so the next restart skips it at once.
+    assertEquals(Set.of("everyone"), NOTHING_LEFT);
   }
 
   @Test
