@@ -5,6 +5,10 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import javax.sql.DataSource;
 
 /**
@@ -21,12 +25,14 @@ public final class DeliveryLedger {
       "INSERT INTO public.campaign_slices (adv_campaign_id, fanout_id, slice, of_slices)"
           + " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING";
 
-  static final String FINISHED =
-      "SELECT EXISTS (SELECT 1 FROM public.campaign_slices l"
-          + " WHERE l.adv_campaign_id = ? AND l.of_slices IS NOT NULL"
-          + " AND l.of_slices = (SELECT count(*) FROM public.campaign_slices s"
-          + " WHERE s.adv_campaign_id = l.adv_campaign_id AND s.fanout_id = l.fanout_id"
-          + " AND s.slice > 0))";
+  /**
+   * The campaigns (of those asked) with a fan-out whose last slice says how many it made and whose
+   * slices are all there; each ledger row read once.
+   */
+  static final String FINISHED_AMONG =
+      "SELECT DISTINCT adv_campaign_id FROM public.campaign_slices"
+          + " WHERE adv_campaign_id = ANY(?) GROUP BY adv_campaign_id, fanout_id"
+          + " HAVING max(of_slices) = count(*) FILTER (WHERE slice > 0)";
 
   private DeliveryLedger() {}
 
@@ -63,15 +69,27 @@ public final class DeliveryLedger {
     }
   }
 
-  /** True if every slice of one of the campaign's fan-outs has been recorded. */
-  public static boolean finished(DataSource dataSource, String campaignId) throws SQLException {
+  /** The campaigns among {@code campaignIds} that {@link #finished}, in one query. */
+  public static Set<String> finishedAmong(DataSource dataSource, Collection<String> campaignIds)
+      throws SQLException {
+    Set<String> finished = new HashSet<>();
+    if (campaignIds.isEmpty()) {
+      return finished;
+    }
     try (Connection connection = dataSource.getConnection();
-        PreparedStatement s = connection.prepareStatement(FINISHED)) {
-      s.setString(1, campaignId);
+        PreparedStatement s = connection.prepareStatement(FINISHED_AMONG)) {
+      s.setArray(1, connection.createArrayOf("text", campaignIds.toArray()));
       try (ResultSet r = s.executeQuery()) {
-        r.next();
-        return r.getBoolean(1);
+        while (r.next()) {
+          finished.add(r.getString(1));
+        }
       }
     }
+    return finished;
+  }
+
+  /** True if every slice of one of the campaign's fan-outs has been recorded. */
+  public static boolean finished(DataSource dataSource, String campaignId) throws SQLException {
+    return !finishedAmong(dataSource, List.of(campaignId)).isEmpty();
   }
 }

@@ -1,13 +1,19 @@
 package dev.campaignnotifier.startup;
 
+import dev.campaignnotifier.io.DeliveryLedger;
 import dev.campaignnotifier.io.KafkaClients;
+import dev.campaignnotifier.io.PostgresDataSource;
+import dev.campaignnotifier.io.Retry;
 import dev.campaignnotifier.model.CampaignParser;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import dev.campaignnotifier.options.Durations;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
@@ -28,10 +34,11 @@ import org.slf4j.LoggerFactory;
  * <p>The reader's committed offset says how far reading got, not what was delivered: a campaign
  * read just before a crash, or held for a later start, may be behind it and undelivered. So on
  * start each partition is scanned from {@code --replayWindow} ago up to the committed offset, and
- * the group is moved back to the oldest campaign there that has not ended. Replaying it is safe:
- * the fan-out skips every client that already has a feedback row, and a row is only written after
- * its message was acknowledged. Records before the committed offset that are not campaigns are not
- * dead-lettered a second time.
+ * the group is moved back to the oldest campaign there that has not ended and that the delivery
+ * ledger does not show delivered in full (one query for all of them), so a restart re-reads what is
+ * left, not what was done. Replaying it is safe: the fan-out skips every client that already has a
+ * feedback row, and a row is only written after its message was acknowledged. Records before the
+ * committed offset that are not campaigns are not dead-lettered a second time.
  */
 public final class ReplayPlan {
   private static final Logger LOG = LoggerFactory.getLogger(ReplayPlan.class);
@@ -47,6 +54,12 @@ public final class ReplayPlan {
    */
   public static Map<Integer, Long> prepare(CampaignNotifierOptions options, long nowMillis) {
     KafkaClients clients = new KafkaClients(options.getKafkaPropertiesFile());
+    PostgresDataSource postgres =
+        new PostgresDataSource(
+            options.getJdbcUrl(),
+            options.getJdbcUser(),
+            options.getJdbcPasswordEnv(),
+            options.getJdbcPasswordFile());
     String topic = options.getInputTopic();
     String group = options.getConsumerGroup();
     long windowStart =
@@ -90,15 +103,33 @@ public final class ReplayPlan {
         resumed.put(tp.partition(), resume);
         OffsetAndTimestamp window = fromWindow.get(tp);
         long scanFrom = Math.max(beginning.get(tp), window == null ? resume : window.offset());
-        Long oldestOpen = oldestOpenCampaign(consumer, tp, scanFrom, resume, parser, nowMillis);
+        Map<Long, String> open = openCampaigns(consumer, tp, scanFrom, resume, parser, nowMillis);
+        Set<String> finished = finishedAmong(postgres, open.values());
+        Long oldestOpen =
+            open.entrySet().stream()
+                .filter(e -> !finished.contains(e.getValue()))
+                .map(Map.Entry::getKey)
+                .findFirst()
+                .orElse(null);
         if (oldestOpen != null) {
           rewind.put(tp, new OffsetAndMetadata(oldestOpen));
           LOG.info(
               "Replaying {}-{} from offset {} (committed {}): a campaign there has not ended,"
-                  + " and may not have been delivered in full",
+                  + " and may not have been delivered in full ({} not ended, {} of them delivered"
+                  + " in full)",
               topic,
               tp.partition(),
               oldestOpen,
+              resume,
+              open.size(),
+              finished.size());
+        } else if (!open.isEmpty()) {
+          LOG.info(
+              "Nothing to replay on {}-{}: the {} campaigns before offset {} that have not ended"
+                  + " were delivered in full (delivery ledger)",
+              topic,
+              tp.partition(),
+              open.size(),
               resume);
         }
       }
@@ -120,16 +151,27 @@ public final class ReplayPlan {
     }
   }
 
-  /** The first offset in [from, to) holding a valid campaign whose end has not passed. */
-  private static Long oldestOpenCampaign(
+  /** Which of the campaigns the ledger shows delivered in full, waiting out PostgreSQL. */
+  private static Set<String> finishedAmong(PostgresDataSource postgres, Collection<String> ids)
+      throws InterruptedException {
+    return Retry.sql(
+        "read the delivery ledger of " + ids.size() + " campaigns",
+        LOG,
+        () -> {},
+        () -> DeliveryLedger.finishedAmong(postgres.apply(null), ids));
+  }
+
+  /** Offset to id of each valid campaign in [from, to) whose end has not passed, in order. */
+  private static Map<Long, String> openCampaigns(
       KafkaConsumer<byte[], byte[]> consumer,
       TopicPartition tp,
       long from,
       long to,
       CampaignParser parser,
       long nowMillis) {
+    Map<Long, String> open = new LinkedHashMap<>();
     if (from >= to) {
-      return null;
+      return open;
     }
     consumer.assign(List.of(tp));
     consumer.seek(tp, from);
@@ -137,14 +179,14 @@ public final class ReplayPlan {
     while (consumer.position(tp) < to) {
       for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
         if (record.offset() >= to) {
-          return null;
+          return open;
         }
         CampaignParser.Result result = parser.parse(record.value());
         if (result.isValid() && !result.campaign().hasEndedBy(nowSecond)) {
-          return record.offset();
+          open.put(record.offset(), result.campaign().advCampaignId());
         }
       }
     }
-    return null;
+    return open;
   }
 }

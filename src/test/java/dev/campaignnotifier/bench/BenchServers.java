@@ -223,7 +223,7 @@ final class BenchServers implements AutoCloseable {
    * starts from the same table and a clean WAL, so a checkpoint falls into none of them.
    */
   void truncateFeedback() {
-    update("TRUNCATE public.subscribers_feedback");
+    update("TRUNCATE public.subscribers_feedback, public.campaign_slices");
     try {
       update("CHECKPOINT");
     } catch (IllegalStateException e) {

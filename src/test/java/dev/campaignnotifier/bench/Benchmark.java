@@ -37,6 +37,10 @@ import java.util.stream.Collectors;
  *       collection once ready, 20 campaigns of 1,000 then the big one (publish to last row), rows
  *       PostgreSQL read for them and full-table scans (from {@code pg_stat_user_tables}); on Flink,
  *       the checkpoints of the run (count, failures, largest, p50 and slowest duration).
+ *   <li>{@code restart}: 10,000 campaigns of 10 to 100,000 subscribers and one of 1,000,000 ({@code
+ *       --restartCampaigns}, {@code --bigSubscribers}) delivered, three more cut short by a
+ *       SIGKILL; then the service started again, with the delivery ledger and with it emptied:
+ *       start to a new campaign delivered, and rows read from the feedback table and the ledger.
  * </ul>
  *
  * <p>Its own options: {@code --mode}, {@code --subscribers} (sizes), {@code --subscriberMode} (the
@@ -53,6 +57,7 @@ public final class Benchmark {
           "subscriberModes",
           "subscriberMode",
           "bigSubscribers",
+          "restartCampaigns",
           "runner",
           "launch",
           "idleSeconds",
@@ -133,8 +138,14 @@ public final class Benchmark {
                 Arrays.asList(own.getOrDefault("subscriberModes", "snapshot,lookup").split(",")),
                 sizes(own.getOrDefault("bigSubscribers", "1000000")).get(0),
                 result);
+        case "restart" ->
+            bench.restart(
+                Integer.parseInt(own.getOrDefault("restartCampaigns", "10000")),
+                sizes(own.getOrDefault("bigSubscribers", "1000000")).get(0),
+                result);
         default ->
-            throw new IllegalArgumentException("--mode must be fanout, latency, idle or scale");
+            throw new IllegalArgumentException(
+                "--mode must be fanout, latency, idle, scale or restart");
       }
       return result;
     }
@@ -305,6 +316,130 @@ public final class Benchmark {
     }
   }
 
+  // ---------------------------------------------------------------- restart
+
+  /**
+   * Campaigns of the restart mode: {count, subscribers} per restaurant size. 10,000 campaigns of 10
+   * to 100,000 subscribers and one of 1,000,000: 2,359,900 notifications.
+   */
+  static final int[][] RESTART_CAMPAIGNS = {
+    {8_990, 10}, {900, 100}, {90, 1_000}, {9, 10_000}, {10, 100_000}, {1, 1_000_000}
+  };
+
+  /** Campaigns cut short by the crash: the "few" not fully delivered, of 10,000 each. */
+  static final int CUT_SHORT = 3;
+
+  static final int CUT_SIZE = 10_000;
+
+  /**
+   * A restart in the middle of a day's work. The service delivers 10,000 campaigns in full, then
+   * three more of 10,000 are published and it is killed (SIGKILL) while they are delivered. It is
+   * started again twice on the same topics and group, each time with every one of those campaigns
+   * still active inside the replay window, and a new campaign published at once: first with the
+   * delivery ledger as the crash left it, then, for comparison, with the ledger emptied (what a
+   * replay cost before the ledger: every campaign's feedback rows read). For each: start to the new
+   * campaign delivered, and rows PostgreSQL read from the feedback table and the ledger.
+   */
+  void restart(int total, int big, Map<String, Object> result) throws Exception {
+    String name = "restart";
+    List<String[]> campaigns = new ArrayList<>();
+    long delivered = 0;
+    for (int[] group : RESTART_CAMPAIGNS) {
+      boolean isBig = group[1] == 1_000_000;
+      int size = isBig ? big : group[1];
+      String restaurant = "restart-" + (isBig ? "big" : size);
+      servers.subscribers(restaurant, size);
+      // --restartCampaigns scales the counts down (the small run in CI), keeping every size.
+      int count = isBig ? 1 : Math.max(1, (int) ((long) group[0] * total / 10_000));
+      for (int i = 0; i < count; i++) {
+        campaigns.add(new String[] {"c" + group[1] + "-" + i, restaurant});
+        delivered += size;
+      }
+    }
+    servers.update("VACUUM ANALYZE public.subscribers_restaurants");
+    long expected = delivered;
+    long started = System.nanoTime();
+    try (ServiceUnderTest service = startService(name)) {
+      service.publishAll(campaigns);
+      awaitFeedbackRows(expected + ServiceUnderTest.WARM_UP);
+      result.put("first_delivery_s", Math.round((System.nanoTime() - started) / 1e9));
+      List<String[]> cut = new ArrayList<>();
+      for (int i = 0; i < CUT_SHORT; i++) {
+        cut.add(new String[] {"cut-" + i, "restart-" + CUT_SIZE});
+      }
+      long idsBefore = servers.idsDrawn();
+      service.publishAll(cut);
+      // Killed about half way through them: the ids drawn (a sequence, cheap to poll this often).
+      while (servers.idsDrawn() - idsBefore < CUT_SHORT * CUT_SIZE / 2) {
+        Thread.sleep(2);
+      }
+      service.kill();
+    }
+    long cutRows = 0;
+    for (int i = 0; i < CUT_SHORT; i++) {
+      cutRows += servers.rows("cut-" + i);
+    }
+    result.put("cut_short_rows_at_the_crash", cutRows);
+    long atKill = servers.query("SELECT count(*) FROM public.subscribers_feedback");
+    result.put("campaigns", campaigns.size() + CUT_SHORT);
+    result.put("rows_delivered_before_the_crash", atKill);
+    List<Map<String, Object>> runs = new ArrayList<>();
+    runs.add(restartRun(name, "with the ledger", 2));
+    servers.update("TRUNCATE public.campaign_slices");
+    runs.add(restartRun(name, "ledger emptied (as before it)", 3));
+    result.put("runs", runs);
+    System.out.printf(
+        Locale.ROOT,
+        "%n%s restart with %d campaigns in the window, %d feedback rows at the crash%n%-32s %14s"
+            + " %20s %14s%n",
+        runner,
+        campaigns.size() + CUT_SHORT,
+        atKill,
+        "",
+        "to new campaign",
+        "rows read from pg",
+        "of delivered");
+    for (Map<String, Object> r : runs) {
+      System.out.printf(
+          Locale.ROOT,
+          "%-32s %11d ms %20d %13.2f%%%n",
+          r.get("ledger"),
+          r.get("start_to_new_campaign_ms"),
+          r.get("rows_read_from_postgres"),
+          r.get("percent_of_delivered"));
+    }
+  }
+
+  private Map<String, Object> restartRun(String name, String ledger, int attempt) throws Exception {
+    long delivered = servers.query("SELECT count(*) FROM public.subscribers_feedback");
+    Thread.sleep(12_000); // so that this count's own reads are in the statistics before the start
+    long rowsBefore = feedbackAndLedgerReads();
+    long started = System.nanoTime();
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("ledger", ledger);
+    try (ServiceUnderTest service =
+        ServiceUnderTest.restart(
+            servers, runner, launch, serviceArgs, name, "new-after-restart-" + attempt)) {
+      r.put("start_to_new_campaign_ms", Math.round((System.nanoTime() - started) / 1e6));
+      // Until the replay has completed the campaigns the crash cut short: the ids it draws (a
+      // sequence, so the tables' read statistics stay the service's own) stop moving.
+      long drawn = -1;
+      while (drawn != servers.idsDrawn()) {
+        drawn = servers.idsDrawn();
+        Thread.sleep(5_000);
+      }
+      Thread.sleep(12_000); // PostgreSQL publishes a connection's statistics once it is idle
+    }
+    long rows = feedbackAndLedgerReads() - rowsBefore;
+    for (int i = 0; i < CUT_SHORT; i++) {
+      awaitRows("cut-" + i, CUT_SIZE); // after the statistics: this count reads the table too
+    }
+    r.put("rows_read_from_postgres", rows);
+    r.put("percent_of_delivered", round2(100.0 * rows / delivered));
+    System.out.printf(Locale.ROOT, "%nrestart %s%n", r);
+    return r;
+  }
+
   // ---------------------------------------------------------------- subscribers at scale
 
   static final int SMALL = 1_000;
@@ -473,6 +608,40 @@ public final class Benchmark {
     r.put("checkpoint_p50_ms", millis.isEmpty() ? 0 : Math.round(percentile(millis, 50)));
     r.put("checkpoint_max_ms", millis.isEmpty() ? 0 : Math.round(percentile(millis, 100)));
     return r;
+  }
+
+  private void awaitFeedbackRows(long n) throws InterruptedException {
+    awaitCount("SELECT count(*) FROM public.subscribers_feedback", n);
+  }
+
+  private void awaitRows(String campaign, long n) throws InterruptedException {
+    awaitCount(
+        "SELECT count(*) FROM public.subscribers_feedback WHERE adv_campaign_id = '"
+            + campaign
+            + "'",
+        n);
+  }
+
+  private void awaitCount(String sql, long n) throws InterruptedException {
+    long deadline = System.nanoTime() + 20L * 60 * 1_000_000_000;
+    long seen = 0;
+    while (System.nanoTime() < deadline) {
+      seen = servers.query(sql);
+      if (seen >= n) {
+        return;
+      }
+      Thread.sleep(500);
+    }
+    throw new IllegalStateException(sql + ": " + seen + " of " + n + " after 20 minutes");
+  }
+
+  /** Rows read (sequentially or through an index) from the feedback table and the ledger. */
+  private long feedbackAndLedgerReads() {
+    return servers.query(
+        "SELECT coalesce(sum(t.seq_tup_read), 0) + coalesce((SELECT sum(i.idx_tup_read)"
+            + " FROM pg_stat_user_indexes i WHERE i.relname IN ('subscribers_feedback',"
+            + " 'campaign_slices')), 0) FROM pg_stat_user_tables t"
+            + " WHERE t.relname IN ('subscribers_feedback', 'campaign_slices')");
   }
 
   /** {rows read by scans and index reads, sequential scans} of subscribers_restaurants so far. */

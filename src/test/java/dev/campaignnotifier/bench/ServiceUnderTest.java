@@ -76,6 +76,34 @@ final class ServiceUnderTest implements AutoCloseable {
       throws Exception {
     servers.createTopics(name + "-in", name + "-out", name + "-dlq");
     servers.subscribers("warm-up-" + name, WARM_UP);
+    return launch(servers, runner, launch, extraArgs, name, "warm-up-" + name, true);
+  }
+
+  /**
+   * Starts the service again on the topics, consumer group and tables of an earlier {@link #start}
+   * with the same {@code name}, and returns once a new campaign ({@code warmUp}, to the warm-up
+   * restaurant), published right after the start, has been delivered.
+   */
+  static ServiceUnderTest restart(
+      BenchServers servers,
+      String runner,
+      String launch,
+      List<String> extraArgs,
+      String name,
+      String warmUp)
+      throws Exception {
+    return launch(servers, runner, launch, extraArgs, name, warmUp, false);
+  }
+
+  private static ServiceUnderTest launch(
+      BenchServers servers,
+      String runner,
+      String launch,
+      List<String> extraArgs,
+      String name,
+      String warmUp,
+      boolean watchRows)
+      throws Exception {
     List<String> args = new ArrayList<>(servers.serviceArgs);
     args.add("--inputTopic=" + name + "-in");
     args.add("--outputTopic=" + name + "-out");
@@ -116,7 +144,11 @@ final class ServiceUnderTest implements AutoCloseable {
     System.out.println("benchmark: starting " + runner + " (log: " + log + ")");
     ServiceUnderTest service = new ServiceUnderTest(runner, servers, builder.start(), log, name);
     try {
-      service.deliver("warm-up-" + name, "warm-up-" + name, WARM_UP);
+      if (watchRows) {
+        service.deliver(warmUp, "warm-up-" + name, WARM_UP);
+      } else {
+        service.awaitMessages(warmUp, WARM_UP, service.publish(warmUp, "warm-up-" + name));
+      }
       return service;
     } catch (Exception | Error e) {
       service.close();
@@ -178,6 +210,23 @@ final class ServiceUnderTest implements AutoCloseable {
     return Files.readString(log, StandardCharsets.UTF_8);
   }
 
+  /** SIGKILL: no shutdown hook, nothing flushed, as a crash. */
+  void kill() throws InterruptedException {
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** Publishes campaigns ({campaign id, restaurant} each) at once, then waits for the broker. */
+  void publishAll(List<String[]> campaigns) {
+    long now = Instant.now().getEpochSecond();
+    for (String[] c : campaigns) {
+      publisher.send(
+          new ProducerRecord<>(inputTopic, "k", campaignJson(c[0], c[1], now - 10, now + 3600)));
+    }
+    publisher.flush();
+  }
+
   /** Publishes a campaign without waiting for it. */
   long publish(String campaign, String restaurant) throws Exception {
     long now = Instant.now().getEpochSecond();
@@ -197,8 +246,22 @@ final class ServiceUnderTest implements AutoCloseable {
     return await(campaign, n, published, idsBefore);
   }
 
+  /**
+   * Waits for a published campaign's n messages only, without reading PostgreSQL: for figures of
+   * what the service itself reads there.
+   */
+  Timing awaitMessages(String campaign, int n, long published) throws Exception {
+    Timing t = await(campaign, n, published, 0, false);
+    return t;
+  }
+
   /** Waits for a published campaign's n rows and n messages. */
   Timing await(String campaign, int n, long published, long idsBefore) throws Exception {
+    return await(campaign, n, published, idsBefore, true);
+  }
+
+  private Timing await(String campaign, int n, long published, long idsBefore, boolean watchRows)
+      throws Exception {
     String prefix = campaign + ":";
     AtomicLong firstMessage = new AtomicLong();
     AtomicLong lastMessage = new AtomicLong();
@@ -219,6 +282,22 @@ final class ServiceUnderTest implements AutoCloseable {
               }
               return seen;
             });
+    if (!watchRows) {
+      long seen = messages.get();
+      if (seen < n) {
+        throw new IllegalStateException(
+            String.format(
+                Locale.ROOT,
+                "campaign %s: %d of %d messages in time; the service's log: %s",
+                campaign,
+                seen,
+                n,
+                log));
+      }
+      double first = (firstMessage.get() - published) / 1e6;
+      double last = (lastMessage.get() - published) / 1e6;
+      return new Timing(first, last, first, last);
+    }
     long firstRow = 0;
     long lastRow = 0;
     long deadline = System.nanoTime() + DEADLINE.toNanos();

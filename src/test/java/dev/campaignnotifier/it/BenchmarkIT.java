@@ -95,4 +95,22 @@ class BenchmarkIT {
     assertFigures(runs.get(0), List.of("snapshot_load_ms"));
     assertEquals(0L, runs.get(1).get("full_table_scans"), "a lookup scanned the whole table");
   }
+
+  @Test
+  void restartModeMeasuresTheReplayWithAndWithoutTheLedger() throws Exception {
+    Map<String, Object> result =
+        Benchmark.run(
+            new String[] {
+              LAUNCH, "--mode=restart", "--restartCampaigns=100", "--bigSubscribers=20000"
+            });
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> runs = (List<Map<String, Object>>) result.get("runs");
+    assertEquals(2, runs.size());
+    for (Map<String, Object> run : runs) {
+      assertFigures(run, List.of("start_to_new_campaign_ms", "rows_read_from_postgres"));
+    }
+    long withLedger = ((Number) runs.get(0).get("rows_read_from_postgres")).longValue();
+    long without = ((Number) runs.get(1).get("rows_read_from_postgres")).longValue();
+    assertTrue(withLedger < without, "the ledger did not spare the feedback rows: " + runs);
+  }
 }
