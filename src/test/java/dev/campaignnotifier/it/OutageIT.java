@@ -67,7 +67,7 @@ class OutageIT {
   }
 
   @Test
-  void postgresUnreachableFor30SecondsIsWaitedOutWithoutLossOrCrash() throws Exception {
+  void postgresUnreachableIsWaitedOutWithoutLossOrCrash() throws Exception {
     CampaignNotifierOptions o = RunningPipeline.options(true);
     RunningPipeline db = RunningPipeline.observer(o);
     bigRestaurant(db);
