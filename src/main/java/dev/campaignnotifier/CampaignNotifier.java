@@ -189,12 +189,7 @@ public final class CampaignNotifier {
       Clock clock,
       Map<Integer, Long> readBefore) {
     KafkaClients kafka = new KafkaClients(options.getKafkaPropertiesFile());
-    PostgresDataSource postgres =
-        new PostgresDataSource(
-            options.getJdbcUrl(),
-            options.getJdbcUser(),
-            options.getJdbcPasswordEnv(),
-            options.getJdbcPasswordFile());
+    PostgresDataSource postgres = PostgresDataSource.from(options);
 
     // Snapshot mode adds the LoadSubscribers side input here; lookup mode adds nothing.
     SubscriberSource subscribers =

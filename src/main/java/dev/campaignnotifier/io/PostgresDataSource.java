@@ -1,5 +1,6 @@
 package dev.campaignnotifier.io;
 
+import dev.campaignnotifier.options.JdbcOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +21,15 @@ public record PostgresDataSource(String url, String user, String passwordEnv, St
     implements SerializableFunction<Void, DataSource> {
   private static final long serialVersionUID = 1L;
   private static final Map<PostgresDataSource, DataSource> POOLS = new ConcurrentHashMap<>();
+
+  /** The database the options name: the one place they are turned into a data source. */
+  public static PostgresDataSource from(JdbcOptions options) {
+    return new PostgresDataSource(
+        options.getJdbcUrl(),
+        options.getJdbcUser(),
+        options.getJdbcPasswordEnv(),
+        options.getJdbcPasswordFile());
+  }
 
   @Override
   public DataSource apply(Void unused) {

@@ -18,6 +18,9 @@ import org.apache.beam.sdk.coders.VarLongCoder;
  * unit the fan-out hands to the sinks. One element per slice rather than per client keeps a
  * million-subscriber campaign at a few hundred elements (the campaign is not copied per client),
  * lets the slices be delivered in parallel, and is one wait for acknowledgements and one COPY.
+ *
+ * <p>A fan-out's slice is slice {@code slice} (from 1) of fan-out {@code fanOutId}, and the last
+ * one says in {@code ofSlices} how many that fan-out made (0 on the others): see DeliveryLedger.
  */
 @DefaultCoder(NotificationBatch.BatchCoder.class)
 public record NotificationBatch(
@@ -34,20 +37,6 @@ public record NotificationBatch(
    */
   public NotificationBatch(Campaign campaign, long triggerEpochSecond, List<String> clients) {
     this(campaign, triggerEpochSecond, clients, null, 0, 0);
-  }
-
-  /**
-   * Slice {@code slice} (from 1) of fan-out {@code fanOutId}; {@code ofSlices} is the number of
-   * slices that fan-out made, on its last slice only (0 on the others): see DeliveryLedger.
-   */
-  public static NotificationBatch ofFanOut(
-      Campaign campaign,
-      long triggerEpochSecond,
-      List<String> clients,
-      String fanOutId,
-      int slice,
-      int ofSlices) {
-    return new NotificationBatch(campaign, triggerEpochSecond, clients, fanOutId, slice, ofSlices);
   }
 
   /** The notifications, one per client. */

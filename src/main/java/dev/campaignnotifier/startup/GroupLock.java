@@ -67,15 +67,7 @@ public final class GroupLock implements AutoCloseable {
   public static GroupLock acquire(CampaignNotifierOptions options, Duration period, Runnable onLost)
       throws InterruptedException {
     GroupLock lock =
-        new GroupLock(
-            options.getConsumerGroup(),
-            new PostgresDataSource(
-                options.getJdbcUrl(),
-                options.getJdbcUser(),
-                options.getJdbcPasswordEnv(),
-                options.getJdbcPasswordFile()),
-            period,
-            onLost);
+        new GroupLock(options.getConsumerGroup(), PostgresDataSource.from(options), period, onLost);
     lock.waitForLock();
     lock.keeper = new Thread(lock::keep, "group-lock");
     lock.keeper.setDaemon(true);

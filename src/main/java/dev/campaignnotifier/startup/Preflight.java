@@ -106,12 +106,7 @@ public final class Preflight {
   }
 
   static void checkPostgres(CampaignNotifierOptions options) {
-    PostgresDataSource source =
-        new PostgresDataSource(
-            options.getJdbcUrl(),
-            options.getJdbcUser(),
-            options.getJdbcPasswordEnv(),
-            options.getJdbcPasswordFile());
+    PostgresDataSource source = PostgresDataSource.from(options);
     PGSimpleDataSource ds = new PGSimpleDataSource();
     ds.setUrl(options.getJdbcUrl());
     ds.setUser(options.getJdbcUser());

@@ -54,12 +54,7 @@ public final class ReplayPlan {
    */
   public static Map<Integer, Long> prepare(CampaignNotifierOptions options, long nowMillis) {
     KafkaClients clients = new KafkaClients(options.getKafkaPropertiesFile());
-    PostgresDataSource postgres =
-        new PostgresDataSource(
-            options.getJdbcUrl(),
-            options.getJdbcUser(),
-            options.getJdbcPasswordEnv(),
-            options.getJdbcPasswordFile());
+    PostgresDataSource postgres = PostgresDataSource.from(options);
     String topic = options.getInputTopic();
     String group = options.getConsumerGroup();
     long windowStart =

@@ -233,8 +233,7 @@ public final class FanOutToSubscribers
 
       private void output(List<String> clients, int ofSlices) {
         slices++;
-        context.output(
-            NotificationBatch.ofFanOut(campaign, now, clients, fanOutId, slices, ofSlices));
+        context.output(new NotificationBatch(campaign, now, clients, fanOutId, slices, ofSlices));
       }
     }
   }

@@ -77,12 +77,12 @@ class FeedbackTableIT {
     Campaign c = campaign("ledger");
     String id = c.advCampaignId();
     // A fan-out cut short by a crash: slices 1 and 3 of 3 recorded, slice 2 lost.
-    FeedbackTable.insert(db, NotificationBatch.ofFanOut(c, 1L, List.of("a", "b"), "f1", 1, 0));
-    FeedbackTable.insert(db, NotificationBatch.ofFanOut(c, 1L, List.of("e"), "f1", 3, 3));
+    FeedbackTable.insert(db, new NotificationBatch(c, 1L, List.of("a", "b"), "f1", 1, 0));
+    FeedbackTable.insert(db, new NotificationBatch(c, 1L, List.of("e"), "f1", 3, 3));
     assertFalse(DeliveryLedger.finished(db, id), "finished with a slice missing");
     // The replay's fan-out: only the clients of the lost slice, one slice, recorded twice.
-    FeedbackTable.insert(db, NotificationBatch.ofFanOut(c, 2L, List.of("c", "d"), "f2", 1, 1));
-    FeedbackTable.insert(db, NotificationBatch.ofFanOut(c, 2L, List.of("c", "d"), "f2", 1, 1));
+    FeedbackTable.insert(db, new NotificationBatch(c, 2L, List.of("c", "d"), "f2", 1, 1));
+    FeedbackTable.insert(db, new NotificationBatch(c, 2L, List.of("c", "d"), "f2", 1, 1));
 
     assertTrue(DeliveryLedger.finished(db, id));
     assertEquals(3, count(db, "SELECT count(*) FROM public.campaign_slices"));
