@@ -1,7 +1,14 @@
 package dev.campaignnotifier.transforms;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.model.Campaign;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
@@ -84,7 +91,25 @@ class ScheduleCampaignsTest {
             // The process was stalled: by the time the timer ran, the wall clock was past the end.
             .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0 + 12)));
     PAssert.that(out).empty();
-    p.run().waitUntilFinish();
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    // Nothing out could also mean the timer never fired: it did, and found the campaign over.
+    assertEquals(1L, expiredWhileHeld(result));
+  }
+
+  private static long expiredWhileHeld(PipelineResult result) {
+    MetricQueryResults metrics =
+        result
+            .metrics()
+            .queryMetrics(
+                MetricsFilter.builder()
+                    .addNameFilter(MetricNameFilter.named("campaigns", "expiredWhileHeld"))
+                    .build());
+    long total = 0;
+    for (MetricResult<Long> counter : metrics.getCounters()) {
+      total += counter.getAttempted();
+    }
+    return total;
   }
 
   @Test
