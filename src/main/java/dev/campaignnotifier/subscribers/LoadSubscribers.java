@@ -32,9 +32,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Until the first read succeeds the view is {@link SubscriberSnapshot#notLoaded()}: the Direct
  * and Flink runners hold back the campaigns that need it, the Spark runner hands them the default,
- * and {@link FanOutToSubscribers} then waits for a snapshot of its own. A failed refresh publishes
- * nothing, so the last good snapshot stays in force; it is logged and counted, never swapped for an
- * empty one.
+ * and {@link SubscriberSource} then looks the campaign's subscribers up in PostgreSQL instead. A
+ * failed refresh publishes nothing, so the last good snapshot stays in force; it is logged and
+ * counted, never swapped for an empty one.
  */
 public final class LoadSubscribers extends PTransform<PBegin, PCollectionView<SubscriberSnapshot>> {
   /** How often the step looks for a finished read: a snapshot is in force at most this late. */

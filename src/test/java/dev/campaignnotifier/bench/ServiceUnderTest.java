@@ -251,8 +251,7 @@ final class ServiceUnderTest implements AutoCloseable {
    * what the service itself reads there.
    */
   Timing awaitMessages(String campaign, int n, long published) throws Exception {
-    Timing t = await(campaign, n, published, 0, false);
-    return t;
+    return await(campaign, n, published, 0, false);
   }
 
   /** Waits for a published campaign's n rows and n messages. */

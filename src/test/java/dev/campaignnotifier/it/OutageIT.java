@@ -42,14 +42,6 @@ class OutageIT {
     return Instant.now().getEpochSecond();
   }
 
-  private static void bigRestaurant(RunningPipeline db) {
-    db.execute(
-        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
-            + " SELECT 'client-' || g, 'big' FROM generate_series(1, "
-            + SUBSCRIBERS
-            + ") g");
-  }
-
   private static void report(String scenario, RunningPipeline db) {
     report(scenario, db, SUBSCRIBERS);
   }
@@ -70,7 +62,7 @@ class OutageIT {
   void postgresUnreachableIsWaitedOutWithoutLossOrCrash() throws Exception {
     CampaignNotifierOptions o = RunningPipeline.options(true);
     RunningPipeline db = RunningPipeline.observer(o);
-    bigRestaurant(db);
+    db.insertSubscribers("big", SUBSCRIBERS);
     try (TcpProxy proxy = new TcpProxy(LocalServers.postgres().port());
         ServiceProcess service =
             ServiceProcess.start(
@@ -108,7 +100,7 @@ class OutageIT {
     try {
       CampaignNotifierOptions o = RunningPipeline.options(broker, true);
       RunningPipeline db = RunningPipeline.observer(o);
-      bigRestaurant(db);
+      db.insertSubscribers("big", SUBSCRIBERS);
       try (ServiceProcess service =
           ServiceProcess.start(RunningPipeline.serviceArgs(o, o.getJdbcUrl()))) {
         Await.until(
@@ -146,11 +138,7 @@ class OutageIT {
     try {
       CampaignNotifierOptions o = RunningPipeline.options(broker, true);
       RunningPipeline db = RunningPipeline.observer(o);
-      db.execute(
-          "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
-              + " SELECT 'client-' || g, 'big' FROM generate_series(1, "
-              + subscribers
-              + ") g");
+      db.insertSubscribers("big", subscribers);
       Path kafkaProperties = LocalServers.tempDir("short-delivery-timeout").resolve("k.properties");
       Files.writeString(
           kafkaProperties,
