@@ -11,7 +11,13 @@
 # rows, and every checkpoint after that fails.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+#
+# Flink's Prometheus reporter serves the pipeline's metrics on http://localhost:9249/ (configured in
+# runners/flink-conf/flink-conf.yaml; --flinkConfDir=<dir> replaces it). The service's own
+# /metrics (--metricsPort) serves the health checks, the live gauges and the JVM's metrics.
 CHECKPOINT_DIR=${CHECKPOINT_DIR:-/tmp/campaign-notifier/flink-checkpoints}
+# shellcheck disable=SC2046
 run_local flink-runner runtime \
   --runner=FlinkRunner --flinkMaster='[local]' --checkpointingInterval=10000 --fasterCopy=true \
-  --stateBackend=filesystem --stateBackendStoragePath="file://$CHECKPOINT_DIR" "$@"
+  --stateBackend=filesystem --stateBackendStoragePath="file://$CHECKPOINT_DIR" \
+  $(default_option flinkConfDir "$(cd "$(dirname "$0")" && pwd)/flink-conf" "$@") "$@"

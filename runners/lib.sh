@@ -19,13 +19,20 @@ run_local() {
     "${MAIN_CLASS:-dev.campaignnotifier.CampaignNotifier}" "$@"
 }
 
-# Prints "--subscribers=<mode>" unless the arguments already choose a mode: a launcher's default
-# that the user's own --subscribers overrides (Beam refuses an option given twice).
+# Prints "--<name>=<value>" unless the arguments after it already give --<name>: a launcher's
+# default that the user's own option overrides (Beam refuses an option given twice).
+default_option() {
+  local name=$1 value=$2
+  shift 2
+  case " $* " in
+    *" --$name="*) ;;
+    *) echo "--$name=$value" ;;
+  esac
+}
+
+# The launcher's subscriber mode unless the arguments choose one.
 default_subscribers() {
   local mode=$1
   shift
-  case " $* " in
-    *" --subscribers="*) ;;
-    *) echo "--subscribers=$mode" ;;
-  esac
+  default_option subscribers "$mode" "$@"
 }

@@ -7,6 +7,8 @@ import dev.campaignnotifier.io.ReadCampaigns;
 import dev.campaignnotifier.io.WriteDeadLetters;
 import dev.campaignnotifier.local.LocalStack;
 import dev.campaignnotifier.model.NotificationBatch;
+import dev.campaignnotifier.ops.Health;
+import dev.campaignnotifier.ops.OpsServer;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import dev.campaignnotifier.options.Durations;
 import dev.campaignnotifier.startup.GroupLock;
@@ -22,6 +24,7 @@ import dev.campaignnotifier.transforms.SpreadSlices;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.beam.sdk.Pipeline;
@@ -50,6 +53,7 @@ public final class CampaignNotifier {
     AtomicReference<PipelineResult> running = new AtomicReference<>();
     AtomicReference<LocalStack> local = new AtomicReference<>();
     AtomicReference<GroupLock> lock = new AtomicReference<>();
+    AtomicReference<OpsServer> ops = new AtomicReference<>();
     // On Ctrl-C, stop the pipeline first (where the runner has returned a handle to it), then the
     // embedded servers, so that nothing is left retrying against a broker that is gone.
     Runtime.getRuntime()
@@ -62,18 +66,30 @@ public final class CampaignNotifier {
                   if (lock.get() != null) {
                     lock.get().close();
                   }
+                  if (ops.get() != null) {
+                    ops.get().close();
+                  }
                   if (local.get() != null) {
                     local.get().close();
                   }
                 },
                 "shutdown"));
     try {
-      CampaignNotifierOptions options = parseOptions(args);
+      CampaignNotifierOptions options = parseOptions(handBackOnDirect(args));
       if (LocalStack.isNeeded(options)) {
         local.set(LocalStack.startFor(options));
         System.out.println(local.get().quickStartText(options, Instant.now()));
       }
+      Preflight.checkOptions(options);
+      Health health = Health.of(options);
+      if (options.getMetricsPort() > 0) {
+        ops.set(OpsServer.start(options.getMetricsPort(), health, running::get));
+      }
       Preflight.check(options);
+      health.phase(
+          "waiting for consumer group "
+              + options.getConsumerGroup()
+              + " (a standby while another copy holds it)");
       lock.set(
           GroupLock.acquire(
               options,
@@ -85,6 +101,8 @@ public final class CampaignNotifier {
                         + "; this one stops");
                 System.exit(3);
               }));
+      // Flink's attached run() returns only when the job ends: from here the pipeline runs.
+      health.running(running::get);
       PipelineResult result = start(options);
       if (isDetached(result)) {
         // `flink run -d`: the job belongs to the cluster now; this client neither waits for it nor
@@ -105,6 +123,23 @@ public final class CampaignNotifier {
       System.err.println("campaign-notifier: the pipeline failed: " + cause);
       System.exit(1);
     }
+  }
+
+  /**
+   * The DirectRunner's {@code run()} blocks until the pipeline ends ({@code --blockOnRun} is true
+   * by default), which would leave this process without the handle its metrics, health and Ctrl-C
+   * need; so unless told otherwise it is asked to return at once, and {@link #main} waits instead.
+   */
+  static String[] handBackOnDirect(String[] args) {
+    boolean direct =
+        parseOptions(args).getRunner().getSimpleName().equals("DirectRunner")
+            && Arrays.stream(args).noneMatch(a -> a.startsWith("--blockOnRun"));
+    if (!direct) {
+      return args;
+    }
+    String[] withFlag = Arrays.copyOf(args, args.length + 1);
+    withFlag[args.length] = "--blockOnRun=false";
+    return withFlag;
   }
 
   /** The Flink runner's handle to a job submitted with {@code flink run -d}. */

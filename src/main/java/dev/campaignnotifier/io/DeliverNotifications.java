@@ -2,6 +2,7 @@ package dev.campaignnotifier.io;
 
 import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.model.NotificationJson;
+import dev.campaignnotifier.ops.LiveState;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -178,6 +179,17 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
      * already recorded make the retry skip them).
      */
     private int deliver(NotificationBatch slice) throws InterruptedException {
+      Object inDelivery = LiveState.deliveryStarted(System.nanoTime());
+      try {
+        publishThenRecord(slice);
+      } finally {
+        LiveState.deliveryEnded(inDelivery);
+      }
+      LiveState.recorded(slice.fanOutId(), slice.campaign().endEpochSecond(), slice.size());
+      return slice.size();
+    }
+
+    private void publishThenRecord(NotificationBatch slice) throws InterruptedException {
       List<ProducerRecord<String, String>> messages = new ArrayList<>(slice.size());
       NotificationJson.Template json =
           NotificationJson.forSlice(slice.campaign(), slice.triggerEpochSecond());
@@ -200,7 +212,6 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
             FeedbackTable.insert(postgres.apply(null), slice);
             return null;
           });
-      return slice.size();
     }
 
     @Teardown

@@ -1,6 +1,7 @@
 package dev.campaignnotifier.io;
 
 import dev.campaignnotifier.model.NotificationBatch;
+import dev.campaignnotifier.ops.CampaignProgress;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -33,6 +34,15 @@ public final class DeliveryLedger {
       "SELECT DISTINCT adv_campaign_id FROM public.campaign_slices"
           + " WHERE adv_campaign_id = ANY(?) GROUP BY adv_campaign_id, fanout_id"
           + " HAVING max(of_slices) = count(*) FILTER (WHERE slice > 0)";
+
+  /**
+   * How far one fan-out has got: its slices recorded, whether the last is one of them, and the
+   * milliseconds from the first recorded to the last (the server's clock).
+   */
+  static final String PROGRESS =
+      "SELECT count(*) FILTER (WHERE slice > 0), count(*) FILTER (WHERE of_slices > 0),"
+          + " coalesce(extract(epoch FROM max(recorded_at) - min(recorded_at)) * 1000, 0)"
+          + " FROM public.campaign_slices WHERE adv_campaign_id = ? AND fanout_id = ?";
 
   private DeliveryLedger() {}
 
@@ -86,6 +96,20 @@ public final class DeliveryLedger {
       }
     }
     return finished;
+  }
+
+  /** How many slices of the fan-out are recorded ({@link CampaignProgress}). */
+  public static CampaignProgress.Recorded recorded(
+      DataSource dataSource, String campaignId, String fanOutId) throws SQLException {
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement s = connection.prepareStatement(PROGRESS)) {
+      s.setString(1, campaignId);
+      s.setString(2, fanOutId);
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        return new CampaignProgress.Recorded(r.getLong(1), r.getLong(2) > 0, r.getLong(3));
+      }
+    }
   }
 
   /** True if every slice of one of the campaign's fan-outs has been recorded. */

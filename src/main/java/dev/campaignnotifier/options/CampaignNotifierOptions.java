@@ -4,4 +4,9 @@ import org.apache.beam.sdk.options.StreamingOptions;
 
 /** Every option of the service: what {@code --help} lists and the README's table mirrors. */
 public interface CampaignNotifierOptions
-    extends KafkaOptions, DeadLetterOptions, JdbcOptions, SubscriberOptions, StreamingOptions {}
+    extends KafkaOptions,
+        DeadLetterOptions,
+        JdbcOptions,
+        SubscriberOptions,
+        OperationsOptions,
+        StreamingOptions {}

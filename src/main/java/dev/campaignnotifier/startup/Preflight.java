@@ -41,16 +41,22 @@ public final class Preflight {
     checkPostgres(options);
   }
 
-  static void checkOptions(CampaignNotifierOptions options) {
+  /** The options alone, before any server is reached. */
+  public static void checkOptions(CampaignNotifierOptions options) {
     try {
       Durations.parse("subscribersRefresh", options.getSubscribersRefresh());
       Durations.parse("replayWindow", options.getReplayWindow());
+      Durations.parse("deliveryStuckAfter", options.getDeliveryStuckAfter());
     } catch (IllegalArgumentException e) {
       throw new StartupException(e.getMessage());
     }
     positive("maxMessageBytes", options.getMaxMessageBytes());
     positive("maxFieldChars", options.getMaxFieldChars());
     positive("jdbcBatchSize", options.getJdbcBatchSize());
+    if (options.getMetricsPort() < 0 || options.getMetricsPort() > 65535) {
+      throw new StartupException(
+          "--metricsPort=" + options.getMetricsPort() + " must be a port (1-65535), or 0 for none");
+    }
     if (options.getJdbcUrl() != null && !options.getJdbcUrl().startsWith("jdbc:postgresql:")) {
       throw new StartupException(
           "--jdbcUrl="

@@ -1,5 +1,6 @@
 package dev.campaignnotifier.subscribers;
 
+import dev.campaignnotifier.ops.LiveState;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.apache.beam.sdk.io.GenerateSequence;
@@ -120,6 +121,7 @@ public final class LoadSubscribers extends PTransform<PBegin, PCollectionView<Su
           snapshot.restaurantCount(),
           snapshot.subscriptionCount());
       out.output(snapshot);
+      LiveState.snapshotLoaded(System.currentTimeMillis());
     }
   }
 

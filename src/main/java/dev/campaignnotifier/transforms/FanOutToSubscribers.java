@@ -5,6 +5,8 @@ import dev.campaignnotifier.io.FeedbackTable;
 import dev.campaignnotifier.io.Retry;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.NotificationBatch;
+import dev.campaignnotifier.ops.CampaignProgress;
+import dev.campaignnotifier.ops.LiveState;
 import dev.campaignnotifier.subscribers.SubscriberSource;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -50,6 +52,11 @@ public final class FanOutToSubscribers
     /** Notes that a fan-out found nobody left to notify. */
     default void nothingLeft(String campaignId, String fanOutId) throws InterruptedException {}
 
+    /** Where the progress of a big fan-out is read from; none by default. */
+    default CampaignProgress.Ledger ledger() {
+      return null;
+    }
+
     /**
      * The delivery ledger and the feedback table, read with {@link Retry} while PostgreSQL is
      * unreachable.
@@ -74,6 +81,12 @@ public final class FanOutToSubscribers
               LOG,
               Metrics.counter("campaigns", "postgresRetries")::inc,
               () -> DeliveryLedger.finished(dataSource.apply(null), campaignId));
+        }
+
+        @Override
+        public CampaignProgress.Ledger ledger() {
+          return (campaignId, fanOutId) ->
+              DeliveryLedger.recorded(dataSource.apply(null), campaignId, fanOutId);
         }
 
         @Override
@@ -195,6 +208,7 @@ public final class FanOutToSubscribers
       private List<String> full;
       private int slices;
       private long sent;
+      private CampaignProgress.Followed progress;
 
       Slicer(Campaign campaign, long now, Set<String> done, ProcessContext context) {
         this.campaign = campaign;
@@ -215,10 +229,27 @@ public final class FanOutToSubscribers
           }
           full = slice;
           slice = new ArrayList<>(batchSize);
+          followIfBig();
+        }
+      }
+
+      /** A big campaign's delivery is followed in the log from the ledger. */
+      private void followIfBig() {
+        if (progress == null && sent > CampaignProgress.BIG && delivered.ledger() != null) {
+          progress =
+              CampaignProgress.follow(
+                  campaign.advCampaignId(), fanOutId, batchSize, delivered.ledger());
+        }
+        if (progress != null) {
+          progress.fannedOut(sent);
         }
       }
 
       void finish() {
+        if (progress != null) {
+          int all = slices + (full != null ? 1 : 0) + (slice.isEmpty() ? 0 : 1);
+          progress.finished(sent, all);
+        }
         if (slice.isEmpty()) {
           if (full != null) {
             output(full, slices + 1);
@@ -233,6 +264,7 @@ public final class FanOutToSubscribers
 
       private void output(List<String> clients, int ofSlices) {
         slices++;
+        LiveState.fannedOut(fanOutId, campaign.endEpochSecond(), clients.size());
         context.output(new NotificationBatch(campaign, now, clients, fanOutId, slices, ofSlices));
       }
     }

@@ -109,6 +109,9 @@ final class ServiceUnderTest implements AutoCloseable {
     args.add("--outputTopic=" + name + "-out");
     args.add("--deadLetterTopic=" + name + "-dlq");
     args.add("--consumerGroup=" + name);
+    if (extraArgs.stream().noneMatch(a -> a.startsWith("--metricsPort="))) {
+      args.add("--metricsPort=0");
+    }
     args.addAll(extraArgs);
     List<String> command = new ArrayList<>();
     ProcessBuilder builder = new ProcessBuilder(command);

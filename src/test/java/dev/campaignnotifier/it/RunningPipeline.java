@@ -78,7 +78,9 @@ public final class RunningPipeline implements AutoCloseable {
         "--consumerGroup=" + options.getConsumerGroup(),
         "--jdbcUrl=" + jdbcUrl,
         "--jdbcUser=" + options.getJdbcUser(),
-        "--subscribersRefresh=1s");
+        "--subscribersRefresh=1s",
+        // No metrics endpoint: several services at once would want the same port.
+        "--metricsPort=0");
   }
 
   /** Publishing and reading helpers for a service that runs elsewhere (another JVM). */

@@ -189,6 +189,13 @@ class StartupErrorsIT {
         "campaign-notifier: Kafka topic 'campaigns' does not exist",
         "--bootstrapServers=" + options.getBootstrapServers(),
         "--jdbcUrl=" + options.getJdbcUrl());
+    try (ServerSocket taken = new ServerSocket(0)) {
+      assertOneLineExit2(
+          "campaign-notifier: --metricsPort=" + taken.getLocalPort() + " is in use",
+          "--bootstrapServers=" + options.getBootstrapServers(),
+          "--jdbcUrl=" + options.getJdbcUrl(),
+          "--metricsPort=" + taken.getLocalPort());
+    }
   }
 
   private static void assertOneLineExit2(String expectedStart, String... args) throws Exception {

@@ -24,7 +24,8 @@ class ReadmeOptionsTest {
             KafkaOptions.class,
             DeadLetterOptions.class,
             JdbcOptions.class,
-            SubscriberOptions.class)) {
+            SubscriberOptions.class,
+            OperationsOptions.class)) {
       for (Method m : options.getDeclaredMethods()) {
         if (m.getName().startsWith("get")) {
           declared.add(Introspector.decapitalize(m.getName().substring(3)));
