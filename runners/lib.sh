@@ -19,6 +19,16 @@ run_local() {
     "${MAIN_CLASS:-dev.campaignnotifier.CampaignNotifier}" "$@"
 }
 
+# Spark's own metrics in Prometheus format on the driver's UI: /metrics/prometheus/ (driver,
+# streaming batches) and /metrics/executors/prometheus. Beam's metric set is left out of Spark's
+# metrics system (--enableSparkMetricSinks=false, see spark_metric_options): Spark's servlet prints
+# it as a Java map, which no Prometheus can parse; the service's own /metrics serves it instead.
+SPARK_PROMETHEUS_CONF=(
+  "spark.ui.prometheus.enabled=true"
+  "spark.metrics.conf.*.sink.prometheusServlet.class=org.apache.spark.metrics.sink.PrometheusServlet"
+  "spark.metrics.conf.*.sink.prometheusServlet.path=/metrics/prometheus"
+)
+
 # Prints "--<name>=<value>" unless the arguments after it already give --<name>: a launcher's
 # default that the user's own option overrides (Beam refuses an option given twice).
 default_option() {

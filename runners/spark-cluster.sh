@@ -21,10 +21,15 @@ if [ -z "$JAR" ]; then
   JAR=$(ls target/campaign-notifier-*-spark.jar | head -1)
 fi
 OPENS="--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED --add-opens=java.base/sun.util.calendar=ALL-UNNAMED"
+PROMETHEUS=()
+for conf in "${SPARK_PROMETHEUS_CONF[@]}"; do
+  PROMETHEUS+=(--conf "$conf")
+done
 # shellcheck disable=SC2046
 exec "$SUBMIT" --master "$SPARK_MASTER" --deploy-mode client \
   --class dev.campaignnotifier.CampaignNotifier \
   --conf "spark.driver.extraJavaOptions=$OPENS" \
   --conf "spark.executor.extraJavaOptions=$OPENS" \
+  "${PROMETHEUS[@]}" \
   "$JAR" --runner=SparkRunner --checkpointDir="$CHECKPOINT_DIR" \
-  $(default_subscribers lookup "$@") "$@"
+  $(default_subscribers lookup "$@") $(default_option enableSparkMetricSinks false "$@") "$@"

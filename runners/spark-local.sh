@@ -14,7 +14,14 @@ source "$(dirname "$0")/lib.sh"
 # Subscribers are looked up per campaign by default on Spark (README, Runners: Spark broadcasts a
 # side input again for every refresh); --subscribers=snapshot overrides it.
 CHECKPOINT_DIR=${CHECKPOINT_DIR:-/tmp/campaign-notifier/spark-checkpoint}
+# Spark reads spark.* system properties into its configuration: its Prometheus endpoints on the UI
+# port (4040), next to the service's /metrics (README, Operations).
+for conf in "${SPARK_PROMETHEUS_CONF[@]}"; do
+  JAVA_OPTS="${JAVA_OPTS:-} -D$conf"
+done
+export JAVA_OPTS
 # shellcheck disable=SC2046
 run_local spark-runner test \
   --runner=SparkRunner --sparkMaster='local[*]' --batchIntervalMillis="${BATCH_INTERVAL_MILLIS:-500}" \
-  --checkpointDir="$CHECKPOINT_DIR" $(default_subscribers lookup "$@") "$@"
+  --checkpointDir="$CHECKPOINT_DIR" $(default_subscribers lookup "$@") \
+  $(default_option enableSparkMetricSinks false "$@") "$@"

@@ -1,6 +1,13 @@
 package dev.campaignnotifier.it;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.campaignnotifier.options.CampaignNotifierOptions;
 import dev.campaignnotifier.subscribers.SubscriberMode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 /**
  * The runner contract on Spark's local master (micro-batches in this JVM), subscribers looked up
@@ -20,5 +27,48 @@ class SparkRunnerIT extends RunnerContract {
       "--batchIntervalMillis=500",
       "--checkpointDir=" + LocalServers.tempDir("spark-checkpoint").toUri()
     };
+  }
+
+  /**
+   * The service started as spark-local.sh starts it: the driver (this process) holds the pipeline's
+   * handle, so its own /metrics serves the Beam metrics, summed over the executors by Spark, under
+   * the same names as on the DirectRunner.
+   */
+  @Test
+  void theDriversEndpointServesTheSinkCountersUnderTheSameNames() throws Exception {
+    CampaignNotifierOptions o = RunningPipeline.options(true);
+    RunningPipeline client = RunningPipeline.observer(o);
+    int port = ClusterKit.freePort();
+    List<String> args = new ArrayList<>(List.of(runnerArgs()));
+    args.add("--subscribers=lookup");
+    RunningPipeline.serviceArgs(o, o.getJdbcUrl()).stream()
+        .filter(a -> !a.startsWith("--metricsPort="))
+        .forEach(args::add);
+    args.add("--metricsPort=" + port);
+    List<String> command =
+        ClusterKit.javaCommand(
+            System.getProperty("java.class.path"),
+            "2g",
+            List.of(),
+            "dev.campaignnotifier.CampaignNotifier",
+            args);
+    try (ServiceProcess service = ServiceProcess.exec(command, Map.of(), "spark-metrics")) {
+      String metrics = "http://localhost:" + port + "/metrics";
+      ClusterKit.sampleRoundTrip(client, () -> service.alive("the service"), service::log);
+      Await.until(
+          "the sink counters at 9 on the driver's /metrics",
+          WAIT,
+          () -> {
+            List<String> lines = ClusterKit.httpGet(metrics).lines().toList();
+            return lines.contains("sinks_feedbackRowsToPostgres_total 9.0")
+                && lines.contains("sinks_notificationsToKafka_total 9.0");
+          });
+      String scraped = ClusterKit.httpGet(metrics);
+      assertTrue(scraped.contains("\ndeadLetters_total{reason=\"NOT_JSON\"} 1.0\n"), scraped);
+      Await.until(
+          "ready",
+          WAIT,
+          () -> ClusterKit.httpGet("http://localhost:" + port + "/health/ready").equals("ready\n"));
+    }
   }
 }
