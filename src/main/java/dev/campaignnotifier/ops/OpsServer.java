@@ -46,6 +46,11 @@ public final class OpsServer implements AutoCloseable {
    * @throws StartupException if the port is taken
    */
   public static OpsServer start(int port, Health health, Supplier<PipelineResult> result) {
+    return serve(port, health, registry(result));
+  }
+
+  /** Everything /metrics serves: the JVM's metrics, the pipeline's and the live gauges. */
+  static PrometheusRegistry registry(Supplier<PipelineResult> result) {
     PrometheusRegistry registry = new PrometheusRegistry();
     JvmMetrics.builder().register(registry);
     registry.register(new BeamMetrics(result));
@@ -67,7 +72,10 @@ public final class OpsServer implements AutoCloseable {
                 LiveState.snapshotLoadedAtMillis()
                     .ifPresent(at -> g.call((System.currentTimeMillis() - at) / 1000.0)))
         .register(registry);
+    return registry;
+  }
 
+  private static OpsServer serve(int port, Health health, PrometheusRegistry registry) {
     HttpServer server;
     try {
       server = HttpServer.create(new InetSocketAddress(port), 16);

@@ -39,19 +39,29 @@ class BeamMetricsTest {
     }
   }
 
-  @Test
-  void beamCountersBecomePrometheusCountersSummedOverSteps() throws IOException {
+  /** A finished pipeline whose steps counted (see {@link CountFn}). */
+  static PipelineResult countingPipeline() {
     Pipeline p = Pipeline.create(PipelineOptionsFactory.fromArgs("--runner=DirectRunner").create());
     p.apply("One", Create.of(1, 2)).apply("CountOne", ParDo.of(new CountFn()));
     p.apply("Two", Create.of(4)).apply("CountTwo", ParDo.of(new CountFn()));
     PipelineResult result = p.run();
     result.waitUntilFinish();
+    return result;
+  }
 
-    PrometheusRegistry registry = new PrometheusRegistry();
-    registry.register(new BeamMetrics(() -> result));
+  /** What /metrics would serve from the registry. */
+  static String scrape(PrometheusRegistry registry) throws IOException {
     ByteArrayOutputStream text = new ByteArrayOutputStream();
     PrometheusTextFormatWriter.create().write(text, registry.scrape());
-    String scraped = text.toString(StandardCharsets.UTF_8);
+    return text.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void beamCountersBecomePrometheusCountersSummedOverSteps() throws IOException {
+    PipelineResult result = countingPipeline();
+    PrometheusRegistry registry = new PrometheusRegistry();
+    registry.register(new BeamMetrics(() -> result));
+    String scraped = scrape(registry);
 
     assertTrue(scraped.contains("\nsinks_kafkaRetries_total 7.0\n"), scraped);
     assertTrue(scraped.contains("\ndeadLetters_total{reason=\"NOT_JSON\"} 1.0\n"), scraped);
