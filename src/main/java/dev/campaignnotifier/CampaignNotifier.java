@@ -6,6 +6,7 @@ import dev.campaignnotifier.io.PostgresDataSource;
 import dev.campaignnotifier.io.ReadCampaigns;
 import dev.campaignnotifier.io.WriteDeadLetters;
 import dev.campaignnotifier.local.LocalStack;
+import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.ops.Health;
 import dev.campaignnotifier.ops.OpsServer;
@@ -15,9 +16,12 @@ import dev.campaignnotifier.startup.GroupLock;
 import dev.campaignnotifier.startup.Preflight;
 import dev.campaignnotifier.startup.ReplayPlan;
 import dev.campaignnotifier.startup.StartupException;
+import dev.campaignnotifier.subscribers.SubscriberMode;
 import dev.campaignnotifier.subscribers.SubscriberSource;
+import dev.campaignnotifier.subscribers.WatchSubscriptions;
 import dev.campaignnotifier.transforms.Clock;
 import dev.campaignnotifier.transforms.FanOutToSubscribers;
+import dev.campaignnotifier.transforms.NotifyLateSubscribers;
 import dev.campaignnotifier.transforms.ParseCampaigns;
 import dev.campaignnotifier.transforms.ScheduleCampaigns;
 import dev.campaignnotifier.transforms.SpreadSlices;
@@ -25,12 +29,16 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +50,25 @@ import org.slf4j.LoggerFactory;
  */
 public final class CampaignNotifier {
   private static final Logger LOG = LoggerFactory.getLogger(CampaignNotifier.class);
+
+  /** How often new rows of subscribers_restaurants are looked for (late subscribers). */
+  private static final org.joda.time.Duration WATCH_SUBSCRIPTIONS_EVERY =
+      org.joda.time.Duration.standardSeconds(2);
+
+  /**
+   * How long a new subscription is kept for a campaign not yet active: longer than the subscriber
+   * data a fan-out reads can be old (a snapshot, up to one refresh period plus its load).
+   */
+  static org.joda.time.Duration lateSubscriptionsKept(
+      CampaignNotifierOptions options, org.joda.time.Duration refresh) {
+    org.joda.time.Duration floor = org.joda.time.Duration.standardMinutes(2);
+    if (options.getSubscribers() != SubscriberMode.snapshot) {
+      return floor;
+    }
+    org.joda.time.Duration twice =
+        refresh.multipliedBy(2).plus(org.joda.time.Duration.standardSeconds(30));
+    return twice.isLongerThan(floor) ? twice : floor;
+  }
 
   /** How often a standby checks whether the group is free, and the holder its session. */
   private static final Duration GROUP_LOCK_PERIOD = Duration.ofSeconds(5);
@@ -227,12 +254,10 @@ public final class CampaignNotifier {
     PostgresDataSource postgres = PostgresDataSource.from(options);
 
     // Snapshot mode adds the LoadSubscribers side input here; lookup mode adds nothing.
+    org.joda.time.Duration refresh =
+        Durations.parse("subscribersRefresh", options.getSubscribersRefresh());
     SubscriberSource subscribers =
-        SubscriberSource.of(
-            pipeline,
-            options.getSubscribers(),
-            postgres,
-            Durations.parse("subscribersRefresh", options.getSubscribersRefresh()));
+        SubscriberSource.of(pipeline, options.getSubscribers(), postgres, refresh);
 
     PCollectionTuple parsed =
         pipeline
@@ -242,18 +267,35 @@ public final class CampaignNotifier {
                 new ParseCampaigns(
                     options.getMaxMessageBytes(), options.getMaxFieldChars(), readBefore));
 
-    PCollection<NotificationBatch> notifications =
+    FanOutToSubscribers.Delivered delivered =
+        FanOutToSubscribers.Delivered.fromFeedbackTable(postgres);
+    PCollection<Campaign> released =
         parsed
             .get(ParseCampaigns.CAMPAIGNS)
-            .apply("ScheduleCampaigns", new ScheduleCampaigns(clock))
-            .apply(
-                "FanOutToSubscribers",
-                new FanOutToSubscribers(
-                    subscribers,
-                    FanOutToSubscribers.Delivered.fromFeedbackTable(postgres),
-                    clock,
-                    options.getJdbcBatchSize()))
-            .apply("SpreadSlices", new SpreadSlices());
+            .apply("ScheduleCampaigns", new ScheduleCampaigns(clock));
+    PCollection<NotificationBatch> fannedOut =
+        released.apply(
+            "FanOutToSubscribers",
+            new FanOutToSubscribers(subscribers, delivered, clock, options.getJdbcBatchSize()));
+    PCollection<NotificationBatch> notifications = fannedOut;
+    if (options.getNotifyLateSubscribers()) {
+      // Subscriptions made while a campaign is active; see NotifyLateSubscribers.
+      PCollection<KV<String, List<String>>> subscribed =
+          pipeline.apply(
+              "WatchSubscriptions", new WatchSubscriptions(postgres, WATCH_SUBSCRIPTIONS_EVERY));
+      PCollection<NotificationBatch> late =
+          released.apply(
+              "NotifyLateSubscribers",
+              new NotifyLateSubscribers(
+                  subscribed,
+                  delivered,
+                  clock,
+                  lateSubscriptionsKept(options, refresh),
+                  options.getJdbcBatchSize()));
+      notifications =
+          PCollectionList.of(fannedOut).and(late).apply("FanOutAndLate", Flatten.pCollections());
+    }
+    notifications = notifications.apply("SpreadSlices", new SpreadSlices());
 
     notifications.apply(
         "DeliverNotifications",

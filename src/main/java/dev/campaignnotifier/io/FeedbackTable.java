@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -36,6 +37,10 @@ public final class FeedbackTable {
 
   static final String DELIVERED =
       "SELECT client_id FROM public.subscribers_feedback WHERE adv_campaign_id = ?";
+
+  static final String DELIVERED_AMONG =
+      "SELECT client_id FROM public.subscribers_feedback"
+          + " WHERE adv_campaign_id = ? AND client_id = ANY(?)";
 
   private FeedbackTable() {}
 
@@ -172,6 +177,23 @@ public final class FeedbackTable {
   }
 
   /** The clients that already have a row for this campaign: they have been notified. */
+  /** Those of {@code clients} that have a row for the campaign: one indexed probe each. */
+  public static Set<String> deliveredAmong(
+      DataSource dataSource, String campaignId, Collection<String> clients) throws SQLException {
+    Set<String> delivered = new HashSet<>();
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = connection.prepareStatement(DELIVERED_AMONG)) {
+      statement.setString(1, campaignId);
+      statement.setArray(2, connection.createArrayOf("text", clients.toArray()));
+      try (ResultSet rows = statement.executeQuery()) {
+        while (rows.next()) {
+          delivered.add(rows.getString(1));
+        }
+      }
+    }
+    return delivered;
+  }
+
   public static Set<String> deliveredClients(DataSource dataSource, String campaignId)
       throws SQLException {
     Set<String> clients = new HashSet<>();

@@ -52,6 +52,7 @@ final class BeamMetrics implements MultiCollector {
     COUNTERS.put("campaigns/beforeFirstRefresh", "Campaigns looked up before the first snapshot.");
     COUNTERS.put("campaigns/deadLettersNotRepeated", "Replayed bad records not sent twice.");
     COUNTERS.put("notifications/fannedOut", "Notifications made.");
+    COUNTERS.put("notifications/lateSubscribers", "Clients notified as late subscribers.");
     COUNTERS.put("notifications/alreadyDelivered", "Clients skipped: a replay had reached them.");
     COUNTERS.put("sinks/notificationsToKafka", "Notifications acknowledged by the broker.");
     COUNTERS.put("sinks/feedbackRowsToPostgres", "Feedback rows recorded.");

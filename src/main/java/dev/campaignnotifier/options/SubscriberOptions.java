@@ -23,4 +23,12 @@ public interface SubscriberOptions extends PipelineOptions {
   String getSubscribersRefresh();
 
   void setSubscribersRefresh(String value);
+
+  @Description(
+      "Notify a client who adds the restaurant to favourites while one of its campaigns is active"
+          + " (once, within seconds, never after the campaign's end).")
+  @Default.Boolean(true)
+  boolean getNotifyLateSubscribers();
+
+  void setNotifyLateSubscribers(boolean value);
 }

@@ -10,6 +10,8 @@ import dev.campaignnotifier.ops.LiveState;
 import dev.campaignnotifier.subscribers.SubscriberSource;
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -52,6 +54,14 @@ public final class FanOutToSubscribers
     /** Notes that a fan-out found nobody left to notify. */
     default void nothingLeft(String campaignId, String fanOutId) throws InterruptedException {}
 
+    /** Those of {@code clients} that have had the campaign (a feedback row). */
+    default Set<String> deliveredAmong(String campaignId, Collection<String> clients)
+        throws InterruptedException {
+      Set<String> among = new HashSet<>(clientsOf(campaignId));
+      among.retainAll(clients);
+      return among;
+    }
+
     /** Where the progress of a big fan-out is read from; none by default. */
     default CampaignProgress.Ledger ledger() {
       return null;
@@ -81,6 +91,16 @@ public final class FanOutToSubscribers
               LOG,
               Metrics.counter("campaigns", "postgresRetries")::inc,
               () -> DeliveryLedger.finished(dataSource.apply(null), campaignId));
+        }
+
+        @Override
+        public Set<String> deliveredAmong(String campaignId, Collection<String> clients)
+            throws InterruptedException {
+          return Retry.sql(
+              "read which of " + clients.size() + " clients have campaign " + campaignId,
+              LOG,
+              Metrics.counter("campaigns", "postgresRetries")::inc,
+              () -> FeedbackTable.deliveredAmong(dataSource.apply(null), campaignId, clients));
         }
 
         @Override

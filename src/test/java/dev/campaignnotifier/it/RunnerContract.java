@@ -111,6 +111,60 @@ abstract class RunnerContract {
     }
   }
 
+  /**
+   * A client who adds the restaurant to favourites while its campaign is active gets the campaign,
+   * once, within seconds; one who adds it after the campaign's end does not. A late subscriber of
+   * another, longer campaign, added after the eleventh, shows that the service has looked past the
+   * eleventh's row.
+   */
+  @Test
+  void aLateSubscriberIsNotifiedOnceAndNobodyAfterTheEnd() {
+    try (RunningPipeline service = start()) {
+      long end = now() + 40;
+      service.publish("k", Samples.campaignJson("short", Samples.RESTAURANT, now() - 10, end));
+      service.publish(
+          "k", Samples.campaignJson("marker", Samples.OTHER_RESTAURANT, now() - 10, now() + 3600));
+      Await.until(
+          "both fan-outs",
+          WAIT,
+          () -> service.rowsOf("short") == 9 && service.rowsOf("marker") == 1);
+      long inserted = System.nanoTime();
+      subscribe(service, "tenth", Samples.RESTAURANT);
+      Await.until(
+          "the tenth notified", Duration.ofSeconds(30), () -> service.rowsOf("short") == 10);
+      System.out.printf(
+          "late subscriber, %s: notified %.1f s after the insert%n",
+          getClass().getSimpleName(), (System.nanoTime() - inserted) / 1e9);
+      Await.until("10 messages", WAIT, () -> messagesOf(service, "short").size() == 10);
+
+      Await.until("the campaign's end", Duration.ofSeconds(90), () -> now() > end);
+      subscribe(service, "eleventh", Samples.RESTAURANT);
+      subscribe(service, "marker-late", Samples.OTHER_RESTAURANT);
+      Await.until("the marker's late subscriber", WAIT, () -> service.rowsOf("marker") == 2);
+      assertEquals(10, service.rowsOf("short"));
+      List<String> keys = messagesOf(service, "short");
+      assertEquals(10, keys.size(), keys.toString());
+      assertEquals(10, keys.stream().distinct().count(), keys.toString());
+      assertTrue(keys.contains("short:tenth"), keys.toString());
+    }
+  }
+
+  private static void subscribe(RunningPipeline service, String client, String restaurant) {
+    service.execute(
+        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id) VALUES ('"
+            + client
+            + "', '"
+            + restaurant
+            + "')");
+  }
+
+  private static List<String> messagesOf(RunningPipeline service, String campaign) {
+    return service.notifications().stream()
+        .map(ConsumerRecord::key)
+        .filter(k -> k.startsWith(campaign + ":"))
+        .collect(Collectors.toList());
+  }
+
   private static long rows(RunningPipeline service, String campaign, String client) {
     return service.count(
         "SELECT count(*) FROM public.subscribers_feedback WHERE adv_campaign_id = '"

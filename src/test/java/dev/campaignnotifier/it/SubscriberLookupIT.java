@@ -6,6 +6,7 @@ import dev.campaignnotifier.io.PostgresDataSource;
 import dev.campaignnotifier.local.EmbeddedPostgresServer;
 import dev.campaignnotifier.subscribers.SubscriberLookup;
 import dev.campaignnotifier.subscribers.SubscriberTable;
+import dev.campaignnotifier.subscribers.WatchSubscriptions;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -64,8 +65,19 @@ class SubscriberLookupIT {
     assertEquals(List.of(), clients);
   }
 
+  private static String plan(Connection c, String query) throws Exception {
+    StringBuilder lines = new StringBuilder();
+    try (Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("EXPLAIN " + query)) {
+      while (r.next()) {
+        lines.append(r.getString(1)).append('\n');
+      }
+    }
+    return lines.toString();
+  }
+
   @Test
-  void theQueryIsAnIndexRangeNotATableScan() throws Exception {
+  void theLookupAndTheWatcherAreIndexRangesNotTableScans() throws Exception {
     String url = database();
     execute(
         url,
@@ -73,20 +85,20 @@ class SubscriberLookupIT {
             + " SELECT 'c' || g, 'r' || (g % 1000) FROM generate_series(1, 200000) g");
     execute(url, "VACUUM ANALYZE public.subscribers_restaurants");
     String plan;
-    try (Connection c = LocalServers.postgres().connect(url.substring(url.lastIndexOf('/') + 1));
-        Statement s = c.createStatement()) {
+    String watch;
+    try (Connection c = LocalServers.postgres().connect(url.substring(url.lastIndexOf('/') + 1))) {
       assertEquals(true, SubscriberTable.hasLookupIndex(c));
-      try (ResultSet r =
-          s.executeQuery(
-              "EXPLAIN "
-                  + SubscriberLookup.QUERY.replace("restaurant_id = ?", "restaurant_id = 'r7'"))) {
-        StringBuilder lines = new StringBuilder();
-        while (r.next()) {
-          lines.append(r.getString(1)).append('\n');
-        }
-        plan = lines.toString();
-      }
+      plan = plan(c, SubscriberLookup.QUERY.replace("restaurant_id = ?", "restaurant_id = 'r7'"));
+      // The late-subscriber watcher's look: above the mark, or one of the gaps.
+      watch =
+          plan(
+              c,
+              WatchSubscriptions.NEW_ROWS
+                  .replace("id > ?", "id > 199000")
+                  .replace("ANY(?)", "ANY('{17,4242}'::int8[])"));
     }
+    assertEquals(false, watch.contains("Seq Scan"), watch);
+    assertEquals(true, watch.contains("pk_id"), watch);
     assertEquals(false, plan.contains("Seq Scan"), plan);
     assertEquals(true, plan.contains("subscribers_restaurants_restaurant_client_idx"), plan);
   }

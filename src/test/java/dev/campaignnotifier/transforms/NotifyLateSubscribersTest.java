@@ -1,0 +1,170 @@
+package dev.campaignnotifier.transforms;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.campaignnotifier.Samples;
+import dev.campaignnotifier.model.Campaign;
+import dev.campaignnotifier.model.NotificationBatch;
+import dev.campaignnotifier.transforms.NotifyLateSubscribers.Event;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.testing.TestPipelineExtension;
+import org.apache.beam.sdk.testing.TestStream;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.util.CoderUtils;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.TypeDescriptor;
+import org.joda.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Late subscribers, driven by TestStream's processing time (when the check timer fires) and a
+ * scripted clock (what "now" reads: once per element and once per timer firing, in that order). The
+ * feedback table and the ledger are scripted: every campaign's fan-out is recorded, and "early" had
+ * the fan-out's notification.
+ */
+@ExtendWith(TestPipelineExtension.class)
+class NotifyLateSubscribersTest {
+  private static final long T0 = 1_700_000_000L;
+  private static final String R = Samples.RESTAURANT;
+  private static final Duration RECENT = Duration.standardMinutes(2);
+
+  /** The fan-out is recorded for every campaign, and reached "early". */
+  static final class FannedOut implements FanOutToSubscribers.Delivered {
+    @Override
+    public Set<String> clientsOf(String campaignId) {
+      return Set.of("early");
+    }
+
+    @Override
+    public boolean finished(String campaignId) {
+      return true;
+    }
+
+    @Override
+    public Set<String> deliveredAmong(String campaignId, Collection<String> clients) {
+      Set<String> among = new HashSet<>(clients);
+      among.retainAll(Set.of("early"));
+      return among;
+    }
+  }
+
+  private static KV<String, Event> released(Campaign c) {
+    return KV.of(R, Event.released(c));
+  }
+
+  private static KV<String, Event> subscribed(String... clients) {
+    return KV.of(R, Event.subscribed(List.of(clients)));
+  }
+
+  private static TestStream.Builder<KV<String, Event>> stream() {
+    return TestStream.create(
+        KvCoder.of(StringUtf8Coder.of(), NotifyLateSubscribers.EventCoder.of()));
+  }
+
+  /** Campaign id, trigger time and clients of each slice. */
+  private static PCollection<String> described(
+      TestPipeline p, TestStream<KV<String, Event>> events, Clock clock) {
+    return p.apply(events)
+        .apply(
+            ParDo.of(
+                new NotifyLateSubscribers.LateFn(new FannedOut(), clock, RECENT.getMillis(), 2)))
+        .setCoder(NotificationBatch.BatchCoder.of())
+        .apply(
+            MapElements.into(TypeDescriptor.of(String.class))
+                .via(
+                    (NotificationBatch b) ->
+                        b.campaign().advCampaignId()
+                            + "@"
+                            + (b.triggerEpochSecond() - T0)
+                            + " "
+                            + b.clients()
+                            + " ledger "
+                            + b.fanOutId()));
+  }
+
+  @Test
+  void aSubscriptionDuringTheCampaignIsNotifiedOnceAndOneAfterItsEndIsNot(TestPipeline p) {
+    Campaign c = Samples.campaign("c", R, T0 - 10, T0 + 100);
+    TestStream<KV<String, Event>> events =
+        stream()
+            .addElements(released(c)) // now T0: active, nobody late yet
+            .addElements(subscribed("late")) // T0+5: waits for the check
+            .advanceProcessingTime(Duration.standardSeconds(2)) // check at T0+7: notified
+            .addElements(subscribed("late")) // T0+10: removed and added again
+            .advanceProcessingTime(Duration.standardSeconds(2)) // check at T0+12: already has it
+            .advanceProcessingTime(Duration.standardSeconds(100)) // T0+102: the campaign ended
+            .addElements(subscribed("after")) // T0+103: after the end
+            .advanceProcessingTime(Duration.standardSeconds(300)) // T0+300: all forgotten
+            .advanceWatermarkToInfinity();
+    Clock clock =
+        ScriptedClock.of(T0, T0 + 5, T0 + 7, T0 + 10, T0 + 12, T0 + 102, T0 + 103, T0 + 300);
+    PAssert.that(described(p, events, clock)).containsInAnyOrder("c@7 [late] ledger null");
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void aSubscriptionBeforeTheStartIsTheFanOutsNotALateOne(TestPipeline p) {
+    Campaign c = Samples.campaign("c", R, T0 + 5, T0 + 100);
+    TestStream<KV<String, Event>> events =
+        stream()
+            .addElements(subscribed("early")) // T0: before the start, kept as recent
+            .advanceProcessingTime(Duration.standardSeconds(5))
+            .addElements(released(c)) // T0+5: released at its start; "early" checked
+            .addElements(subscribed("late")) // T0+6
+            .advanceProcessingTime(Duration.standardSeconds(2)) // check at T0+8
+            .advanceWatermarkToInfinity();
+    Clock clock = ScriptedClock.of(T0, T0 + 5, T0 + 6, T0 + 8);
+    PAssert.that(described(p, events, clock)).containsInAnyOrder("c@8 [late] ledger null");
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void aSubscriptionSeenJustBeforeItsCampaignArrivesIsStillChecked(TestPipeline p) {
+    Campaign c = Samples.campaign("c", R, T0 - 60, T0 + 100);
+    TestStream<KV<String, Event>> events =
+        stream()
+            .addElements(subscribed("raced")) // T0: the watcher saw it before the campaign
+            .addElements(released(c)) // T0+1
+            .advanceProcessingTime(Duration.standardSeconds(2)) // check at T0+3
+            .advanceWatermarkToInfinity();
+    Clock clock = ScriptedClock.of(T0, T0 + 1, T0 + 3);
+    PAssert.that(described(p, events, clock)).containsInAnyOrder("c@3 [raced] ledger null");
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void manyAtOnceAreSlicedLikeAFanOut(TestPipeline p) {
+    Campaign c = Samples.campaign("c", R, T0 - 10, T0 + 100);
+    TestStream<KV<String, Event>> events =
+        stream()
+            .addElements(released(c)) // T0
+            .addElements(subscribed("a", "b", "early", "c")) // T0+1: a bulk of favourites
+            .advanceProcessingTime(Duration.standardSeconds(2)) // check at T0+3
+            .advanceWatermarkToInfinity();
+    Clock clock = ScriptedClock.of(T0, T0 + 1, T0 + 3);
+    PAssert.that(described(p, events, clock))
+        .containsInAnyOrder("c@3 [a, b] ledger null", "c@3 [c] ledger null");
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void eventsRoundTripThroughTheirCoder() throws Exception {
+    for (Event e :
+        List.of(
+            Event.subscribed(List.of("x", "y")),
+            Event.released(Samples.campaign("c", R, T0, T0 + 1)))) {
+      byte[] bytes = CoderUtils.encodeToByteArray(NotifyLateSubscribers.EventCoder.of(), e);
+      assertEquals(e, CoderUtils.decodeFromByteArray(NotifyLateSubscribers.EventCoder.of(), bytes));
+    }
+  }
+}
