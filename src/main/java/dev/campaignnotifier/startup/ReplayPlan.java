@@ -36,9 +36,12 @@ import org.slf4j.LoggerFactory;
  * start each partition is scanned from {@code --replayWindow} ago up to the committed offset, and
  * the group is moved back to the oldest campaign there that has not ended and that the delivery
  * ledger does not show delivered in full (one query for all of them), so a restart re-reads what is
- * left, not what was done. Replaying it is safe: the fan-out skips every client that already has a
- * feedback row, and a row is only written after its message was acknowledged. Records before the
- * committed offset that are not campaigns are not dead-lettered a second time.
+ * left, not what was done; with late subscribers on, to the oldest campaign that has not ended, so
+ * that every active campaign is known again to {@code NotifyLateSubscribers} (the fan-out skips the
+ * ones delivered in full on the ledger's word). Replaying it is safe: the fan-out skips every
+ * client that already has a feedback row, and a row is only written after its message was
+ * acknowledged. Records before the committed offset that are not campaigns are not dead-lettered a
+ * second time.
  */
 public final class ReplayPlan {
   private static final Logger LOG = LoggerFactory.getLogger(ReplayPlan.class);
@@ -100,9 +103,13 @@ public final class ReplayPlan {
         long scanFrom = Math.max(beginning.get(tp), window == null ? resume : window.offset());
         Map<Long, String> open = openCampaigns(consumer, tp, scanFrom, resume, parser, nowMillis);
         Set<String> finished = finishedAmong(postgres, open.values());
+        // Late subscribers need every active campaign read again, delivered in full or not, so
+        // that it is active again in NotifyLateSubscribers' state; the fan-out skips those the
+        // ledger shows delivered without reading their rows.
+        boolean everyActive = options.getNotifyLateSubscribers();
         Long oldestOpen =
             open.entrySet().stream()
-                .filter(e -> !finished.contains(e.getValue()))
+                .filter(e -> everyActive || !finished.contains(e.getValue()))
                 .map(Map.Entry::getKey)
                 .findFirst()
                 .orElse(null);
