@@ -19,6 +19,7 @@ import dev.campaignnotifier.startup.StartupException;
 import dev.campaignnotifier.subscribers.SubscriberMode;
 import dev.campaignnotifier.subscribers.SubscriberSource;
 import dev.campaignnotifier.subscribers.WatchSubscriptions;
+import dev.campaignnotifier.transforms.ActiveBeforeStart;
 import dev.campaignnotifier.transforms.Clock;
 import dev.campaignnotifier.transforms.FanOutToSubscribers;
 import dev.campaignnotifier.transforms.NotifyLateSubscribers;
@@ -30,7 +31,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
@@ -217,10 +217,10 @@ public final class CampaignNotifier {
 
   /** Moves the consumer group back for the replay, then builds and starts the pipeline. */
   private static PipelineResult start(CampaignNotifierOptions options) {
-    Map<Integer, Long> readBefore = ReplayPlan.prepare(options, System.currentTimeMillis());
+    ReplayPlan.Resume resume = ReplayPlan.prepare(options, System.currentTimeMillis());
     options.setStreaming(true);
     Pipeline pipeline = Pipeline.create(options);
-    buildPipeline(pipeline, options, Clock.system(), readBefore);
+    buildPipeline(pipeline, options, Clock.system(), resume);
     LOG.info(
         "Reading campaigns from {} on {}; notifications to {} and {}",
         options.getInputTopic(),
@@ -238,18 +238,14 @@ public final class CampaignNotifier {
    */
   public static void buildPipeline(
       Pipeline pipeline, CampaignNotifierOptions options, Clock clock) {
-    buildPipeline(pipeline, options, clock, Map.of());
+    buildPipeline(pipeline, options, clock, ReplayPlan.Resume.NONE);
   }
 
   /**
-   * @param readBefore per input partition, the offset an earlier run had read up to ({@link
-   *     ReplayPlan})
+   * @param resume what an earlier run read and delivered ({@link ReplayPlan})
    */
   public static void buildPipeline(
-      Pipeline pipeline,
-      CampaignNotifierOptions options,
-      Clock clock,
-      Map<Integer, Long> readBefore) {
+      Pipeline pipeline, CampaignNotifierOptions options, Clock clock, ReplayPlan.Resume resume) {
     KafkaClients kafka = new KafkaClients(options.getKafkaPropertiesFile());
     PostgresDataSource postgres = PostgresDataSource.from(options);
 
@@ -265,10 +261,13 @@ public final class CampaignNotifier {
             .apply(
                 "ParseCampaigns",
                 new ParseCampaigns(
-                    options.getMaxMessageBytes(), options.getMaxFieldChars(), readBefore));
+                    options.getMaxMessageBytes(),
+                    options.getMaxFieldChars(),
+                    resume.readBefore(),
+                    resume.deliveredInFull()));
 
     FanOutToSubscribers.Delivered delivered =
-        FanOutToSubscribers.Delivered.fromFeedbackTable(postgres);
+        FanOutToSubscribers.Delivered.fromFeedbackTable(postgres, resume.deliveredInFull());
     PCollection<Campaign> released =
         parsed
             .get(ParseCampaigns.CAMPAIGNS)
@@ -280,11 +279,22 @@ public final class CampaignNotifier {
     PCollection<NotificationBatch> notifications = fannedOut;
     if (options.getNotifyLateSubscribers()) {
       // Subscriptions made while a campaign is active; see NotifyLateSubscribers.
-      PCollection<KV<String, List<String>>> subscribed =
+      PCollection<KV<String, Long>> ticks =
           pipeline.apply(
-              "WatchSubscriptions", new WatchSubscriptions(postgres, WATCH_SUBSCRIPTIONS_EVERY));
+              "LateSubscribersTick", WatchSubscriptions.ticks(WATCH_SUBSCRIPTIONS_EVERY));
+      PCollection<KV<String, List<String>>> subscribed =
+          ticks.apply("WatchSubscriptions", new WatchSubscriptions(postgres));
+      // Active campaigns an earlier run delivered in full: handed over by the replay plan, or read
+      // again before its offset; both are active here without a fan-out.
+      PCollection<Campaign> active =
+          PCollectionList.of(released)
+              .and(parsed.get(ParseCampaigns.DELIVERED_BEFORE))
+              .and(
+                  ticks.apply(
+                      "ActiveBeforeStart", new ActiveBeforeStart(resume.activeDeliveredInFull())))
+              .apply("ActiveCampaigns", Flatten.pCollections());
       PCollection<NotificationBatch> late =
-          released.apply(
+          active.apply(
               "NotifyLateSubscribers",
               new NotifyLateSubscribers(
                   subscribed,

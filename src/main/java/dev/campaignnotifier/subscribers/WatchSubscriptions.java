@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * and cost a pass over tens of millions of pairs.
  */
 public final class WatchSubscriptions
-    extends PTransform<PBegin, PCollection<KV<String, List<String>>>> {
+    extends PTransform<PCollection<KV<String, Long>>, PCollection<KV<String, List<String>>>> {
   static final int PAGE = 20_000;
   static final long GAP_MILLIS = 10 * 60 * 1000L;
   static final int MAX_GAPS = 10_000;
@@ -58,19 +58,28 @@ public final class WatchSubscriptions
           + PAGE;
 
   private final SerializableFunction<Void, DataSource> postgres;
-  private final Duration period;
 
-  public WatchSubscriptions(SerializableFunction<Void, DataSource> postgres, Duration period) {
+  /** Looks once per tick ({@link #ticks}). */
+  public WatchSubscriptions(SerializableFunction<Void, DataSource> postgres) {
     this.postgres = postgres;
-    this.period = period;
+  }
+
+  /** A tick every {@code period}, on one key (what the watcher's state hangs on). */
+  public static PTransform<PBegin, PCollection<KV<String, Long>>> ticks(Duration period) {
+    return new PTransform<>() {
+      @Override
+      public PCollection<KV<String, Long>> expand(PBegin begin) {
+        return begin
+            .apply("Tick", GenerateSequence.from(0).withRate(1, period))
+            .apply("OneKey", WithKeys.<String, Long>of("subscriptions"))
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
+      }
+    };
   }
 
   @Override
-  public PCollection<KV<String, List<String>>> expand(PBegin begin) {
-    return begin
-        .apply("Tick", GenerateSequence.from(0).withRate(1, period))
-        .apply("OneKey", WithKeys.<String, Long>of("subscriptions"))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
+  public PCollection<KV<String, List<String>>> expand(PCollection<KV<String, Long>> ticks) {
+    return ticks
         .apply("ReadNewRows", ParDo.of(new WatchFn(postgres)))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), ListCoder.of(StringUtf8Coder.of())));
   }

@@ -72,6 +72,16 @@ public final class FanOutToSubscribers
      * unreachable.
      */
     static Delivered fromFeedbackTable(SerializableFunction<Void, DataSource> dataSource) {
+      return fromFeedbackTable(dataSource, Set.of());
+    }
+
+    /**
+     * As {@link #fromFeedbackTable(SerializableFunction)}, taking {@code deliveredInFull} (the
+     * replay plan's answer at start) as finished without asking the ledger again.
+     */
+    static Delivered fromFeedbackTable(
+        SerializableFunction<Void, DataSource> dataSource, Set<String> deliveredInFull) {
+      Set<String> known = new HashSet<>(deliveredInFull);
       return new Delivered() {
         private static final long serialVersionUID = 1L;
 
@@ -86,6 +96,9 @@ public final class FanOutToSubscribers
 
         @Override
         public boolean finished(String campaignId) throws InterruptedException {
+          if (known.contains(campaignId)) {
+            return true;
+          }
           return Retry.sql(
               "read the delivery ledger of campaign " + campaignId,
               LOG,

@@ -4,6 +4,8 @@ import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.model.DeadLetter;
 import dev.campaignnotifier.model.DeadLetterReason;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Set;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.io.kafka.KafkaRecord;
@@ -48,6 +50,24 @@ class ParseCampaignsTest {
             .apply(new ParseCampaigns(65_536, 4_096));
     PAssert.that(out.get(ParseCampaigns.CAMPAIGNS)).containsInAnyOrder(Samples.briefCampaign());
     PAssert.that(out.get(ParseCampaigns.DEAD_LETTERS)).empty();
+    p.run().waitUntilFinish();
+  }
+
+  /**
+   * A replay re-reads the earlier run's records: a campaign the ledger showed delivered in full is
+   * only to be known as active; the same campaign after the earlier run's offset, or another one,
+   * goes on to be scheduled.
+   */
+  @Test
+  void aReplayedCampaignDeliveredInFullIsSetAside(TestPipeline p) {
+    String id = Samples.briefCampaign().advCampaignId();
+    byte[] campaign = Samples.campaignBytes(1659203516L, 2659207116L);
+    PCollectionTuple out =
+        p.apply(records(record(3, KEY, campaign), record(7, KEY, campaign)))
+            .apply(new ParseCampaigns(65_536, 4_096, Map.of(0, 5L), Set.of(id)));
+    PAssert.that(out.get(ParseCampaigns.DELIVERED_BEFORE))
+        .containsInAnyOrder(Samples.briefCampaign());
+    PAssert.that(out.get(ParseCampaigns.CAMPAIGNS)).containsInAnyOrder(Samples.briefCampaign());
     p.run().waitUntilFinish();
   }
 
