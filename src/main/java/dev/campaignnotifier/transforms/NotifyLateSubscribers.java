@@ -228,16 +228,9 @@ public final class NotifyLateSubscribers
       campaignsState.write(campaigns);
       recentState.write(recent);
       pendingState.write(pending);
-      arm(
-          check,
-          now,
-          campaigns,
-          recent,
-          pending,
-          campaignsState,
-          recentState,
-          pendingState,
-          notifiedState);
+      if (!arm(check, now, campaigns, recent, pending)) {
+        forget(campaignsState, recentState, pendingState, notifiedState);
+      }
     }
 
     @OnTimer("check")
@@ -303,32 +296,21 @@ public final class NotifyLateSubscribers
       recentState.write(recent);
       pendingState.write(pending);
       notifiedState.write(notified);
-      arm(
-          check,
-          now,
-          active,
-          recent,
-          pending,
-          campaignsState,
-          recentState,
-          pendingState,
-          notifiedState);
+      if (!arm(check, now, active, recent, pending)) {
+        forget(campaignsState, recentState, pendingState, notifiedState);
+      }
     }
 
     /**
      * Looks again in a second while pairs wait; otherwise at the next campaign's end or the next
-     * subscription's expiry; with nothing held, forgets the restaurant.
+     * subscription's expiry. False when nothing is held: the restaurant can be forgotten.
      */
-    private void arm(
+    private boolean arm(
         Timer check,
         long now,
         List<Campaign> campaigns,
         Map<String, Long> recent,
-        Map<String, List<String>> pending,
-        ValueState<List<Campaign>> campaignsState,
-        ValueState<Map<String, Long>> recentState,
-        ValueState<Map<String, List<String>>> pendingState,
-        ValueState<Map<String, List<String>>> notifiedState) {
+        Map<String, List<String>> pending) {
       long next = Long.MAX_VALUE;
       if (!pending.isEmpty()) {
         next = now + CHECK_MILLIS;
@@ -340,13 +322,16 @@ public final class NotifyLateSubscribers
         next = Math.min(next, seen + recentMillis + 1);
       }
       if (next == Long.MAX_VALUE) {
-        campaignsState.clear();
-        recentState.clear();
-        pendingState.clear();
-        notifiedState.clear();
-        return;
+        return false;
       }
       check.offset(Duration.millis(Math.max(1, next - now))).setRelative();
+      return true;
+    }
+
+    private static void forget(ValueState<?>... states) {
+      for (ValueState<?> state : states) {
+        state.clear();
+      }
     }
 
     private static void add(
