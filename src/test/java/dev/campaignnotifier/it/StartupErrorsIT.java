@@ -16,6 +16,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -206,6 +207,10 @@ class StartupErrorsIT {
     command.add("-Dlogback.configurationFile=logback.xml");
     command.add("dev.campaignnotifier.CampaignNotifier");
     command.addAll(List.of(args));
+    if (Arrays.stream(args).noneMatch(a -> a.startsWith("--metricsPort="))) {
+      // Not the default port: whatever else runs on this machine may hold it.
+      command.add("--metricsPort=0");
+    }
     Process process = new ProcessBuilder(command).start();
     String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the service did not exit");
