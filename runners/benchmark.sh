@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 source runners/lib.sh
 cp_file=target/classpath-benchmark.txt
 mvn -q -B -Dembedded.scope=compile test-compile dependency:build-classpath \
-  -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=test >&2
+  -Dmdep.outputFile="$cp_file" -DincludeScope=test >&2
 # shellcheck disable=SC2086
 exec java $JAVA_OPENS ${JAVA_OPTS:--Xmx3g} -cp "target/test-classes:target/classes:$(cat "$cp_file")" \
   dev.campaignnotifier.bench.Benchmark "$@"

@@ -9,5 +9,5 @@
 # JAVA_OPTS adds JVM flags (heap size, say).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-run_local direct-runner runtime \
+run_local direct-runner \
   --runner=DirectRunner --enforceImmutability=false --enforceEncodability=false "$@"

@@ -17,7 +17,7 @@ source "$(dirname "$0")/lib.sh"
 # /metrics (--metricsPort) serves the health checks, the live gauges and the JVM's metrics.
 CHECKPOINT_DIR=${CHECKPOINT_DIR:-/tmp/campaign-notifier/flink-checkpoints}
 # shellcheck disable=SC2046
-run_local flink-runner runtime \
+run_local flink-runner \
   --runner=FlinkRunner --flinkMaster='[local]' --checkpointingInterval=10000 --fasterCopy=true \
   --stateBackend=filesystem --stateBackendStoragePath="file://$CHECKPOINT_DIR" \
   $(default_option flinkConfDir "$(cd "$(dirname "$0")" && pwd)/flink-conf" "$@") "$@"

@@ -1,19 +1,24 @@
 # Shared by the local launchers: builds the classes and the classpath for one runner profile with
 # Maven, then runs the service in a plain JVM (so Ctrl-C reaches it, and the JVM flags are ours).
-# Usage: run_local <maven profile> <dependency scope> <service options...>
+# Usage: run_local <maven profile> <service options...>
 
-# Spark 3.5 and Flink 1.19 reflect into the JDK; Java 17 needs these packages opened. The same
-# list is in .mvn/jvm.config and runners/spark-cluster.sh.
-JAVA_OPENS="--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED --add-opens=java.base/sun.util.calendar=ALL-UNNAMED"
+# Spark 3.5 and Flink 1.19 reflect into the JDK; Java 17 needs these packages opened. The one copy
+# of the list is .mvn/jvm.config (Maven's own JVM reads it; the pom, spark-cluster.sh and the tests
+# read it from there).
+JAVA_OPENS=$(cat "$(dirname "${BASH_SOURCE[0]}")/../.mvn/jvm.config")
 
 run_local() {
-  local profile=$1 scope=$2
-  shift 2
+  local profile=$1
+  shift
   cd "$(dirname "${BASH_SOURCE[0]}")/.."
   local cp_file="target/classpath-$profile.txt"
-  # The local launchers always carry the embedded servers (the cluster bundles leave them out).
-  mvn -q -B -P"$profile" -Dembedded.scope=compile compile dependency:build-classpath \
-    -Dmdep.outputFile="$cp_file" -Dmdep.includeScope="$scope" >&2
+  # The runtime classpath of that profile: its runner only, no other runner, no test library. The
+  # local launchers always carry the embedded servers (the cluster bundles leave them out); the
+  # Spark launcher carries Spark itself too (a Spark cluster provides it, so the build marks it test).
+  local spark_scope=test
+  [ "$profile" = spark-runner ] && spark_scope=compile
+  mvn -q -B -P"$profile" -Dembedded.scope=compile -Dspark.scope="$spark_scope" compile \
+    dependency:build-classpath -Dmdep.outputFile="$cp_file" -DincludeScope=runtime >&2
   # shellcheck disable=SC2086
   exec java $JAVA_OPENS ${JAVA_OPTS:-} -cp "target/classes:$(cat "$cp_file")" \
     "${MAIN_CLASS:-dev.campaignnotifier.CampaignNotifier}" "$@"

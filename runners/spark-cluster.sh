@@ -20,7 +20,7 @@ if [ -z "$JAR" ]; then
   mvn -q -B -Pspark-runner package -DskipTests
   JAR=$(ls target/campaign-notifier-*-spark.jar | head -1)
 fi
-OPENS="--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED --add-opens=java.base/sun.util.calendar=ALL-UNNAMED"
+OPENS=$JAVA_OPENS
 PROMETHEUS=()
 for conf in "${SPARK_PROMETHEUS_CONF[@]}"; do
   PROMETHEUS+=(--conf "$conf")

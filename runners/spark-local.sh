@@ -4,8 +4,8 @@
 #   runners/spark-local.sh                          # embedded Kafka + PostgreSQL
 #   runners/spark-local.sh --bootstrapServers=... --jdbcUrl=...
 #
-# Spark itself is test-scoped in the build (a cluster provides it), so this launcher uses the test
-# classpath. Streaming state (held campaigns, repeats) is checkpointed to CHECKPOINT_DIR; keep it
+# Spark itself is test-scoped in the build (a cluster provides it); this launcher puts it on the
+# application's classpath (lib.sh). Streaming state (held campaigns, repeats) is checkpointed to CHECKPOINT_DIR; keep it
 # between runs to resume, delete it to start afresh.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -21,7 +21,7 @@ for conf in "${SPARK_PROMETHEUS_CONF[@]}"; do
 done
 export JAVA_OPTS
 # shellcheck disable=SC2046
-run_local spark-runner test \
+run_local spark-runner \
   --runner=SparkRunner --sparkMaster='local[*]' --batchIntervalMillis="${BATCH_INTERVAL_MILLIS:-500}" \
   --checkpointDir="$CHECKPOINT_DIR" $(default_subscribers lookup "$@") \
   $(default_option enableSparkMetricSinks false "$@") "$@"
