@@ -11,10 +11,10 @@ import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.ops.Health;
 import dev.campaignnotifier.ops.OpsServer;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
-import dev.campaignnotifier.options.Durations;
 import dev.campaignnotifier.startup.GroupLock;
 import dev.campaignnotifier.startup.Preflight;
 import dev.campaignnotifier.startup.ReplayPlan;
+import dev.campaignnotifier.startup.ServiceConfig;
 import dev.campaignnotifier.startup.StartupException;
 import dev.campaignnotifier.subscribers.SubscriberMode;
 import dev.campaignnotifier.subscribers.SubscriberSource;
@@ -107,19 +107,19 @@ public final class CampaignNotifier {
         local.set(LocalStack.startFor(options));
         System.out.println(local.get().quickStartText(options, Instant.now()));
       }
-      Preflight.checkOptions(options);
-      Health health = Health.of(options);
+      ServiceConfig config = ServiceConfig.resolve(options);
+      Health health = Health.of(config);
       if (options.getMetricsPort() > 0) {
         ops.set(OpsServer.start(options.getMetricsPort(), health, running::get));
       }
-      Preflight.check(options);
+      Preflight.check(config);
       health.phase(
           "waiting for consumer group "
               + options.getConsumerGroup()
               + " (a standby while another copy holds it)");
       lock.set(
           GroupLock.acquire(
-              options,
+              config,
               GROUP_LOCK_PERIOD,
               () -> {
                 System.err.println(
@@ -130,7 +130,7 @@ public final class CampaignNotifier {
               }));
       // Flink's attached run() returns only when the job ends: from here the pipeline runs.
       health.running(running::get);
-      PipelineResult result = start(options);
+      PipelineResult result = start(config);
       if (isDetached(result)) {
         // `flink run -d`: the job belongs to the cluster now; this client neither waits for it nor
         // cancels it on exit.
@@ -213,18 +213,20 @@ public final class CampaignNotifier {
     return message == null ? "invalid options" : message.lines().findFirst().orElse(message);
   }
 
-  /** Checks the connections, then builds and starts the pipeline. */
+  /** Resolves the options, checks the connections, then builds and starts the pipeline. */
   public static PipelineResult run(CampaignNotifierOptions options) {
-    Preflight.check(options);
-    return start(options);
+    ServiceConfig config = ServiceConfig.resolve(options);
+    Preflight.check(config);
+    return start(config);
   }
 
   /** Moves the consumer group back for the replay, then builds and starts the pipeline. */
-  private static PipelineResult start(CampaignNotifierOptions options) {
-    ReplayPlan.Resume resume = ReplayPlan.prepare(options, System.currentTimeMillis());
+  private static PipelineResult start(ServiceConfig config) {
+    CampaignNotifierOptions options = config.options();
+    ReplayPlan.Resume resume = ReplayPlan.prepare(config, System.currentTimeMillis());
     options.setStreaming(true);
     Pipeline pipeline = Pipeline.create(options);
-    buildPipeline(pipeline, options, Clock.system(), resume);
+    buildPipeline(pipeline, config, Clock.system(), resume);
     LOG.info(
         "Reading campaigns from {} on {}; notifications to {} and {}",
         options.getInputTopic(),
@@ -242,26 +244,26 @@ public final class CampaignNotifier {
    */
   public static void buildPipeline(
       Pipeline pipeline, CampaignNotifierOptions options, Clock clock) {
-    buildPipeline(pipeline, options, clock, ReplayPlan.Resume.NONE);
+    buildPipeline(pipeline, ServiceConfig.resolve(options), clock, ReplayPlan.Resume.NONE);
   }
 
   /**
    * @param resume what an earlier run read and delivered ({@link ReplayPlan})
    */
   public static void buildPipeline(
-      Pipeline pipeline, CampaignNotifierOptions options, Clock clock, ReplayPlan.Resume resume) {
-    KafkaClients kafka = new KafkaClients(options.getKafkaPropertiesFile());
-    PostgresDataSource postgres = PostgresDataSource.from(options);
+      Pipeline pipeline, ServiceConfig config, Clock clock, ReplayPlan.Resume resume) {
+    CampaignNotifierOptions options = config.options();
+    KafkaClients kafka = config.kafka();
+    PostgresDataSource postgres = config.postgres();
 
     // Snapshot mode adds the LoadSubscribers side input here; lookup mode adds nothing.
-    org.joda.time.Duration refresh =
-        Durations.parse("subscribersRefresh", options.getSubscribersRefresh());
+    org.joda.time.Duration refresh = config.subscribersRefresh();
     SubscriberSource subscribers =
         SubscriberSource.of(pipeline, options.getSubscribers(), postgres, refresh);
 
     PCollectionTuple parsed =
         pipeline
-            .apply("ReadCampaigns", ReadCampaigns.from(options))
+            .apply("ReadCampaigns", ReadCampaigns.from(options, kafka))
             .apply(
                 "ParseCampaigns",
                 new ParseCampaigns(
@@ -279,7 +281,7 @@ public final class CampaignNotifier {
     PCollection<NotificationBatch> fannedOut =
         released.apply(
             "FanOutToSubscribers",
-            new FanOutToSubscribers(subscribers, delivered, clock, options.getJdbcBatchSize()));
+            new FanOutToSubscribers(subscribers, delivered, clock, config.deliverySliceSize()));
     PCollection<NotificationBatch> notifications = fannedOut;
     if (options.getNotifyLateSubscribers() && isSpark(options)) {
       // Beam 2.70's Spark runner fails a stateful step fed by more than one source ("Synchronized
@@ -312,7 +314,7 @@ public final class CampaignNotifier {
                   delivered,
                   clock,
                   lateSubscriptionsKept(options, refresh),
-                  options.getJdbcBatchSize()));
+                  config.deliverySliceSize()));
       notifications =
           PCollectionList.of(fannedOut).and(late).apply("FanOutAndLate", Flatten.pCollections());
     }

@@ -1,14 +1,18 @@
 package dev.campaignnotifier;
 
+import dev.campaignnotifier.local.SampleCampaign;
 import dev.campaignnotifier.model.Campaign;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /** The brief's sample data, shared by unit and integration tests. */
 public final class Samples {
-  public static final String RESTAURANT = "123e4567-e89b-12d3-a456-426614174000";
+  public static final String RESTAURANT = SampleCampaign.RESTAURANT;
   public static final String OTHER_RESTAURANT = "123e4567-e89b-12d3-a456-426614174001";
-  public static final String CAMPAIGN_ID = "123e4567-e89b-12d3-a456-426614174003";
+  public static final String CAMPAIGN_ID = SampleCampaign.CAMPAIGN_ID;
+
+  /** The brief's {@code datetime_created}. */
+  private static final long CREATED = 1659131516L;
 
   /** The nine clients of {@link #RESTAURANT} in {@code sql/002_sample_subscribers.sql}, sorted. */
   public static final List<String> RESTAURANT_CLIENTS =
@@ -29,18 +33,7 @@ public final class Samples {
 
   /** The brief's sample campaign message with the given times (epoch seconds). */
   public static String campaignJson(String campaignId, String restaurant, long start, long end) {
-    return "{\"restaurant_id\": \""
-        + restaurant
-        + "\",\"adv_campaign_id\": \""
-        + campaignId
-        + "\",\"adv_campaign_content\": \"first campaign\""
-        + ",\"adv_campaign_owner\": \"Ivanov Ivan Ivanovich\""
-        + ",\"adv_campaign_owner_contact\": \"iiivanov@restaurant.ru\""
-        + ",\"adv_campaign_datetime_start\": "
-        + start
-        + ",\"adv_campaign_datetime_end\": "
-        + end
-        + ",\"datetime_created\": 1659131516}";
+    return SampleCampaign.json(campaignId, restaurant, start, end, CREATED);
   }
 
   public static byte[] campaignBytes(long start, long end) {
@@ -48,15 +41,7 @@ public final class Samples {
   }
 
   public static Campaign campaign(String campaignId, String restaurant, long start, long end) {
-    return new Campaign(
-        restaurant,
-        campaignId,
-        "first campaign",
-        "Ivanov Ivan Ivanovich",
-        "iiivanov@restaurant.ru",
-        start,
-        end,
-        1659131516L);
+    return SampleCampaign.campaign(campaignId, restaurant, start, end, CREATED);
   }
 
   /** The brief's exact sample: start 1659203516, end 2659207116. */

@@ -92,6 +92,12 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     /** Slices in delivery at once per DoFn instance; 4 kept both sinks busy on 2 cores. */
     static final int PARALLELISM = 4;
 
+    /**
+     * Slices handed over and not yet delivered, per DoFn instance: the 4 in delivery and 4 queued
+     * behind them, so that a worker that finishes starts the next slice at once.
+     */
+    static final int ADMITTED = PARALLELISM * 2;
+
     private static final Logger LOG = LoggerFactory.getLogger(DeliverNotifications.class);
 
     private final String bootstrapServers;
@@ -129,7 +135,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
       producer = kafka.<String, String>producerFactory().apply(config);
       workers = Executors.newFixedThreadPool(PARALLELISM);
-      inFlight = new Semaphore(PARALLELISM * 2);
+      inFlight = new Semaphore(ADMITTED);
       tally = WorkerTally.start(LOG, Thread.currentThread().getName());
     }
 
@@ -139,9 +145,10 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     }
 
     /**
-     * Hands the slice to one of {@link #PARALLELISM} workers: a big campaign arrives as one bundle
-     * of many slices, and delivering them one after the other would leave both sinks idle most of
-     * the time. The bundle still completes only when every slice in it is delivered.
+     * Hands the slice to one of {@link #PARALLELISM} workers, waiting while {@link #ADMITTED} are
+     * already handed over: a big campaign arrives as one bundle of many slices, and delivering them
+     * one after the other would leave both sinks idle most of the time. The bundle still completes
+     * only when every slice in it is delivered.
      */
     @ProcessElement
     public void process(@Element NotificationBatch slice) throws InterruptedException {

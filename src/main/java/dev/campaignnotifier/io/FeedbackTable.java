@@ -208,21 +208,4 @@ public final class FeedbackTable {
     }
     return clients;
   }
-
-  /**
-   * Connection problems (SQLState class 08), the server shutting down or starting (57P01-57P03),
-   * and serialization or deadlock failures (40001, 40P01) pass with time; anything else will not.
-   */
-  public static boolean isTransient(SQLException e) {
-    String state = e.getSQLState();
-    if (state == null) {
-      return e.getCause() instanceof java.io.IOException;
-    }
-    return state.startsWith("08")
-        || state.equals("57P01")
-        || state.equals("57P02")
-        || state.equals("57P03")
-        || state.equals("40001")
-        || state.equals("40P01");
-  }
 }

@@ -11,6 +11,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -53,6 +55,18 @@ public final class KafkaClients implements Serializable {
           "cannot read the Kafka properties file " + path + " (--kafkaPropertiesFile)", e);
     }
     return props;
+  }
+
+  /**
+   * An admin client of {@code bootstrapServers} for the work around the pipeline (start-up checks,
+   * the replay plan, health), every call of which gives up after {@code timeoutMillis}.
+   */
+  public Admin admin(String bootstrapServers, int timeoutMillis) {
+    Map<String, Object> config = new HashMap<>();
+    config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMillis);
+    config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMillis);
+    return Admin.create(configure(config));
   }
 
   public SerializableFunction<Map<String, Object>, Consumer<byte[], byte[]>> consumerFactory() {

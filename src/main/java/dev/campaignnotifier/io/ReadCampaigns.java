@@ -28,12 +28,12 @@ public final class ReadCampaigns
     this.clients = clients;
   }
 
-  public static ReadCampaigns from(CampaignNotifierOptions options) {
+  public static ReadCampaigns from(CampaignNotifierOptions options, KafkaClients clients) {
     return new ReadCampaigns(
         options.getBootstrapServers(),
         options.getInputTopic(),
         options.getConsumerGroup(),
-        new KafkaClients(options.getKafkaPropertiesFile()));
+        clients);
   }
 
   @Override

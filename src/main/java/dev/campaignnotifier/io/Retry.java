@@ -40,7 +40,7 @@ public final class Retry {
       try {
         return call.call();
       } catch (SQLException e) {
-        if (!FeedbackTable.isTransient(e)) {
+        if (!isTransient(e)) {
           throw new IllegalStateException("Cannot " + what + ": " + e.getMessage(), e);
         }
         onRetry.run();
@@ -115,5 +115,22 @@ public final class Retry {
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
       pending = failed;
     }
+  }
+
+  /**
+   * Connection problems (SQLState class 08), the server shutting down or starting (57P01-57P03),
+   * and serialization or deadlock failures (40001, 40P01) pass with time; anything else will not.
+   */
+  public static boolean isTransient(SQLException e) {
+    String state = e.getSQLState();
+    if (state == null) {
+      return e.getCause() instanceof java.io.IOException;
+    }
+    return state.startsWith("08")
+        || state.equals("57P01")
+        || state.equals("57P02")
+        || state.equals("57P03")
+        || state.equals("40001")
+        || state.equals("40P01");
   }
 }

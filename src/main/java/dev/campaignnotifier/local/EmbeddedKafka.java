@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,29 +31,28 @@ import org.apache.kafka.common.utils.Time;
  * real broker, not a mock: clients talk to it over the Kafka protocol on a loopback port.
  */
 public final class EmbeddedKafka implements AutoCloseable {
-  private KafkaRaftServer server;
-  private final KafkaConfig config;
+  private final KafkaRaftServer server;
   private final String bootstrapServers;
   private final String adminBootstrapServers;
-  private final Path caCertificate;
 
   private EmbeddedKafka(
-      KafkaRaftServer server,
-      KafkaConfig config,
-      String bootstrapServers,
-      String adminBootstrapServers,
-      Path caCertificate) {
+      KafkaRaftServer server, String bootstrapServers, String adminBootstrapServers) {
     this.server = server;
-    this.config = config;
     this.bootstrapServers = bootstrapServers;
     this.adminBootstrapServers = adminBootstrapServers;
-    this.caCertificate = caCertificate;
   }
 
   /** Starts a plain broker on {@code port} (0: any free port), its log in {@code dir}. */
   public static EmbeddedKafka start(Path dir, int port) {
-    int brokerPort = port == 0 ? freePort() : port;
-    int controllerPort = freePort();
+    int brokerPort = port == 0 ? Ports.free() : port;
+    String bootstrap = "127.0.0.1:" + brokerPort;
+    return start(dir, plainConfig(dir, brokerPort, Ports.free()), List.of(), bootstrap, bootstrap);
+  }
+
+  /**
+   * A plain broker's settings: one PLAINTEXT listener on {@code brokerPort}, log in {@code dir}.
+   */
+  public static Properties plainConfig(Path dir, int brokerPort, int controllerPort) {
     Properties props = baseConfig(dir, controllerPort);
     props.put(
         "listeners",
@@ -62,93 +60,14 @@ public final class EmbeddedKafka implements AutoCloseable {
     props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
     props.put("inter.broker.listener.name", "PLAINTEXT");
     props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-    String bootstrap = "127.0.0.1:" + brokerPort;
-    return start(dir, props, List.of(), bootstrap, bootstrap, null);
+    return props;
   }
 
   /**
-   * Starts a broker whose client listener is {@code SASL_SSL} with {@code SCRAM-SHA-512}, like the
-   * brief's managed cluster: a self-signed certificate for localhost (its PEM at {@link
-   * #caCertificate()}) and one SCRAM user. Administration (topic creation) uses a second, plain
-   * loopback listener, so only the service's clients go through SASL.
+   * Settings every embedded broker shares: one node that is broker and KRaft controller, one
+   * replica of everything, no topic created by accident. Listeners are the caller's.
    */
-  public static EmbeddedKafka startWithSaslSsl(Path dir, String user, String password) {
-    int clientPort = freePort();
-    int internalPort = freePort();
-    int controllerPort = freePort();
-    String storePassword = Uuid.randomUuid().toString();
-    Path keystore = dir.resolve("broker.p12");
-    Path certificate = dir.resolve("ca.crt");
-    createDirectories(dir);
-    keytool(
-        "-genkeypair",
-        "-alias",
-        "broker",
-        "-keyalg",
-        "RSA",
-        "-keysize",
-        "2048",
-        "-validity",
-        "2",
-        "-dname",
-        "CN=localhost",
-        "-ext",
-        "SAN=dns:localhost,ip:127.0.0.1",
-        "-keystore",
-        keystore.toString(),
-        "-storetype",
-        "PKCS12",
-        "-storepass",
-        storePassword);
-    keytool(
-        "-exportcert",
-        "-rfc",
-        "-alias",
-        "broker",
-        "-keystore",
-        keystore.toString(),
-        "-storetype",
-        "PKCS12",
-        "-storepass",
-        storePassword,
-        "-file",
-        certificate.toString());
-
-    Properties props = baseConfig(dir, controllerPort);
-    props.put(
-        "listeners",
-        "INTERNAL://127.0.0.1:"
-            + internalPort
-            + ",SECURE://127.0.0.1:"
-            + clientPort
-            + ",CONTROLLER://127.0.0.1:"
-            + controllerPort);
-    props.put(
-        "advertised.listeners",
-        "INTERNAL://127.0.0.1:" + internalPort + ",SECURE://localhost:" + clientPort);
-    props.put("inter.broker.listener.name", "INTERNAL");
-    props.put(
-        "listener.security.protocol.map",
-        "INTERNAL:PLAINTEXT,SECURE:SASL_SSL,CONTROLLER:PLAINTEXT");
-    props.put("sasl.enabled.mechanisms", "SCRAM-SHA-512");
-    props.put("listener.name.secure.sasl.enabled.mechanisms", "SCRAM-SHA-512");
-    props.put(
-        "listener.name.secure.scram-sha-512.sasl.jaas.config",
-        "org.apache.kafka.common.security.scram.ScramLoginModule required;");
-    props.put("listener.name.secure.ssl.keystore.location", keystore.toString());
-    props.put("listener.name.secure.ssl.keystore.type", "PKCS12");
-    props.put("listener.name.secure.ssl.keystore.password", storePassword);
-    props.put("listener.name.secure.ssl.key.password", storePassword);
-    return start(
-        dir,
-        props,
-        List.of("--add-scram", "SCRAM-SHA-512=[name=" + user + ",password=" + password + "]"),
-        "localhost:" + clientPort,
-        "127.0.0.1:" + internalPort,
-        certificate);
-  }
-
-  private static Properties baseConfig(Path dir, int controllerPort) {
+  public static Properties baseConfig(Path dir, int controllerPort) {
     Properties props = new Properties();
     props.put("process.roles", "broker,controller");
     props.put("node.id", "1");
@@ -164,13 +83,18 @@ public final class EmbeddedKafka implements AutoCloseable {
     return props;
   }
 
-  private static EmbeddedKafka start(
+  /**
+   * Formats {@code dir} for the broker {@code props} describe (unless it already is: a broker
+   * started again on the same log keeps its data) and starts it. {@code formatArgs} go to Kafka's
+   * storage tool (SCRAM users, say); clients connect to {@code clientBootstrap}, the admin client
+   * to {@code adminBootstrap}.
+   */
+  public static EmbeddedKafka start(
       Path dir,
       Properties props,
       List<String> formatArgs,
       String clientBootstrap,
-      String adminBootstrap,
-      Path caCertificate) {
+      String adminBootstrap) {
     createDirectories(dir);
     Path configFile = dir.resolve("server.properties");
     try (OutputStream out = Files.newOutputStream(configFile)) {
@@ -178,12 +102,13 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + configFile, e);
     }
-    format(configFile, formatArgs);
+    if (!Files.exists(Path.of(props.getProperty("log.dirs"), "meta.properties"))) {
+      format(configFile, formatArgs);
+    }
     KafkaConfig config = new KafkaConfig(props);
     KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
     server.startup();
-    EmbeddedKafka kafka =
-        new EmbeddedKafka(server, config, clientBootstrap, adminBootstrap, caCertificate);
+    EmbeddedKafka kafka = new EmbeddedKafka(server, clientBootstrap, adminBootstrap);
     kafka.awaitReady();
     return kafka;
   }
@@ -207,24 +132,6 @@ public final class EmbeddedKafka implements AutoCloseable {
     if (rc != 0) {
       throw new IllegalStateException(
           "kafka-storage format failed: " + output.toString(StandardCharsets.UTF_8));
-    }
-  }
-
-  private static void keytool(String... args) {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
-    command.addAll(List.of(args));
-    try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-      String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (p.waitFor() != 0) {
-        throw new IllegalStateException("keytool failed: " + output);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot run keytool", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted running keytool", e);
     }
   }
 
@@ -288,41 +195,16 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  /** Where clients connect: the SASL_SSL listener on a secured broker. */
+  /** Where clients connect (on a broker with several listeners, the clients' one). */
   public String bootstrapServers() {
     return bootstrapServers;
   }
 
-  /** The PEM certificate clients trust on a secured broker; null on a plain one. */
-  public Path caCertificate() {
-    return caCertificate;
-  }
-
-  /** Stops the broker and starts it again on the same ports and log, as an operator would. */
-  public void restart() {
-    stop();
-    startAgain();
-  }
-
-  /** Stops the broker, as an outage would; {@link #startAgain} brings it back. */
-  public void stop() {
-    if (server != null) {
-      server.shutdown();
-      server.awaitShutdown();
-      server = null;
-    }
-  }
-
-  /** Starts a stopped broker again on the same ports and log. */
-  public void startAgain() {
-    server = new KafkaRaftServer(config, Time.SYSTEM);
-    server.startup();
-    awaitReady();
-  }
-
+  /** Stops the broker; its log stays in its directory. */
   @Override
   public void close() {
-    stop();
+    server.shutdown();
+    server.awaitShutdown();
   }
 
   private static void createDirectories(Path dir) {
@@ -330,25 +212,6 @@ public final class EmbeddedKafka implements AutoCloseable {
       Files.createDirectories(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + dir, e);
-    }
-  }
-
-  static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      socket.setReuseAddress(true);
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException("no free local port", e);
-    }
-  }
-
-  /** True when nothing listens on the port yet, so the brief's well-known port can be used. */
-  static boolean isFree(int port) {
-    try (ServerSocket socket = new ServerSocket(port)) {
-      socket.setReuseAddress(true);
-      return true;
-    } catch (IOException e) {
-      return false;
     }
   }
 }

@@ -41,7 +41,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
    * that the server itself removes when it stops.
    */
   public static EmbeddedPostgresServer start(int port) {
-    return start(EmbeddedPostgres.builder().setPort(port == 0 ? EmbeddedKafka.freePort() : port));
+    return start(EmbeddedPostgres.builder().setPort(port == 0 ? Ports.free() : port));
   }
 
   /**
@@ -53,7 +53,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
   public static EmbeddedPostgresServer startDurable(Path dataDir) {
     return start(
         EmbeddedPostgres.builder()
-            .setPort(EmbeddedKafka.freePort())
+            .setPort(Ports.free())
             .setDataDirectory(dataDir)
             .setCleanDataDirectory(true)
             .setServerConfig("fsync", "on")

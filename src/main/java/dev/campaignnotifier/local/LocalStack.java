@@ -76,7 +76,7 @@ public final class LocalStack implements AutoCloseable {
   }
 
   private static int preferred(int port) {
-    return EmbeddedKafka.isFree(port) ? port : 0;
+    return Ports.isFree(port) ? port : 0;
   }
 
   /** The commands a user pastes to try the service: publish the brief's sample, read results. */
@@ -85,18 +85,8 @@ public final class LocalStack implements AutoCloseable {
     long start = now.getEpochSecond() - 60;
     long end = now.getEpochSecond() + 3600;
     String sample =
-        "{\"restaurant_id\": \"123e4567-e89b-12d3-a456-426614174000\","
-            + "\"adv_campaign_id\": \"123e4567-e89b-12d3-a456-426614174003\","
-            + "\"adv_campaign_content\": \"first campaign\","
-            + "\"adv_campaign_owner\": \"Ivanov Ivan Ivanovich\","
-            + "\"adv_campaign_owner_contact\": \"iiivanov@restaurant.ru\","
-            + "\"adv_campaign_datetime_start\": "
-            + start
-            + ",\"adv_campaign_datetime_end\": "
-            + end
-            + ",\"datetime_created\": "
-            + start
-            + "}";
+        SampleCampaign.json(
+            SampleCampaign.CAMPAIGN_ID, SampleCampaign.RESTAURANT, start, end, start);
     StringBuilder text = new StringBuilder();
     text.append("\n==== campaign-notifier is starting on embedded servers ====\n");
     if (kafka != null) {

@@ -9,8 +9,8 @@ import java.io.UncheckedIOException;
 import java.util.Base64;
 
 /**
- * The JSON the outputs carry. A notification is written field by field in the order {@code
- * CONTRACT.md} fixes, with times as JSON numbers: a push service may parse it positionally.
+ * The JSON the outputs carry. A notification is written field by field in the order the README's
+ * Formats section fixes, with times as JSON numbers: a push service may parse it positionally.
  */
 public final class NotificationJson {
   private static final JsonFactory FACTORY = new JsonFactory();

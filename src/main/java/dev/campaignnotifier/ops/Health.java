@@ -3,14 +3,12 @@ package dev.campaignnotifier.ops;
 import dev.campaignnotifier.io.KafkaClients;
 import dev.campaignnotifier.io.PostgresDataSource;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
-import dev.campaignnotifier.options.Durations;
+import dev.campaignnotifier.startup.ServiceConfig;
 import dev.campaignnotifier.subscribers.SubscriberMode;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -19,8 +17,6 @@ import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * Liveness and readiness. Live: the process is up and its pipeline has not stopped. Ready: live,
@@ -52,9 +48,10 @@ public final class Health implements AutoCloseable {
   }
 
   /** The checks of the service the options describe. */
-  public static Health of(CampaignNotifierOptions options) {
-    PostgresCheck postgres = new PostgresCheck(PostgresDataSource.from(options));
-    KafkaCheck kafka = new KafkaCheck(options);
+  public static Health of(ServiceConfig config) {
+    CampaignNotifierOptions options = config.options();
+    PostgresCheck postgres = new PostgresCheck(config.postgres());
+    KafkaCheck kafka = new KafkaCheck(options.getBootstrapServers(), config.kafka());
     List<Check> checks = new ArrayList<>();
     checks.add(postgres);
     checks.add(kafka);
@@ -62,9 +59,7 @@ public final class Health implements AutoCloseable {
     if (options.getSubscribers() == SubscriberMode.snapshot) {
       checks.add(health::snapshotProblem);
     }
-    long stuckNanos =
-        TimeUnit.MILLISECONDS.toNanos(
-            Durations.parse("deliveryStuckAfter", options.getDeliveryStuckAfter()).getMillis());
+    long stuckNanos = TimeUnit.MILLISECONDS.toNanos(config.deliveryStuckAfter().getMillis());
     checks.add(deliveryCheck(stuckNanos, System::nanoTime));
     return health;
   }
@@ -188,14 +183,7 @@ public final class Health implements AutoCloseable {
       try {
         if (connection == null || !connection.isValid(3)) {
           close();
-          PGSimpleDataSource ds = new PGSimpleDataSource();
-          ds.setUrl(postgres.url());
-          ds.setUser(postgres.user());
-          ds.setPassword(postgres.password());
-          ds.setConnectTimeout(3);
-          ds.setSocketTimeout(5);
-          ds.setApplicationName("campaign-notifier health check");
-          connection = ds.getConnection();
+          connection = postgres.connect(3, "campaign-notifier health check");
         }
         return null;
       } catch (SQLException e) {
@@ -219,24 +207,19 @@ public final class Health implements AutoCloseable {
   /** Asks the cluster for its brokers, with short timeouts. */
   private static final class KafkaCheck implements Check, AutoCloseable {
     private final String servers;
-    private final String propertiesFile;
+    private final KafkaClients clients;
     private Admin admin;
 
-    KafkaCheck(CampaignNotifierOptions options) {
-      this.servers = options.getBootstrapServers();
-      this.propertiesFile = options.getKafkaPropertiesFile();
+    KafkaCheck(String servers, KafkaClients clients) {
+      this.servers = servers;
+      this.clients = clients;
     }
 
     @Override
     public synchronized String problem() throws InterruptedException {
       try {
         if (admin == null) {
-          Map<String, Object> config = new HashMap<>();
-          config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-          config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000);
-          config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000);
-          config.put(AdminClientConfig.CLIENT_ID_CONFIG, "campaign-notifier-health");
-          admin = Admin.create(new KafkaClients(propertiesFile).configure(config));
+          admin = clients.admin(servers, 3000);
         }
         admin.describeCluster().nodes().get(4, TimeUnit.SECONDS);
         return null;

@@ -7,6 +7,7 @@ public interface CampaignNotifierOptions
     extends KafkaOptions,
         DeadLetterOptions,
         JdbcOptions,
+        DeliveryOptions,
         SubscriberOptions,
         OperationsOptions,
         StreamingOptions {}

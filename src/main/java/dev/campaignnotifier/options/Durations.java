@@ -31,8 +31,9 @@ public final class Durations {
           };
     } else if (t.startsWith("pt")) {
       try {
-        d = Duration.parse(t.toUpperCase(Locale.ROOT));
-      } catch (IllegalArgumentException e) {
+        // java.time reads every ISO-8601 duration (PT24H, PT2M, PT0.5S); Joda's parse only PTnS.
+        d = Duration.millis(java.time.Duration.parse(t.toUpperCase(Locale.ROOT)).toMillis());
+      } catch (java.time.format.DateTimeParseException | ArithmeticException e) {
         d = null;
       }
     }

@@ -32,12 +32,4 @@ public interface JdbcOptions extends PipelineOptions {
   String getJdbcPasswordFile();
 
   void setJdbcPasswordFile(String value);
-
-  @Description(
-      "Notifications per delivery slice: one wait for Kafka's acknowledgements and one COPY each,"
-          + " and the unit that is spread over the workers.")
-  @Default.Integer(2_000)
-  int getJdbcBatchSize();
-
-  void setJdbcBatchSize(int value);
 }

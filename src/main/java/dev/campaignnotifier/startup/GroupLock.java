@@ -1,19 +1,16 @@
 package dev.campaignnotifier.startup;
 
-import dev.campaignnotifier.io.FeedbackTable;
 import dev.campaignnotifier.io.PostgresDataSource;
-import dev.campaignnotifier.options.CampaignNotifierOptions;
+import dev.campaignnotifier.io.Retry;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,10 +61,10 @@ public final class GroupLock implements AutoCloseable {
    *
    * @param onLost run if the lock is lost to another copy (the service stops)
    */
-  public static GroupLock acquire(CampaignNotifierOptions options, Duration period, Runnable onLost)
+  public static GroupLock acquire(ServiceConfig config, Duration period, Runnable onLost)
       throws InterruptedException {
     GroupLock lock =
-        new GroupLock(options.getConsumerGroup(), PostgresDataSource.from(options), period, onLost);
+        new GroupLock(config.options().getConsumerGroup(), config.postgres(), period, onLost);
     lock.waitForLock();
     lock.keeper = new Thread(lock::keep, "group-lock");
     lock.keeper.setDaemon(true);
@@ -98,7 +95,7 @@ public final class GroupLock implements AutoCloseable {
           waited = true;
         }
       } catch (SQLException e) {
-        if (!FeedbackTable.isTransient(e)) {
+        if (!Retry.isTransient(e)) {
           throw new StartupException(
               "cannot take the lock of consumer group " + group + ": " + e.getMessage());
         }
@@ -213,17 +210,7 @@ public final class GroupLock implements AutoCloseable {
    * session (and free the lock) within about 25 s of this host vanishing.
    */
   private Connection connect() throws SQLException {
-    Properties props = new Properties();
-    props.setProperty("user", postgres.user());
-    String password = postgres.password();
-    if (password != null) {
-      props.setProperty("password", password);
-    }
-    props.setProperty("ApplicationName", applicationName());
-    props.setProperty("tcpKeepAlive", "true");
-    props.setProperty("connectTimeout", "10");
-    props.setProperty("socketTimeout", "30");
-    Connection c = DriverManager.getConnection(postgres.url(), props);
+    Connection c = postgres.connect(15, applicationName());
     try (Statement s = c.createStatement()) {
       s.execute("SET tcp_keepalives_idle = 10");
       s.execute("SET tcp_keepalives_interval = 5");

@@ -1,16 +1,13 @@
 package dev.campaignnotifier.startup;
 
-import dev.campaignnotifier.io.KafkaClients;
-import dev.campaignnotifier.io.PostgresDataSource;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
-import dev.campaignnotifier.options.Durations;
 import dev.campaignnotifier.subscribers.SubscriberMode;
 import dev.campaignnotifier.subscribers.SubscriberTable;
+import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -18,8 +15,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.postgresql.ds.PGSimpleDataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,51 +30,17 @@ public final class Preflight {
 
   private Preflight() {}
 
-  public static void check(CampaignNotifierOptions options) {
-    checkOptions(options);
-    checkKafka(options);
-    checkPostgres(options);
+  /** Reaches every server once: the topics exist, the tables exist, the password works. */
+  public static void check(ServiceConfig config) {
+    checkKafka(config);
+    checkPostgres(config);
   }
 
-  /** The options alone, before any server is reached. */
-  public static void checkOptions(CampaignNotifierOptions options) {
-    try {
-      Durations.parse("subscribersRefresh", options.getSubscribersRefresh());
-      Durations.parse("replayWindow", options.getReplayWindow());
-      Durations.parse("deliveryStuckAfter", options.getDeliveryStuckAfter());
-    } catch (IllegalArgumentException e) {
-      throw new StartupException(e.getMessage());
-    }
-    positive("maxMessageBytes", options.getMaxMessageBytes());
-    positive("maxFieldChars", options.getMaxFieldChars());
-    positive("jdbcBatchSize", options.getJdbcBatchSize());
-    if (options.getMetricsPort() < 0 || options.getMetricsPort() > 65535) {
-      throw new StartupException(
-          "--metricsPort=" + options.getMetricsPort() + " must be a port (1-65535), or 0 for none");
-    }
-    if (options.getJdbcUrl() != null && !options.getJdbcUrl().startsWith("jdbc:postgresql:")) {
-      throw new StartupException(
-          "--jdbcUrl="
-              + options.getJdbcUrl()
-              + " is not a PostgreSQL JDBC URL (jdbc:postgresql://host:port/db)");
-    }
-  }
-
-  private static void positive(String option, int value) {
-    if (value <= 0) {
-      throw new StartupException("--" + option + "=" + value + " must be a positive number");
-    }
-  }
-
-  static void checkKafka(CampaignNotifierOptions options) {
+  static void checkKafka(ServiceConfig config) {
+    CampaignNotifierOptions options = config.options();
     String servers = options.getBootstrapServers();
-    Map<String, Object> config = new HashMap<>();
-    config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, TIMEOUT_SECONDS * 1000);
-    config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, TIMEOUT_SECONDS * 1000);
     Set<String> topics;
-    try (Admin admin =
-        Admin.create(new KafkaClients(options.getKafkaPropertiesFile()).configure(config))) {
+    try (Admin admin = config.kafka().admin(servers, TIMEOUT_SECONDS * 1000)) {
       topics = admin.listTopics().names().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
     } catch (ExecutionException | TimeoutException | RuntimeException e) {
       throw new StartupException(
@@ -111,23 +72,9 @@ public final class Preflight {
     }
   }
 
-  static void checkPostgres(CampaignNotifierOptions options) {
-    PostgresDataSource source = PostgresDataSource.from(options);
-    PGSimpleDataSource ds = new PGSimpleDataSource();
-    ds.setUrl(options.getJdbcUrl());
-    ds.setUser(options.getJdbcUser());
-    ds.setConnectTimeout(TIMEOUT_SECONDS);
-    ds.setLoginTimeout(TIMEOUT_SECONDS);
-    String password;
-    try {
-      password = source.password();
-    } catch (RuntimeException e) {
-      throw new StartupException(e.getMessage());
-    }
-    if (password != null) {
-      ds.setPassword(password);
-    }
-    try (Connection c = ds.getConnection()) {
+  static void checkPostgres(ServiceConfig config) {
+    CampaignNotifierOptions options = config.options();
+    try (Connection c = config.postgres().connect(TIMEOUT_SECONDS, "campaign-notifier start-up")) {
       for (String table : List.of("subscribers_restaurants", "subscribers_feedback")) {
         if (!exists(c, "SELECT to_regclass(?) IS NOT NULL", "public." + table)) {
           throw new StartupException(
@@ -161,6 +108,8 @@ public final class Preflight {
               + options.getJdbcPasswordEnv()
               + " or --jdbcPasswordFile): "
               + e.getMessage());
+    } catch (UncheckedIOException e) {
+      throw new StartupException(e.getMessage()); // the password file cannot be read
     }
   }
 

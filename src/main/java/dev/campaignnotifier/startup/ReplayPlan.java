@@ -7,7 +7,6 @@ import dev.campaignnotifier.io.Retry;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.CampaignParser;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
-import dev.campaignnotifier.options.Durations;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -18,7 +17,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -81,22 +79,19 @@ public final class ReplayPlan {
    *
    * @return what an earlier run read and delivered
    */
-  public static Resume prepare(CampaignNotifierOptions options, long nowMillis) {
-    KafkaClients clients = new KafkaClients(options.getKafkaPropertiesFile());
-    PostgresDataSource postgres = PostgresDataSource.from(options);
+  public static Resume prepare(ServiceConfig service, long nowMillis) {
+    CampaignNotifierOptions options = service.options();
+    KafkaClients clients = service.kafka();
+    PostgresDataSource postgres = service.postgres();
     String topic = options.getInputTopic();
     String group = options.getConsumerGroup();
-    long windowStart =
-        nowMillis - Durations.parse("replayWindow", options.getReplayWindow()).getMillis();
+    long windowStart = nowMillis - service.replayWindow().getMillis();
     CampaignParser parser =
         new CampaignParser(options.getMaxMessageBytes(), options.getMaxFieldChars());
     Map<String, Object> config = new HashMap<>();
     config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, options.getBootstrapServers());
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    Map<String, Object> adminConfig =
-        clients.configure(
-            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, options.getBootstrapServers()));
-    try (Admin admin = Admin.create(adminConfig);
+    try (Admin admin = clients.admin(options.getBootstrapServers(), 30_000);
         KafkaConsumer<byte[], byte[]> consumer =
             new KafkaConsumer<>(
                 clients.configure(config),

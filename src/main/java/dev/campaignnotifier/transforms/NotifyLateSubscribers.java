@@ -66,7 +66,7 @@ public final class NotifyLateSubscribers
    * @param subscriptions new (restaurant, client) pairs ({@code WatchSubscriptions})
    * @param recent how long a subscription is kept for a campaign that is not yet active here: more
    *     than the age of the subscriber data a fan-out may read (the snapshot's refresh period)
-   * @param sliceSize most clients per slice made ({@code --jdbcBatchSize})
+   * @param sliceSize most clients per slice made ({@code --deliverySliceSize})
    */
   public NotifyLateSubscribers(
       PCollection<KV<String, List<String>>> subscriptions,

@@ -1,6 +1,7 @@
 package dev.campaignnotifier.bench;
 
 import dev.campaignnotifier.io.FeedbackTable;
+import dev.campaignnotifier.local.SampleCampaign;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.Notification;
 import dev.campaignnotifier.model.NotificationJson;
@@ -32,16 +33,7 @@ final class Floor {
       throws Exception {
     servers.createTopics(topic);
     long now = Instant.now().getEpochSecond();
-    Campaign campaign =
-        new Campaign(
-            restaurant,
-            id,
-            "first campaign",
-            "Ivanov Ivan Ivanovich",
-            "iiivanov@restaurant.ru",
-            now - 10,
-            now + 3600,
-            now - 10);
+    Campaign campaign = SampleCampaign.campaign(id, restaurant, now - 10, now + 3600, now - 10);
     List<String> clients = new ArrayList<>(n);
     for (int i = 1; i <= n; i++) {
       clients.add("client-" + i);

@@ -1,5 +1,6 @@
 package dev.campaignnotifier.bench;
 
+import dev.campaignnotifier.local.SampleCampaign;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -351,18 +352,7 @@ final class ServiceUnderTest implements AutoCloseable {
   }
 
   static String campaignJson(String id, String restaurant, long start, long end) {
-    return String.format(
-        Locale.ROOT,
-        "{\"restaurant_id\":\"%s\",\"adv_campaign_id\":\"%s\",\"adv_campaign_content\":\"first"
-            + " campaign\",\"adv_campaign_owner\":\"Ivanov Ivan Ivanovich\","
-            + "\"adv_campaign_owner_contact\":\"iiivanov@restaurant.ru\","
-            + "\"adv_campaign_datetime_start\":%d,\"adv_campaign_datetime_end\":%d,"
-            + "\"datetime_created\":%d}",
-        restaurant,
-        id,
-        start,
-        end,
-        start);
+    return SampleCampaign.json(id, restaurant, start, end, start);
   }
 
   /** Publish to first/last row and message, in milliseconds. */

@@ -7,7 +7,6 @@ import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.model.DeadLetterReason;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -37,29 +36,20 @@ final class ClusterKit {
   private static final Map<String, Path> BUILT = new HashMap<>();
 
   /**
-   * The JVM flags Spark and Flink need on Java 17, as in runners/lib.sh (Maven passes the pom's
-   * list to the test JVM).
+   * The JVM flags Spark and Flink need on Java 17: .mvn/jvm.config, the one copy of the list (the
+   * launchers and the test JVM read the same file).
    */
-  static final List<String> JAVA_OPENS =
-      List.of(
-              "java.lang",
-              "java.lang.invoke",
-              "java.lang.reflect",
-              "java.io",
-              "java.net",
-              "java.nio",
-              "java.util",
-              "java.util.concurrent",
-              "java.util.concurrent.atomic",
-              "sun.nio.ch",
-              "sun.nio.cs",
-              "sun.security.action",
-              "sun.util.calendar")
-          .stream()
-          .map(p -> "--add-opens=java.base/" + p + "=ALL-UNNAMED")
-          .toList();
+  static final List<String> JAVA_OPENS = javaOpens();
 
   private ClusterKit() {}
+
+  private static List<String> javaOpens() {
+    try {
+      return List.of(Files.readString(PROJECT.resolve(".mvn/jvm.config")).trim().split("\\s+"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
   /** Builds the bundle of a runner profile ("spark-runner") and returns its jar. */
   static synchronized Path bundle(String profile) {
@@ -142,7 +132,7 @@ final class ClusterKit {
    * timeout.
    */
   static void sampleRoundTrip(
-      RunningPipeline client, BooleanSupplier running, Supplier<String> logs) {
+      ServiceClient client, BooleanSupplier running, Supplier<String> logs) {
     long now = Instant.now().getEpochSecond();
     String sample =
         Samples.campaignJson(Samples.CAMPAIGN_ID, Samples.RESTAURANT, now - 60, now + 3600);
@@ -159,14 +149,6 @@ final class ClusterKit {
     assertEquals(9, messages.values().stream().mapToInt(Integer::intValue).sum(), "9 messages");
     assertEquals(9, messages.size(), "a repeated campaign notifies once");
     assertTrue(client.deadLetters().get(0).value().contains(DeadLetterReason.NOT_JSON.name()));
-  }
-
-  static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   private static void maven(Path dir, String... args) {

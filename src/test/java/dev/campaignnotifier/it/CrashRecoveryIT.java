@@ -25,13 +25,13 @@ class CrashRecoveryIT {
   /** A fresh set of topics and database, and the options that point the service at them. */
   private static final class Setup {
     final CampaignNotifierOptions options;
-    final RunningPipeline client;
+    final ServiceClient client;
     final List<String> args;
 
     Setup() {
-      options = RunningPipeline.options(true);
-      args = RunningPipeline.serviceArgs(options, options.getJdbcUrl());
-      client = RunningPipeline.observer(options);
+      options = ServiceClient.options(true);
+      args = ServiceClient.serviceArgs(options, options.getJdbcUrl());
+      client = new ServiceClient(options);
     }
 
     void subscribers(String restaurant, int count) {

@@ -42,8 +42,8 @@ class FlinkAtScaleIT {
 
   @Test
   void spreadsSlicesOverSubtasksAndCheckpointsHoldAtAMillionSubscribers() throws Exception {
-    CampaignNotifierOptions options = RunningPipeline.options(false);
-    RunningPipeline client = RunningPipeline.observer(options);
+    CampaignNotifierOptions options = ServiceClient.options(false);
+    ServiceClient client = new ServiceClient(options);
     client.insertSubscribers("r-200k", 200_000);
     client.insertSubscribers("r-1m", 1_000_000);
     client.execute("ANALYZE public.subscribers_restaurants");
@@ -57,7 +57,7 @@ class FlinkAtScaleIT {
     command.add("dev.campaignnotifier.CampaignNotifier");
     command.addAll(flinkLocalLauncherArgs(checkpoints));
     command.add("--parallelism=2");
-    RunningPipeline.serviceArgs(options, options.getJdbcUrl()).stream()
+    ServiceClient.serviceArgs(options, options.getJdbcUrl()).stream()
         .filter(arg -> !arg.startsWith("--subscribersRefresh="))
         .forEach(command::add);
     command.add("--subscribersRefresh=5s");
@@ -72,7 +72,7 @@ class FlinkAtScaleIT {
           "200,000 rows",
           WAIT,
           () -> service.alive("the service") && client.rowsOf("c-200k") == 200_000);
-      // 200,000 / --jdbcBatchSize 2000 = 100 slices, each worker's tally logged within 5 s.
+      // 200,000 / --deliverySliceSize 2000 = 100 slices, each worker's tally logged within 5 s.
       Await.until(
           "the delivery tallies of 100 slices",
           Duration.ofSeconds(30),
@@ -120,7 +120,7 @@ class FlinkAtScaleIT {
    */
   static List<String> flinkLocalLauncherArgs(Path dir) throws IOException {
     String script = Files.readString(Path.of("runners", "flink-local.sh"));
-    String call = script.substring(script.indexOf("run_local flink-runner runtime"));
+    String call = script.substring(script.indexOf("run_local flink-runner"));
     List<String> args = new ArrayList<>();
     for (String token : call.replace("\\\n", " ").lines().findFirst().orElseThrow().split("\\s+")) {
       if (token.startsWith("--")) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.campaignnotifier.Samples;
+import dev.campaignnotifier.local.Ports;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import java.io.IOException;
 import java.net.URI;
@@ -51,7 +52,7 @@ class FlinkClusterIT {
     Path home = lib.getParent();
     conf = Files.createDirectories(home.resolve("conf-" + System.nanoTime()));
     checkpoints = Files.createDirectories(home.resolve("checkpoints-" + System.nanoTime()));
-    restPort = ClusterKit.freePort();
+    restPort = Ports.free();
     // What bin/taskmanager.sh would compute from taskmanager.memory.process.size, spelled out:
     // the daemons are started without Flink's scripts.
     Files.writeString(
@@ -59,7 +60,7 @@ class FlinkClusterIT {
         String.join(
             "\n",
             "jobmanager.rpc.address: 127.0.0.1",
-            "jobmanager.rpc.port: " + ClusterKit.freePort(),
+            "jobmanager.rpc.port: " + Ports.free(),
             "jobmanager.bind-host: 127.0.0.1",
             "rest.address: 127.0.0.1",
             "rest.bind-address: 127.0.0.1",
@@ -127,8 +128,8 @@ class FlinkClusterIT {
 
   @Test
   void bundleSubmittedToSessionClusterDoesTheRoundTrip() throws Exception {
-    CampaignNotifierOptions options = RunningPipeline.options(true);
-    RunningPipeline client = RunningPipeline.observer(options);
+    CampaignNotifierOptions options = ServiceClient.options(true);
+    ServiceClient client = new ServiceClient(options);
     String job = submit(options, null);
     try {
       ClusterKit.sampleRoundTrip(
@@ -144,8 +145,8 @@ class FlinkClusterIT {
   @Test
   void jobStoppedMidFanOutAndRestoredFromItsCheckpointLosesNothingAndDuplicatesNoRow()
       throws Exception {
-    CampaignNotifierOptions options = RunningPipeline.options(false);
-    RunningPipeline client = RunningPipeline.observer(options);
+    CampaignNotifierOptions options = ServiceClient.options(false);
+    ServiceClient client = new ServiceClient(options);
     int n = 300_000;
     client.execute(
         "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
@@ -223,7 +224,7 @@ class FlinkClusterIT {
             "--externalizedCheckpointsEnabled=true",
             "--retainExternalizedCheckpointsOnCancellation=true",
             "--fasterCopy=true"));
-    args.addAll(RunningPipeline.serviceArgs(options, options.getJdbcUrl()));
+    args.addAll(ServiceClient.serviceArgs(options, options.getJdbcUrl()));
     try (ServiceProcess cli =
         flink("flink-run", "512m", "org.apache.flink.client.cli.CliFrontend", args)) {
       Await.until("flink run to return", WAIT, () -> !cli.isAlive(), () -> "\n" + cli.log());

@@ -3,6 +3,7 @@ package dev.campaignnotifier.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.campaignnotifier.Samples;
+import dev.campaignnotifier.local.Ports;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,7 +33,7 @@ class FlinkRunnerIT extends RunnerContract {
    */
   @Test
   void flinksPrometheusReporterServesTheSinkCounters() throws Exception {
-    int port = ClusterKit.freePort();
+    int port = Ports.free();
     Path conf = LocalServers.tempDir("flink-conf");
     Files.writeString(
         conf.resolve("flink-conf.yaml"),

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.campaignnotifier.Samples;
+import dev.campaignnotifier.local.Ports;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import java.io.IOException;
 import java.net.URI;
@@ -59,10 +60,10 @@ class OperationsIT {
 
   @Test
   void anOperatorCanScrapeProbeAndFollowTheService() throws Exception {
-    CampaignNotifierOptions o = RunningPipeline.options(true);
-    RunningPipeline db = RunningPipeline.observer(o);
+    CampaignNotifierOptions o = ServiceClient.options(true);
+    ServiceClient db = new ServiceClient(o);
     db.insertSubscribers("big", BIG);
-    int port = ClusterKit.freePort();
+    int port = Ports.free();
     try (TcpProxy proxy = new TcpProxy(LocalServers.postgres().port());
         Connection lock = db.db()) {
       // Holds the first snapshot back: its COPY waits for this lock.
@@ -71,7 +72,7 @@ class OperationsIT {
         s.execute("LOCK TABLE public.subscribers_restaurants IN ACCESS EXCLUSIVE MODE");
       }
       List<String> args = new ArrayList<>();
-      RunningPipeline.serviceArgs(
+      ServiceClient.serviceArgs(
               o, "jdbc:postgresql://localhost:" + proxy.port() + "/" + db.database)
           .stream()
           .filter(a -> !a.startsWith("--metricsPort="))

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.campaignnotifier.Samples;
-import dev.campaignnotifier.local.EmbeddedKafka;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,11 +41,11 @@ class OutageIT {
     return Instant.now().getEpochSecond();
   }
 
-  private static void report(String scenario, RunningPipeline db) {
+  private static void report(String scenario, ServiceClient db) {
     report(scenario, db, SUBSCRIBERS);
   }
 
-  private static void report(String scenario, RunningPipeline db, int expected) {
+  private static void report(String scenario, ServiceClient db, int expected) {
     Map<String, Integer> messages = db.notificationsByKey();
     long rows = db.feedbackRows();
     long duplicates = messages.values().stream().mapToLong(n -> n - 1).sum();
@@ -60,13 +59,13 @@ class OutageIT {
 
   @Test
   void postgresUnreachableIsWaitedOutWithoutLossOrCrash() throws Exception {
-    CampaignNotifierOptions o = RunningPipeline.options(true);
-    RunningPipeline db = RunningPipeline.observer(o);
+    CampaignNotifierOptions o = ServiceClient.options(true);
+    ServiceClient db = new ServiceClient(o);
     db.insertSubscribers("big", SUBSCRIBERS);
     try (TcpProxy proxy = new TcpProxy(LocalServers.postgres().port());
         ServiceProcess service =
             ServiceProcess.start(
-                RunningPipeline.serviceArgs(
+                ServiceClient.serviceArgs(
                     o, "jdbc:postgresql://localhost:" + proxy.port() + "/" + db.database))) {
       Await.until(
           "the first snapshot", WAIT, () -> service.log().contains("Subscriber snapshot 0 loaded"));
@@ -96,13 +95,13 @@ class OutageIT {
 
   @Test
   void brokerRestartDuringFanOutIsRidden() throws Exception {
-    EmbeddedKafka broker = EmbeddedKafka.start(LocalServers.tempDir("restarted-kafka"), 0);
+    RestartableBroker broker = new RestartableBroker(LocalServers.tempDir("restarted-kafka"));
     try {
-      CampaignNotifierOptions o = RunningPipeline.options(broker, true);
-      RunningPipeline db = RunningPipeline.observer(o);
+      CampaignNotifierOptions o = ServiceClient.options(broker.kafka(), true);
+      ServiceClient db = new ServiceClient(o);
       db.insertSubscribers("big", SUBSCRIBERS);
       try (ServiceProcess service =
-          ServiceProcess.start(RunningPipeline.serviceArgs(o, o.getJdbcUrl()))) {
+          ServiceProcess.start(ServiceClient.serviceArgs(o, o.getJdbcUrl()))) {
         Await.until(
             "the first snapshot",
             WAIT,
@@ -134,10 +133,10 @@ class OutageIT {
   @Test
   void brokerDownLongerThanTheDeliveryTimeoutIsWaitedOut() throws Exception {
     int subscribers = 200_000;
-    EmbeddedKafka broker = EmbeddedKafka.start(LocalServers.tempDir("stopped-kafka"), 0);
+    RestartableBroker broker = new RestartableBroker(LocalServers.tempDir("stopped-kafka"));
     try {
-      CampaignNotifierOptions o = RunningPipeline.options(broker, true);
-      RunningPipeline db = RunningPipeline.observer(o);
+      CampaignNotifierOptions o = ServiceClient.options(broker.kafka(), true);
+      ServiceClient db = new ServiceClient(o);
       db.insertSubscribers("big", subscribers);
       Path kafkaProperties = LocalServers.tempDir("short-delivery-timeout").resolve("k.properties");
       Files.writeString(
@@ -145,7 +144,7 @@ class OutageIT {
           DELIVERY_TIMEOUT_MS.equals("default")
               ? ""
               : "delivery.timeout.ms=" + DELIVERY_TIMEOUT_MS + "\nrequest.timeout.ms=3000\n");
-      List<String> args = new ArrayList<>(RunningPipeline.serviceArgs(o, o.getJdbcUrl()));
+      List<String> args = new ArrayList<>(ServiceClient.serviceArgs(o, o.getJdbcUrl()));
       args.add("--kafkaPropertiesFile=" + kafkaProperties);
       try (ServiceProcess service = ServiceProcess.start(args)) {
         Await.until(

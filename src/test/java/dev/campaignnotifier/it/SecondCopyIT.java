@@ -29,10 +29,10 @@ class SecondCopyIT {
 
   @Test
   void aSecondCopyWaitsAsAStandbyAndTakesOverOnlyWhenTheFirstIsGone() throws Exception {
-    CampaignNotifierOptions o = RunningPipeline.options(true);
-    RunningPipeline db = RunningPipeline.observer(o);
+    CampaignNotifierOptions o = ServiceClient.options(true);
+    ServiceClient db = new ServiceClient(o);
     db.insertSubscribers("big", SUBSCRIBERS);
-    List<String> args = RunningPipeline.serviceArgs(o, o.getJdbcUrl());
+    List<String> args = ServiceClient.serviceArgs(o, o.getJdbcUrl());
     try (ServiceProcess first = ServiceProcess.start(args)) {
       Await.until(
           "the first copy's snapshot",
@@ -82,19 +82,19 @@ class SecondCopyIT {
    */
   @Test
   void aHolderThatLostTheGroupWhileCutOffStops() throws Exception {
-    CampaignNotifierOptions o = RunningPipeline.options(true);
-    RunningPipeline db = RunningPipeline.observer(o);
+    CampaignNotifierOptions o = ServiceClient.options(true);
+    ServiceClient db = new ServiceClient(o);
     try (TcpProxy proxy = new TcpProxy(LocalServers.postgres().port());
         ServiceProcess first =
             ServiceProcess.start(
-                RunningPipeline.serviceArgs(
+                ServiceClient.serviceArgs(
                     o, "jdbc:postgresql://localhost:" + proxy.port() + "/" + db.database))) {
       Await.until(
           "the first copy's snapshot",
           WAIT,
           () -> first.alive("the first copy") && first.log().contains("Subscriber snapshot 0"));
       try (ServiceProcess second =
-          ServiceProcess.start(RunningPipeline.serviceArgs(o, o.getJdbcUrl()))) {
+          ServiceProcess.start(ServiceClient.serviceArgs(o, o.getJdbcUrl()))) {
         Await.until(
             "the second copy waiting as a standby",
             WAIT,

@@ -15,6 +15,7 @@ import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.local.EmbeddedKafka;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import dev.campaignnotifier.startup.Preflight;
+import dev.campaignnotifier.startup.ServiceConfig;
 import dev.campaignnotifier.startup.StartupException;
 import dev.campaignnotifier.transforms.Clock;
 import java.nio.charset.StandardCharsets;
@@ -44,7 +45,7 @@ class SecuredKafkaIT {
   @BeforeAll
   static void startSecuredBroker() throws Exception {
     dir = Files.createTempDirectory("secured-kafka");
-    broker = EmbeddedKafka.startWithSaslSsl(dir.resolve("broker"), USER, KAFKA_PASSWORD);
+    broker = SecuredBroker.start(dir.resolve("broker"), USER, KAFKA_PASSWORD);
   }
 
   @AfterAll
@@ -66,7 +67,7 @@ class SecuredKafkaIT {
             + "\";\n"
             + "ssl.truststore.type=PEM\n"
             + "ssl.truststore.location="
-            + broker.caCertificate()
+            + SecuredBroker.caCertificate(dir.resolve("broker"))
             + "\n");
     return file;
   }
@@ -127,8 +128,9 @@ class SecuredKafkaIT {
   void wrongKafkaPasswordFailsAtStartupNamingTheOption() throws Exception {
     String wrong = "wrong-" + UUID.randomUUID();
     CampaignNotifierOptions options =
-        RunningPipeline.options(broker, false, "--kafkaPropertiesFile=" + clientProperties(wrong));
-    StartupException e = assertThrows(StartupException.class, () -> Preflight.check(options));
+        ServiceClient.options(broker, false, "--kafkaPropertiesFile=" + clientProperties(wrong));
+    StartupException e =
+        assertThrows(StartupException.class, () -> Preflight.check(ServiceConfig.resolve(options)));
     assertTrue(e.getMessage().contains("--kafkaPropertiesFile"), e.getMessage());
     assertTrue(e.getMessage().contains("Authentication failed"), e.getMessage());
     assertFalse(e.getMessage().contains(wrong), e.getMessage());

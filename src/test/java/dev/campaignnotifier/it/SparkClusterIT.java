@@ -2,6 +2,7 @@ package dev.campaignnotifier.it;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.campaignnotifier.local.Ports;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -32,8 +33,8 @@ class SparkClusterIT {
     Path home = jars.getParent();
     Path workDir = Files.createDirectories(home.resolve("work-" + System.nanoTime()));
     String classpath = jars + "/*";
-    int masterPort = ClusterKit.freePort();
-    int masterUi = ClusterKit.freePort();
+    int masterPort = Ports.free();
+    int masterUi = Ports.free();
     String masterUrl = "spark://127.0.0.1:" + masterPort;
     // What sbin/start-master.sh and the worker's executor launcher read from the environment.
     Map<String, String> env =
@@ -45,8 +46,8 @@ class SparkClusterIT {
             "SPARK_LOCAL_IP",
             "127.0.0.1");
 
-    CampaignNotifierOptions options = RunningPipeline.options(true);
-    RunningPipeline client = RunningPipeline.observer(options);
+    CampaignNotifierOptions options = ServiceClient.options(true);
+    ServiceClient client = new ServiceClient(options);
     List<String> submit =
         new ArrayList<>(sparkJvm(classpath, "org.apache.spark.deploy.SparkSubmit"));
     submit.addAll(
@@ -65,7 +66,7 @@ class SparkClusterIT {
             "--runner=SparkRunner",
             "--batchIntervalMillis=500",
             "--checkpointDir=" + LocalServers.tempDir("spark-cluster-checkpoint").toUri()));
-    submit.addAll(RunningPipeline.serviceArgs(options, options.getJdbcUrl()));
+    submit.addAll(ServiceClient.serviceArgs(options, options.getJdbcUrl()));
 
     try (ServiceProcess master =
             ServiceProcess.exec(
@@ -88,7 +89,7 @@ class SparkClusterIT {
                     "--host",
                     "127.0.0.1",
                     "--webui-port",
-                    String.valueOf(ClusterKit.freePort()),
+                    String.valueOf(Ports.free()),
                     "--cores",
                     "2",
                     "--memory",

@@ -2,6 +2,7 @@ package dev.campaignnotifier.it;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.campaignnotifier.local.Ports;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import dev.campaignnotifier.subscribers.SubscriberMode;
 import java.util.ArrayList;
@@ -42,12 +43,12 @@ class SparkRunnerIT extends RunnerContract {
    */
   @Test
   void theDriversEndpointServesTheSinkCountersUnderTheSameNames() throws Exception {
-    CampaignNotifierOptions o = RunningPipeline.options(true);
-    RunningPipeline client = RunningPipeline.observer(o);
-    int port = ClusterKit.freePort();
+    CampaignNotifierOptions o = ServiceClient.options(true);
+    ServiceClient client = new ServiceClient(o);
+    int port = Ports.free();
     List<String> args = new ArrayList<>(List.of(runnerArgs()));
     args.add("--subscribers=lookup");
-    RunningPipeline.serviceArgs(o, o.getJdbcUrl()).stream()
+    ServiceClient.serviceArgs(o, o.getJdbcUrl()).stream()
         .filter(a -> !a.startsWith("--metricsPort="))
         .forEach(args::add);
     args.add("--metricsPort=" + port);

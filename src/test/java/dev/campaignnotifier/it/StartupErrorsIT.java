@@ -8,8 +8,10 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.campaignnotifier.local.EmbeddedPostgresServer;
+import dev.campaignnotifier.local.Ports;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import dev.campaignnotifier.startup.Preflight;
+import dev.campaignnotifier.startup.ServiceConfig;
 import dev.campaignnotifier.startup.StartupException;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -26,14 +28,14 @@ import org.slf4j.LoggerFactory;
 /** Each way the service cannot start gives one readable line naming what to fix. */
 class StartupErrorsIT {
   private static String failure(String... args) {
-    CampaignNotifierOptions options = RunningPipeline.options(true, args);
-    return assertThrows(StartupException.class, () -> Preflight.check(options)).getMessage();
+    CampaignNotifierOptions options = ServiceClient.options(true, args);
+    return assertThrows(
+            StartupException.class, () -> Preflight.check(ServiceConfig.resolve(options)))
+        .getMessage();
   }
 
-  private static int closedPort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+  private static int closedPort() {
+    return Ports.free();
   }
 
   private static void assertMentions(String message, String... parts) {
@@ -98,20 +100,22 @@ class StartupErrorsIT {
 
   @Test
   void missingDeliveryLedgerNamesItsSchemaFile() {
-    CampaignNotifierOptions options = RunningPipeline.options(true);
+    CampaignNotifierOptions options = ServiceClient.options(true);
     execute(options, "DROP TABLE public.campaign_slices");
     assertMentions(
-        assertThrows(StartupException.class, () -> Preflight.check(options)).getMessage(),
+        assertThrows(StartupException.class, () -> Preflight.check(ServiceConfig.resolve(options)))
+            .getMessage(),
         "Table public.campaign_slices (the delivery ledger) does not exist",
         "sql/004_campaign_slices.sql");
   }
 
   @Test
   void lookupModeWithoutItsIndexNamesTheStatementToRun() {
-    CampaignNotifierOptions options = RunningPipeline.options(true, "--subscribers=lookup");
+    CampaignNotifierOptions options = ServiceClient.options(true, "--subscribers=lookup");
     execute(options, "DROP INDEX public.subscribers_restaurants_restaurant_client_idx");
     assertMentions(
-        assertThrows(StartupException.class, () -> Preflight.check(options)).getMessage(),
+        assertThrows(StartupException.class, () -> Preflight.check(ServiceConfig.resolve(options)))
+            .getMessage(),
         "--subscribers=lookup needs an index on public.subscribers_restaurants",
         "sql/003_subscriber_lookup_index.sql",
         "CREATE INDEX CONCURRENTLY IF NOT EXISTS");
@@ -119,7 +123,7 @@ class StartupErrorsIT {
 
   @Test
   void snapshotModeFacingATableTooBigForTheHeapWarnsAndRecommendsLookup() {
-    CampaignNotifierOptions options = RunningPipeline.options(true);
+    CampaignNotifierOptions options = ServiceClient.options(true);
     // The planner's estimate is what the check reads: a billion rows, without writing them.
     execute(
         options,
@@ -147,7 +151,7 @@ class StartupErrorsIT {
     log.start();
     logger.addAppender(log);
     try {
-      Preflight.check(options);
+      Preflight.check(ServiceConfig.resolve(options));
     } finally {
       logger.detachAppender(log);
     }
@@ -156,7 +160,7 @@ class StartupErrorsIT {
 
   @Test
   void missingUniqueIndexIsAWarningNotAFailure() {
-    CampaignNotifierOptions options = RunningPipeline.options(true);
+    CampaignNotifierOptions options = ServiceClient.options(true);
     execute(options, "DROP INDEX public.subscribers_feedback_campaign_client_uq");
     List<String> warnings = preflightWarnings(options);
     assertEquals(1, warnings.size(), warnings.toString());
@@ -168,6 +172,8 @@ class StartupErrorsIT {
     assertMentions(failure("--subscribersRefresh=soon"), "--subscribersRefresh=soon");
     assertMentions(failure("--jdbcBatchSize=0"), "--jdbcBatchSize=0 must be a positive number");
     assertMentions(
+        failure("--deliverySliceSize=0"), "--deliverySliceSize=0 must be a positive number");
+    assertMentions(
         failure("--jdbcUrl=jdbc:mysql://db/de"),
         "--jdbcUrl=jdbc:mysql://db/de is not a PostgreSQL");
   }
@@ -175,7 +181,7 @@ class StartupErrorsIT {
   /** The real entry point, in its own JVM: one line on stderr and exit code 2. */
   @Test
   void mainPrintsOneLineAndExitsWithTwo() throws Exception {
-    CampaignNotifierOptions options = RunningPipeline.options(true);
+    CampaignNotifierOptions options = ServiceClient.options(true);
     assertOneLineExit2(
         "campaign-notifier: --subscribersRefresh=soon is not a positive duration",
         "--bootstrapServers=" + options.getBootstrapServers(),

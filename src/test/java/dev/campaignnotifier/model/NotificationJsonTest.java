@@ -1,26 +1,35 @@
 package dev.campaignnotifier.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.campaignnotifier.Samples;
+import java.io.IOException;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class NotificationJsonTest {
-  /** CONTRACT.md's example notification, byte for byte. */
-  static final String CONTRACT_EXAMPLE =
+  /** The example notification of the README's Formats section, byte for byte. */
+  static final String README_EXAMPLE =
       "{\"restaurant_id\":\"123e4567-e89b-12d3-a456-426614174000\",\"adv_campaign_id\":\"123e4567-e89b-12d3-a456-426614174003\",\"adv_campaign_content\":\"first campaign\",\"adv_campaign_owner\":\"Ivanov Ivan Ivanovich\",\"adv_campaign_owner_contact\":\"iiivanov@restaurant.ru\",\"adv_campaign_datetime_start\":1659203516,\"adv_campaign_datetime_end\":2659207116,\"client_id\":\"023e4567-e89b-12d3-a456-426614174000\",\"datetime_created\":1659131516,\"trigger_datetime_created\":1659304828}";
 
   @Test
-  void notificationIsTheContractExampleExactly() {
+  void theReadmeShowsThisExample() throws IOException {
+    assertTrue(Files.readString(Path.of("README.md")).contains("\n" + README_EXAMPLE + "\n"));
+  }
+
+  @Test
+  void notificationIsTheReadmeExampleExactly() {
     Notification n =
         new Notification(
             Samples.briefCampaign(), "023e4567-e89b-12d3-a456-426614174000", 1659304828L);
-    assertEquals(CONTRACT_EXAMPLE, NotificationJson.toJson(n));
+    assertEquals(README_EXAMPLE, NotificationJson.toJson(n));
     assertEquals(
         "123e4567-e89b-12d3-a456-426614174003:023e4567-e89b-12d3-a456-426614174000", n.key());
   }

@@ -16,6 +16,8 @@ class DurationsTest {
     assertEquals(Duration.standardMinutes(5), Durations.parse("x", "5m"));
     assertEquals(Duration.standardHours(1), Durations.parse("x", "1h"));
     assertEquals(Duration.standardSeconds(30), Durations.parse("x", "PT30S"));
+    assertEquals(Duration.standardHours(24), Durations.parse("x", "PT24H"));
+    assertEquals(Duration.standardMinutes(2), Durations.parse("x", "pt2m"));
   }
 
   @ParameterizedTest

@@ -24,6 +24,7 @@ class ReadmeOptionsTest {
             KafkaOptions.class,
             DeadLetterOptions.class,
             JdbcOptions.class,
+            DeliveryOptions.class,
             SubscriberOptions.class,
             OperationsOptions.class)) {
       for (Method m : options.getDeclaredMethods()) {

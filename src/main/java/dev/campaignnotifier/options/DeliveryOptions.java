@@ -1,0 +1,27 @@
+package dev.campaignnotifier.options;
+
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PipelineOptions;
+
+/** How notifications are delivered to both sinks. */
+public interface DeliveryOptions extends PipelineOptions {
+  @Description(
+      "Notifications per delivery slice: one wait for Kafka's acknowledgements and one COPY each,"
+          + " and the unit that is spread over the workers.")
+  @Default.Integer(2_000)
+  int getDeliverySliceSize();
+
+  void setDeliverySliceSize(int value);
+
+  /**
+   * @deprecated the old name of {@link #getDeliverySliceSize()}, from when slices were JDBC
+   *     batches; still honoured (with a warning) for one release.
+   */
+  @Deprecated
+  @Description("Deprecated: the old name of --deliverySliceSize; wins over it when given.")
+  Integer getJdbcBatchSize();
+
+  @Deprecated
+  void setJdbcBatchSize(Integer value);
+}
