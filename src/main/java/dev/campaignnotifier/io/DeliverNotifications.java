@@ -83,8 +83,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
 
   @Override
   public PDone expand(PCollection<NotificationBatch> slices) {
-    slices.apply(
-        "PublishThenRecord", ParDo.of(new DeliverFn(bootstrapServers, topic, kafka, postgres)));
+    slices.apply("PublishThenRecord", ParDo.of(new DeliverFn(this)));
     return PDone.in(slices.getPipeline());
   }
 
@@ -116,15 +115,12 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     private final AtomicLong kafkaRetriesSinceLastBundle = new AtomicLong();
     private transient WorkerTally tally;
 
-    DeliverFn(
-        String bootstrapServers,
-        String topic,
-        KafkaClients kafka,
-        SerializableFunction<Void, DataSource> postgres) {
-      this.bootstrapServers = bootstrapServers;
-      this.topic = topic;
-      this.kafka = kafka;
-      this.postgres = postgres;
+    /** Delivers to the sinks {@code delivery} names. */
+    DeliverFn(DeliverNotifications delivery) {
+      this.bootstrapServers = delivery.bootstrapServers;
+      this.topic = delivery.topic;
+      this.kafka = delivery.kafka;
+      this.postgres = delivery.postgres;
     }
 
     @Setup

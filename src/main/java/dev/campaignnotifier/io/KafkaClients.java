@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.beam.sdk.transforms.SerializableFunction;
@@ -17,6 +18,7 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.TopicPartition;
 
 /**
  * Opens Kafka clients with the user's properties file laid over the service's own settings. KafkaIO
@@ -67,6 +69,13 @@ public final class KafkaClients implements Serializable {
     config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMillis);
     config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMillis);
     return Admin.create(configure(config));
+  }
+
+  /** Every partition of {@code topic}, as {@code consumer} finds them. */
+  public static List<TopicPartition> partitions(Consumer<?, ?> consumer, String topic) {
+    return consumer.partitionsFor(topic).stream()
+        .map(p -> new TopicPartition(topic, p.partition()))
+        .toList();
   }
 
   public SerializableFunction<Map<String, Object>, Consumer<byte[], byte[]>> consumerFactory() {

@@ -97,10 +97,7 @@ public final class ReplayPlan {
                 clients.configure(config),
                 new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(topic).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .collect(Collectors.toList());
+      List<TopicPartition> partitions = KafkaClients.partitions(consumer, topic);
       Map<TopicPartition, OffsetAndMetadata> committed =
           admin
               .listConsumerGroupOffsets(group)

@@ -23,7 +23,7 @@ class BenchmarkTest {
             "10:00:31.100 INFO  CheckpointCoordinator - Completed checkpoint 4 for job 3f2a"
                 + " (2097152 bytes, checkpointDuration=100 ms, finalizationTime=1 ms).");
 
-    Map<String, Object> figures = Benchmark.checkpoints(log);
+    Map<String, Object> figures = ScaleBench.checkpoints(log);
 
     assertEquals(3, figures.get("checkpoints_completed"));
     assertEquals(1L, figures.get("checkpoints_failed"));
@@ -36,8 +36,8 @@ class BenchmarkTest {
   void percentileIsTheNearestRankOfTheSortedValues() {
     List<Double> values = List.of(5.0, 1.0, 4.0, 2.0, 3.0);
 
-    assertEquals(3.0, Benchmark.percentile(values, 50));
-    assertEquals(5.0, Benchmark.percentile(values, 99));
-    assertEquals(1.0, Benchmark.percentile(values, 1));
+    assertEquals(3.0, BenchRun.percentile(values, 50));
+    assertEquals(5.0, BenchRun.percentile(values, 99));
+    assertEquals(1.0, BenchRun.percentile(values, 1));
   }
 }
