@@ -12,6 +12,10 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 #
+# A fan-out makes 4 slices per turn (--fanOutSlicesPerTurn): in one go, a big campaign's fan-out
+# would hold its subtask until the whole campaign is delivered, and a small campaign published
+# meanwhile would wait for it (README, Performance).
+#
 # Flink's Prometheus reporter serves the pipeline's metrics on http://localhost:9249/ (configured in
 # runners/flink-conf/flink-conf.yaml; --flinkConfDir=<dir> replaces it). The service's own
 # /metrics (--metricsPort) serves the health checks, the live gauges and the JVM's metrics.
@@ -20,4 +24,5 @@ CHECKPOINT_DIR=${CHECKPOINT_DIR:-/tmp/campaign-notifier/flink-checkpoints}
 run_local flink-runner \
   --runner=FlinkRunner --flinkMaster='[local]' --checkpointingInterval=10000 --fasterCopy=true \
   --stateBackend=filesystem --stateBackendStoragePath="file://$CHECKPOINT_DIR" \
-  $(default_option flinkConfDir "$(cd "$(dirname "$0")" && pwd)/flink-conf" "$@") "$@"
+  $(default_option flinkConfDir "$(cd "$(dirname "$0")" && pwd)/flink-conf" "$@") \
+  $(default_option fanOutSlicesPerTurn 4 "$@") "$@"

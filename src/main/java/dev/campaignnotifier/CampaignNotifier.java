@@ -281,7 +281,12 @@ public final class CampaignNotifier {
     PCollection<NotificationBatch> fannedOut =
         released.apply(
             "FanOutToSubscribers",
-            new FanOutToSubscribers(subscribers, delivered, clock, config.deliverySliceSize()));
+            new FanOutToSubscribers(
+                subscribers,
+                delivered,
+                clock,
+                config.deliverySliceSize(),
+                config.fanOutSlicesPerTurn()));
     PCollection<NotificationBatch> notifications = fannedOut;
     if (options.getNotifyLateSubscribers() && isSpark(options)) {
       // Beam 2.70's Spark runner fails a stateful step fed by more than one source ("Synchronized
@@ -296,7 +301,8 @@ public final class CampaignNotifier {
           pipeline.apply(
               "LateSubscribersTick", WatchSubscriptions.ticks(WATCH_SUBSCRIPTIONS_EVERY));
       PCollection<KV<String, List<String>>> subscribed =
-          ticks.apply("WatchSubscriptions", new WatchSubscriptions(postgres));
+          ticks.apply(
+              "WatchSubscriptions", new WatchSubscriptions(postgres, options.getConsumerGroup()));
       // Active campaigns an earlier run delivered in full: handed over by the replay plan, or read
       // again before its offset; both are active here without a fan-out.
       PCollection<Campaign> active =

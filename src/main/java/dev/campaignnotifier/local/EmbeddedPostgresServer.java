@@ -26,7 +26,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
       List.of(
           "sql/001_tables.sql",
           "sql/003_subscriber_lookup_index.sql",
-          "sql/004_campaign_slices.sql");
+          "sql/004_campaign_slices.sql",
+          "sql/005_watch_mark.sql");
 
   public static final String SAMPLE_SUBSCRIBERS = "sql/002_sample_subscribers.sql";
 

@@ -14,6 +14,15 @@ public interface DeliveryOptions extends PipelineOptions {
 
   void setDeliverySliceSize(int value);
 
+  @Description(
+      "Slices a fan-out makes per turn before other campaigns get theirs; 0 makes a campaign's"
+          + " slices in one go. The Flink launchers pass 4: a small campaign is then not stuck"
+          + " behind a big one's delivery. Ignored on the SparkRunner.")
+  @Default.Integer(0)
+  int getFanOutSlicesPerTurn();
+
+  void setFanOutSlicesPerTurn(int value);
+
   /**
    * @deprecated the old name of {@link #getDeliverySliceSize()}, from when slices were JDBC
    *     batches; still honoured (with a warning) for one release.

@@ -98,6 +98,13 @@ public final class Preflight {
                 + " a replay after a failure can duplicate feedback rows. Create it with"
                 + " sql/001_tables.sql.");
       }
+      if (options.getNotifyLateSubscribers()
+          && !exists(c, "SELECT to_regclass(?) IS NOT NULL", "public.campaign_notifier_watch")) {
+        LOG.warn(
+            "public.campaign_notifier_watch does not exist: a favourite added while the service is"
+                + " stopped will reach an active campaign only through its replay. Create it with"
+                + " sql/005_watch_mark.sql.");
+      }
     } catch (SQLException e) {
       throw new StartupException(
           "Cannot connect to PostgreSQL at "

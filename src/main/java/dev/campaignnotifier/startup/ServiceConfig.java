@@ -21,7 +21,8 @@ public record ServiceConfig(
     Duration subscribersRefresh,
     Duration replayWindow,
     Duration deliveryStuckAfter,
-    int deliverySliceSize) {
+    int deliverySliceSize,
+    int fanOutSlicesPerTurn) {
   private static final Logger LOG = LoggerFactory.getLogger(ServiceConfig.class);
 
   /**
@@ -43,6 +44,16 @@ public record ServiceConfig(
     positive("maxMessageBytes", options.getMaxMessageBytes());
     positive("maxFieldChars", options.getMaxFieldChars());
     int sliceSize = deliverySliceSize(options);
+    int perTurn = options.getFanOutSlicesPerTurn();
+    if (perTurn < 0) {
+      throw new StartupException(
+          "--fanOutSlicesPerTurn=" + perTurn + " must be 0 (all at once) or a positive number");
+    }
+    if (perTurn > 0 && options.getRunner().getSimpleName().startsWith("SparkRunner")) {
+      // Not tried on Spark, whose head-of-line wait is the micro-batch holding the big delivery.
+      LOG.warn("--fanOutSlicesPerTurn is not available on the SparkRunner; fanning out in one go");
+      perTurn = 0;
+    }
     if (options.getMetricsPort() < 0 || options.getMetricsPort() > 65535) {
       throw new StartupException(
           "--metricsPort=" + options.getMetricsPort() + " must be a port (1-65535), or 0 for none");
@@ -60,7 +71,8 @@ public record ServiceConfig(
         refresh,
         replayWindow,
         stuckAfter,
-        sliceSize);
+        sliceSize,
+        perTurn);
   }
 
   /** {@code --deliverySliceSize}, or its deprecated old name {@code --jdbcBatchSize} if given. */

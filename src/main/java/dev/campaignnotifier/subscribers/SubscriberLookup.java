@@ -6,6 +6,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.apache.beam.sdk.metrics.Counter;
@@ -37,6 +39,14 @@ public final class SubscriberLookup implements SubscriberReader, Serializable {
   static final String QUERY_AFTER =
       "SELECT DISTINCT client_id FROM public.subscribers_restaurants"
           + " WHERE restaurant_id = ? AND client_id > ? ORDER BY client_id";
+
+  static final String PAGE_QUERY =
+      "SELECT DISTINCT client_id FROM public.subscribers_restaurants"
+          + " WHERE restaurant_id = ? ORDER BY client_id LIMIT ?";
+
+  public static final String PAGE_QUERY_AFTER =
+      "SELECT DISTINCT client_id FROM public.subscribers_restaurants"
+          + " WHERE restaurant_id = ? AND client_id > ? ORDER BY client_id LIMIT ?";
 
   /** Rows fetched per round trip: one page in memory at a time. */
   static final int PAGE_ROWS = 5_000;
@@ -73,6 +83,42 @@ public final class SubscriberLookup implements SubscriberReader, Serializable {
     lookups.inc();
     rowsRead.inc(count[0]);
     return count[0];
+  }
+
+  /** One query of at most {@code limit} rows, through the index range after {@code after}. */
+  @Override
+  public long forEachClientAfter(
+      String restaurantId, String after, int limit, Consumer<String> client)
+      throws InterruptedException {
+    List<String> page =
+        Retry.sql(
+            "read the subscribers of restaurant " + restaurantId,
+            LOG,
+            retries::inc,
+            () -> {
+              List<String> rows = new ArrayList<>();
+              try (Connection connection = dataSource.apply(null).getConnection();
+                  PreparedStatement statement =
+                      connection.prepareStatement(after == null ? PAGE_QUERY : PAGE_QUERY_AFTER)) {
+                statement.setFetchSize(PAGE_ROWS);
+                statement.setString(1, restaurantId);
+                int next = 2;
+                if (after != null) {
+                  statement.setString(next++, after);
+                }
+                statement.setInt(next, limit);
+                try (ResultSet r = statement.executeQuery()) {
+                  while (r.next()) {
+                    rows.add(r.getString(1));
+                  }
+                }
+              }
+              return rows;
+            });
+    page.forEach(client);
+    lookups.inc();
+    rowsRead.inc(page.size());
+    return page.size();
   }
 
   /** One query, from the start or after {@code after}, streamed through a cursor. */

@@ -120,6 +120,22 @@ public final class SubscriberSnapshot implements SubscriberReader {
   }
 
   @Override
+  public long forEachClientAfter(
+      String restaurantId, String after, int limit, Consumer<String> client) {
+    String[] clients = clientsByRestaurant.getOrDefault(restaurantId, NONE);
+    int from = 0;
+    if (after != null) {
+      int at = Arrays.binarySearch(clients, after);
+      from = at >= 0 ? at + 1 : -at - 1;
+    }
+    int to = (int) Math.min(clients.length, (long) from + limit);
+    for (int i = from; i < to; i++) {
+      client.accept(clients[i]);
+    }
+    return to - from;
+  }
+
+  @Override
   public long forEachClient(String restaurantId, Consumer<String> client) {
     String[] clients = clientsByRestaurant.getOrDefault(restaurantId, NONE);
     for (String c : clients) {

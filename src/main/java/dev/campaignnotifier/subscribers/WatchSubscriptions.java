@@ -38,8 +38,11 @@ import org.slf4j.LoggerFactory;
  * a row can appear below the mark after the mark has passed it; the ids skipped over are remembered
  * as gaps for ten minutes and asked for again at every look, so a late commit is still found (a gap
  * that never fills was a rolled-back insert). The mark and the gaps are Beam state on one key, so a
- * restored Flink job resumes where its checkpoint left off. The first look only sets the mark:
- * subscriptions older than the service are the fan-out's business.
+ * restored Flink job resumes where its checkpoint left off. The mark is also saved in {@code
+ * campaign_notifier_watch} for the consumer group (below the oldest open gap), so a process started
+ * afresh (a DirectRunner or Spark restart, a new Flink job) resumes from the last run's mark and
+ * finds the favourites added while it was stopped. The first look of a new group only sets the
+ * mark: subscriptions older than the service are the fan-out's business.
  *
  * <p>Used in both subscriber modes: it finds a new subscription within seconds and costs one
  * indexed query per look, where comparing consecutive snapshots would find it only after a refresh
@@ -52,16 +55,32 @@ public final class WatchSubscriptions
   static final int MAX_GAPS = 10_000;
 
   static final String MAX_ID = "SELECT coalesce(max(id), 0) FROM public.subscribers_restaurants";
+  static final String SAVED_MARK =
+      "SELECT seen_through FROM public.campaign_notifier_watch WHERE consumer_group = ?";
+  static final String SAVE_MARK =
+      "INSERT INTO public.campaign_notifier_watch (consumer_group, seen_through) VALUES (?, ?)"
+          + " ON CONFLICT (consumer_group)"
+          + " DO UPDATE SET seen_through = EXCLUDED.seen_through, updated_at = now()";
+
+  /** PostgreSQL's code for a table that does not exist. */
+  private static final String UNDEFINED_TABLE = "42P01";
+
   public static final String NEW_ROWS =
       "SELECT id, restaurant_id, client_id FROM public.subscribers_restaurants"
           + " WHERE id > ? OR id = ANY(?) ORDER BY id LIMIT "
           + PAGE;
 
   private final SerializableFunction<Void, DataSource> postgres;
+  private final String consumerGroup;
 
-  /** Looks once per tick ({@link #ticks}). */
-  public WatchSubscriptions(SerializableFunction<Void, DataSource> postgres) {
+  /**
+   * Looks once per tick ({@link #ticks}).
+   *
+   * @param consumerGroup whose saved mark a fresh start resumes from
+   */
+  public WatchSubscriptions(SerializableFunction<Void, DataSource> postgres, String consumerGroup) {
     this.postgres = postgres;
+    this.consumerGroup = consumerGroup;
   }
 
   /** A tick every {@code period}, on one key (what the watcher's state hangs on). */
@@ -80,7 +99,7 @@ public final class WatchSubscriptions
   @Override
   public PCollection<KV<String, List<String>>> expand(PCollection<KV<String, Long>> ticks) {
     return ticks
-        .apply("ReadNewRows", ParDo.of(new WatchFn(postgres)))
+        .apply("ReadNewRows", ParDo.of(new WatchFn(postgres, consumerGroup)))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), ListCoder.of(StringUtf8Coder.of())));
   }
 
@@ -104,6 +123,11 @@ public final class WatchSubscriptions
       open.values().removeIf(since -> nowMillis - since > GAP_MILLIS);
       return new Mark(high, open);
     }
+
+    /** Every id up to this one has been looked at: below the oldest open gap, or the mark. */
+    long seenThrough() {
+      return gaps.keySet().stream().mapToLong(id -> id - 1).min().orElse(highWater);
+    }
   }
 
   /** Per look, one element per restaurant: its clients in the new rows. */
@@ -118,10 +142,14 @@ public final class WatchSubscriptions
         StateSpecs.value(MapCoder.of(VarLongCoder.of(), VarLongCoder.of()));
 
     private final SerializableFunction<Void, DataSource> postgres;
+    private final String consumerGroup;
     private transient boolean unavailable;
+    private transient boolean noSavedMarks;
+    private transient long saved = -1;
 
-    WatchFn(SerializableFunction<Void, DataSource> postgres) {
+    WatchFn(SerializableFunction<Void, DataSource> postgres, String consumerGroup) {
       this.postgres = postgres;
+      this.consumerGroup = consumerGroup;
     }
 
     @ProcessElement
@@ -132,7 +160,13 @@ public final class WatchSubscriptions
       try {
         Long high = markState.read();
         if (high == null) {
-          markState.write(maxId(postgres.apply(null)));
+          Long resumed = savedMark(postgres.apply(null));
+          long start = resumed != null ? resumed : maxId(postgres.apply(null));
+          if (resumed != null) {
+            LOG.info("Watching for new subscriptions from id {}, where the last run got to", start);
+          }
+          markState.write(start);
+          save(postgres.apply(null), start);
           return;
         }
         Map<Long, Long> gaps = gapsState.read();
@@ -146,6 +180,7 @@ public final class WatchSubscriptions
         Mark next = mark.after(rows, System.currentTimeMillis());
         markState.write(next.highWater());
         gapsState.write(next.gaps());
+        save(postgres.apply(null), next.seenThrough());
         if (unavailable) {
           unavailable = false;
           LOG.info("PostgreSQL reachable again: watching for new subscriptions");
@@ -157,6 +192,45 @@ public final class WatchSubscriptions
           LOG.warn("PostgreSQL unavailable to watch for new subscriptions: {}", e.getMessage());
         }
       }
+    }
+
+    /** The mark the consumer group's last run saved, or null (none yet, or no table for it). */
+    private Long savedMark(DataSource dataSource) throws SQLException {
+      try (Connection c = dataSource.getConnection();
+          PreparedStatement s = c.prepareStatement(SAVED_MARK)) {
+        s.setString(1, consumerGroup);
+        try (ResultSet r = s.executeQuery()) {
+          return r.next() ? r.getLong(1) : null;
+        }
+      } catch (SQLException e) {
+        if (!UNDEFINED_TABLE.equals(e.getSQLState())) {
+          throw e;
+        }
+        noSavedMarks = true; // start-up checks warned about it
+        return null;
+      }
+    }
+
+    /** Saves where the watcher got to, when it moved. */
+    private void save(DataSource dataSource, long seenThrough) throws SQLException {
+      if (noSavedMarks || seenThrough == saved) {
+        return;
+      }
+      try (Connection c = dataSource.getConnection()) {
+        c.setAutoCommit(true);
+        try (PreparedStatement s = c.prepareStatement(SAVE_MARK)) {
+          s.setString(1, consumerGroup);
+          s.setLong(2, seenThrough);
+          s.executeUpdate();
+        }
+      } catch (SQLException e) {
+        if (!UNDEFINED_TABLE.equals(e.getSQLState())) {
+          throw e;
+        }
+        noSavedMarks = true;
+        return;
+      }
+      saved = seenThrough;
     }
 
     private static long maxId(DataSource dataSource) throws SQLException {

@@ -143,22 +143,38 @@ public final class FanOutToSubscribers
   private final Delivered delivered;
   private final Clock clock;
   private final int batchSize;
+  private final int slicesPerTurn;
 
   public FanOutToSubscribers(
       SubscriberSource subscribers, Delivered delivered, Clock clock, int batchSize) {
+    this(subscribers, delivered, clock, batchSize, 0);
+  }
+
+  /**
+   * @param slicesPerTurn 0: each campaign's slices in one call ({@link FanOutFn}); more: that many
+   *     per turn, other campaigns taken between turns ({@link PacedFanOutFn})
+   */
+  public FanOutToSubscribers(
+      SubscriberSource subscribers,
+      Delivered delivered,
+      Clock clock,
+      int batchSize,
+      int slicesPerTurn) {
     this.subscribers = subscribers;
     this.delivered = delivered;
     this.clock = clock;
     this.batchSize = batchSize;
+    this.slicesPerTurn = slicesPerTurn;
   }
 
   @Override
   public PCollection<NotificationBatch> expand(PCollection<Campaign> campaigns) {
+    DoFn<Campaign, NotificationBatch> fn =
+        slicesPerTurn > 0
+            ? new PacedFanOutFn(subscribers, clock, delivered, batchSize, slicesPerTurn)
+            : new FanOutFn(subscribers, clock, delivered, batchSize);
     return campaigns
-        .apply(
-            "NotifyEachSubscriber",
-            ParDo.of(new FanOutFn(subscribers, clock, delivered, batchSize))
-                .withSideInputs(subscribers.sideInputs()))
+        .apply("NotifyEachSubscriber", ParDo.of(fn).withSideInputs(subscribers.sideInputs()))
         .setCoder(NotificationBatch.BatchCoder.of());
   }
 

@@ -131,6 +131,12 @@ class FlinkAtScaleIT {
                 .replace("$CHECKPOINT_DIR", dir.toAbsolutePath().toString()));
       }
     }
+    // The launcher's defaults with a plain value ("$(default_option fanOutSlicesPerTurn 4 "$@")").
+    Matcher defaults =
+        Pattern.compile("\\$\\(default_option (\\w+) ([\\w.]+) \"\\$@\"\\)").matcher(call);
+    while (defaults.find()) {
+      args.add("--" + defaults.group(1) + "=" + defaults.group(2));
+    }
     assertTrue(args.contains("--runner=FlinkRunner"), "launcher args: " + args);
     return args;
   }

@@ -220,6 +220,7 @@ class FlinkClusterIT {
     args.addAll(
         List.of(
             "--runner=FlinkRunner",
+            "--fanOutSlicesPerTurn=4",
             "--checkpointingInterval=1000",
             "--externalizedCheckpointsEnabled=true",
             "--retainExternalizedCheckpointsOnCancellation=true",

@@ -20,6 +20,7 @@ class FlinkRunnerIT extends RunnerContract {
   String[] runnerArgs() {
     return new String[] {
       "--runner=FlinkRunner",
+      "--fanOutSlicesPerTurn=4",
       "--flinkMaster=[local]",
       "--parallelism=2",
       "--attachedMode=false",

@@ -3,8 +3,10 @@ package dev.campaignnotifier.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.campaignnotifier.Samples;
+import dev.campaignnotifier.options.CampaignNotifierOptions;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -58,5 +60,47 @@ class LateSubscribersIT {
 
   private static boolean snapshotHas(RunningPipeline service) {
     return service.counter("subscribers", "refreshes") > 0;
+  }
+
+  /**
+   * A favourite added while the service is stopped, during a campaign it had delivered in full, is
+   * notified once the service is started again: the watcher resumes from the mark the first run
+   * saved (a fresh process has no Beam state of its own).
+   */
+  @Test
+  void aFavouriteAddedWhileTheServiceIsStoppedIsNotifiedAfterTheRestart() throws Exception {
+    CampaignNotifierOptions options = ServiceClient.options(true);
+    List<String> args = ServiceClient.serviceArgs(options, options.getJdbcUrl());
+    try (ServiceClient client = new ServiceClient(options)) {
+      long now = Instant.now().getEpochSecond();
+      try (ServiceProcess first = ServiceProcess.start(args)) {
+        client.publish(
+            "k", Samples.campaignJson("while-stopped", Samples.RESTAURANT, now - 10, now + 3600));
+        Await.until("the fan-out", WAIT, () -> client.rowsOf("while-stopped") == 9);
+        Await.until(
+            "the watcher's mark saved",
+            WAIT,
+            () -> client.count("SELECT count(*) FROM public.campaign_notifier_watch") == 1);
+      }
+      client.execute(
+          "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
+              + " VALUES ('added-while-stopped', '"
+              + Samples.RESTAURANT
+              + "')");
+      try (ServiceProcess second = ServiceProcess.start(args)) {
+        Await.until(
+            "the favourite added while stopped notified",
+            WAIT,
+            () -> client.rowsOf("while-stopped") == 10);
+        Await.until("its message", WAIT, () -> client.notificationsByKey().size() == 10);
+      }
+      assertEquals(
+          1,
+          client.count(
+              "SELECT count(*) FROM public.subscribers_feedback"
+                  + " WHERE client_id = 'added-while-stopped'"));
+      assertEquals(10, client.rowsOf("while-stopped"), "nobody notified twice");
+      assertEquals(10, client.notificationsByKey().size());
+    }
   }
 }

@@ -159,6 +159,16 @@ class StartupErrorsIT {
   }
 
   @Test
+  void missingWatcherMarkTableIsAWarningNotAFailure() {
+    CampaignNotifierOptions options = ServiceClient.options(true);
+    execute(options, "DROP TABLE public.campaign_notifier_watch");
+    List<String> warnings = preflightWarnings(options);
+    assertEquals(1, warnings.size(), warnings.toString());
+    assertMentions(
+        warnings.get(0), "campaign_notifier_watch does not exist", "sql/005_watch_mark.sql");
+  }
+
+  @Test
   void missingUniqueIndexIsAWarningNotAFailure() {
     CampaignNotifierOptions options = ServiceClient.options(true);
     execute(options, "DROP INDEX public.subscribers_feedback_campaign_client_uq");

@@ -85,10 +85,19 @@ class SubscriberLookupIT {
             + " SELECT 'c' || g, 'r' || (g % 1000) FROM generate_series(1, 200000) g");
     execute(url, "VACUUM ANALYZE public.subscribers_restaurants");
     String plan;
+    String page;
     String watch;
     try (Connection c = LocalServers.postgres().connect(url.substring(url.lastIndexOf('/') + 1))) {
       assertEquals(true, SubscriberTable.hasLookupIndex(c));
       plan = plan(c, SubscriberLookup.QUERY.replace("restaurant_id = ?", "restaurant_id = 'r7'"));
+      // A fan-out made in turns: the next page after the last client handed over.
+      page =
+          plan(
+              c,
+              SubscriberLookup.PAGE_QUERY_AFTER
+                  .replace("restaurant_id = ?", "restaurant_id = 'r7'")
+                  .replace("client_id > ?", "client_id > 'c1007'")
+                  .replace("LIMIT ?", "LIMIT 8001"));
       // The late-subscriber watcher's look: above the mark, or one of the gaps.
       watch =
           plan(
@@ -99,6 +108,8 @@ class SubscriberLookupIT {
     }
     assertEquals(false, watch.contains("Seq Scan"), watch);
     assertEquals(true, watch.contains("pk_id"), watch);
+    assertEquals(false, page.contains("Seq Scan"), page);
+    assertEquals(true, page.contains("subscribers_restaurants_restaurant_client_idx"), page);
     assertEquals(false, plan.contains("Seq Scan"), plan);
     assertEquals(true, plan.contains("subscribers_restaurants_restaurant_client_idx"), plan);
   }

@@ -2,6 +2,7 @@ package dev.campaignnotifier.subscribers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -21,5 +22,28 @@ class SubscriberSnapshotTest {
     assertEquals(3, s.subscriptionCount());
     assertEquals(4, s.sourceRows());
     assertEquals(2, s.restaurantCount());
+  }
+
+  @Test
+  void aPageAfterAClientStartsPastItWhetherOrNotItIsStillThere() {
+    SubscriberSnapshot s =
+        SubscriberSnapshot.builder()
+            .add("r", "a")
+            .add("r", "c")
+            .add("r", "e")
+            .add("r", "g")
+            .build(1);
+    assertEquals(List.of("a", "c"), page(s, null, 2));
+    assertEquals(List.of("e", "g"), page(s, "c", 5));
+    assertEquals(List.of("e"), page(s, "d", 1), "a client gone since the last page");
+    assertEquals(List.of(), page(s, "g", 5));
+    assertEquals(List.of(), page(s, null, 0));
+  }
+
+  private static List<String> page(SubscriberSnapshot s, String after, int limit) {
+    List<String> handed = new ArrayList<>();
+    long n = s.forEachClientAfter("r", after, limit, handed::add);
+    assertEquals(handed.size(), n);
+    return handed;
   }
 }

@@ -34,4 +34,12 @@ class WatchSubscriptionsTest {
   void nothingNewLeavesTheMarkWhereItWas() {
     assertEquals(new Mark(10, Map.of()), new Mark(10, Map.of()).after(List.of(), 5));
   }
+
+  @Test
+  void theSavedMarkStaysBelowTheOldestOpenGap() {
+    Mark mark = new Mark(10, Map.of()).after(List.of(row(11), row(14)), 1000);
+    assertEquals(11, mark.seenThrough());
+    assertEquals(14, mark.after(List.of(row(12), row(13)), 2000).seenThrough());
+    assertEquals(10, new Mark(10, Map.of()).seenThrough());
+  }
 }

@@ -32,6 +32,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class FanOutToSubscribersTest {
   private static final long NOW = 1_700_000_000L;
 
+  /** 0: each campaign's slices in one call; {@link PacedFanOutTest} runs every test in turns. */
+  int slicesPerTurn() {
+    return 0;
+  }
+
   static SubscriberSnapshot sampleSnapshot() {
     SubscriberSnapshot.Builder b = SubscriberSnapshot.builder();
     Samples.RESTAURANT_CLIENTS.forEach(c -> b.add(Samples.RESTAURANT, c));
@@ -40,11 +45,11 @@ class FanOutToSubscribersTest {
     return b.build(1);
   }
 
-  private PCollection<Notification> fanOut(TestPipeline p, Campaign... campaigns) {
+  PCollection<Notification> fanOut(TestPipeline p, Campaign... campaigns) {
     return fanOut(p, sampleSnapshot(), campaigns);
   }
 
-  private PCollection<Notification> fanOut(
+  PCollection<Notification> fanOut(
       TestPipeline p, SubscriberSnapshot snapshot, Campaign... campaigns) {
     PCollectionView<SubscriberSnapshot> view =
         p.apply("Snapshot", Create.of(snapshot).withCoder(SubscriberSnapshot.SnapshotCoder.of()))
@@ -52,8 +57,7 @@ class FanOutToSubscribersTest {
     return fanOut(p, SubscriberSource.fromSnapshot(view, new SampleLookup()), campaigns);
   }
 
-  private PCollection<Notification> fanOut(
-      TestPipeline p, SubscriberSource source, Campaign... campaigns) {
+  PCollection<Notification> fanOut(TestPipeline p, SubscriberSource source, Campaign... campaigns) {
     return notificationsOf(
         p.apply("Campaigns", Create.of(List.of(campaigns)).withCoder(Campaign.CampaignCoder.of()))
             .apply(
@@ -66,7 +70,8 @@ class FanOutToSubscribersTest {
                                 Samples.RESTAURANT_CLIENTS.get(1))
                             : Set.of(),
                     () -> NOW * 1000L,
-                    4)));
+                    4,
+                    slicesPerTurn())));
   }
 
   /** Stands in for the lookup query: the sample's subscribers, read from a fresh snapshot. */
@@ -119,7 +124,8 @@ class FanOutToSubscribersTest {
                     SubscriberSource.fromLookup(new SampleLookup()),
                     campaignId -> Set.of(),
                     () -> NOW * 1000L,
-                    4))
+                    4,
+                    slicesPerTurn()))
             .apply(
                 MapElements.into(TypeDescriptor.of(String.class))
                     .via(b -> b.size() + " clients, slice " + b.slice() + " of " + b.ofSlices()));
@@ -169,7 +175,8 @@ class FanOutToSubscribersTest {
                     SubscriberSource.fromLookup(new SampleLookup()),
                     new SampleLedger(),
                     () -> NOW * 1000L,
-                    100));
+                    100,
+                    slicesPerTurn()));
     PAssert.that(notificationsOf(slices))
         .containsInAnyOrder(notified(fresh, Samples.RESTAURANT_CLIENTS));
     p.run().waitUntilFinish();
