@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import javax.sql.DataSource;
-import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -183,11 +182,7 @@ public final class FanOutToSubscribers
     private final Clock clock;
     private final Delivered delivered;
     private final int batchSize;
-    private final Counter fannedOut = Metrics.counter("campaigns", "fannedOut");
-    private final Counter endedBeforeFanOut = Metrics.counter("campaigns", "endedBeforeFanOut");
-    private final Counter notifications = Metrics.counter("notifications", "fannedOut");
-    private final Counter alreadyDelivered = Metrics.counter("notifications", "alreadyDelivered");
-    private final Counter alreadyFinished = Metrics.counter("campaigns", "alreadyFinished");
+    private final FanOutCounters counters = new FanOutCounters();
 
     FanOutFn(SubscriberSource subscribers, Clock clock, Delivered delivered, int batchSize) {
       this.subscribers = subscribers;
@@ -201,7 +196,7 @@ public final class FanOutToSubscribers
       Campaign campaign = context.element();
       long now = clock.nowEpochSecond();
       if (campaign.hasEndedBy(now)) {
-        endedBeforeFanOut.inc();
+        counters.endedBeforeFanOut.inc();
         LOG.info("Campaign {} ended before fan-out; nothing sent", campaign.advCampaignId());
         return;
       }
@@ -209,7 +204,7 @@ public final class FanOutToSubscribers
       // skipped on the ledger's word, without reading who has it; in one cut short, the clients
       // it reached are skipped, so the replay completes the fan-out without repeating it.
       if (delivered.finished(campaign.advCampaignId())) {
-        alreadyFinished.inc();
+        counters.alreadyFinished.inc();
         LOG.info(
             "Campaign {} was delivered in full before; nothing sent", campaign.advCampaignId());
         return;
@@ -223,9 +218,7 @@ public final class FanOutToSubscribers
       if (sent == 0) {
         delivered.nothingLeft(campaign.advCampaignId(), slicer.fanOutId);
       }
-      fannedOut.inc();
-      notifications.inc(sent);
-      alreadyDelivered.inc(clients - sent);
+      counters.fannedOut(sent, clients);
       if (done.isEmpty()) {
         LOG.info(
             "Fanned out campaign {} of restaurant {} to {} subscribers",

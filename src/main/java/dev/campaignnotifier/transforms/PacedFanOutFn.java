@@ -15,8 +15,6 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.SerializableCoder;
-import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
@@ -44,11 +42,7 @@ final class PacedFanOutFn extends DoFn<Campaign, NotificationBatch> {
   private final Delivered delivered;
   private final int sliceSize;
   private final int slicesPerTurn;
-  private final Counter fannedOut = Metrics.counter("campaigns", "fannedOut");
-  private final Counter endedBeforeFanOut = Metrics.counter("campaigns", "endedBeforeFanOut");
-  private final Counter notifications = Metrics.counter("notifications", "fannedOut");
-  private final Counter alreadyDelivered = Metrics.counter("notifications", "alreadyDelivered");
-  private final Counter alreadyFinished = Metrics.counter("campaigns", "alreadyFinished");
+  private final FanOutCounters counters = new FanOutCounters();
 
   /** Big fan-outs followed in the log, by fan-out id, on this worker. */
   private static final Map<String, CampaignProgress.Followed> FOLLOWED = new ConcurrentHashMap<>();
@@ -122,14 +116,14 @@ final class PacedFanOutFn extends DoFn<Campaign, NotificationBatch> {
       long now = clock.nowEpochSecond();
       if (campaign.hasEndedBy(now)) {
         if (tracker.tryClaim(at.finished())) {
-          endedBeforeFanOut.inc();
+          counters.endedBeforeFanOut.inc();
           LOG.info("Campaign {} ended before fan-out; nothing sent", id);
         }
         return ProcessContinuation.stop();
       }
       if (delivered.finished(id)) {
         if (tracker.tryClaim(at.finished())) {
-          alreadyFinished.inc();
+          counters.alreadyFinished.inc();
           LOG.info("Campaign {} was delivered in full before; nothing sent", id);
         }
         return ProcessContinuation.stop();
@@ -191,9 +185,7 @@ final class PacedFanOutFn extends DoFn<Campaign, NotificationBatch> {
     if (next.sent() == 0) {
       delivered.nothingLeft(id, next.fanOutId());
     }
-    fannedOut.inc();
-    notifications.inc(next.sent());
-    alreadyDelivered.inc(next.clients() - next.sent());
+    counters.fannedOut(next.sent(), next.clients());
     LOG.info(
         "Fanned out campaign {} of restaurant {} to {} subscribers{} ({} slices, {} per turn)",
         id,
