@@ -169,10 +169,6 @@ public final class CampaignNotifier {
     return withFlag;
   }
 
-  private static boolean isSpark(CampaignNotifierOptions options) {
-    return options.getRunner().getSimpleName().startsWith("SparkRunner");
-  }
-
   /** The Flink runner's handle to a job submitted with {@code flink run -d}. */
   private static boolean isDetached(PipelineResult result) {
     return result.getClass().getSimpleName().equals("FlinkDetachedRunnerResult");
@@ -288,14 +284,7 @@ public final class CampaignNotifier {
                 config.deliverySliceSize(),
                 config.fanOutSlicesPerTurn()));
     PCollection<NotificationBatch> notifications = fannedOut;
-    if (options.getNotifyLateSubscribers() && isSpark(options)) {
-      // Beam 2.70's Spark runner fails a stateful step fed by more than one source ("Synchronized
-      // time is expected to keep synchronized across sources", apache/beam#39822, fixed after
-      // 2.70 by apache/beam#39823); NotifyLateSubscribers is fed by the campaigns and the watcher.
-      LOG.warn(
-          "--notifyLateSubscribers is not available on the SparkRunner with Beam 2.70"
-              + " (apache/beam#39822); late subscribers are not notified");
-    } else if (options.getNotifyLateSubscribers()) {
+    if (config.notifyLateSubscribers()) {
       // Subscriptions made while a campaign is active; see NotifyLateSubscribers.
       PCollection<KV<String, Long>> ticks =
           pipeline.apply(

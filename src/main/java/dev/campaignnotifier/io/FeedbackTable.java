@@ -38,6 +38,9 @@ public final class FeedbackTable {
   static final String DELIVERED =
       "SELECT client_id FROM public.subscribers_feedback WHERE adv_campaign_id = ?";
 
+  static final String ANY_DELIVERED =
+      "SELECT 1 FROM public.subscribers_feedback WHERE adv_campaign_id = ? LIMIT 1";
+
   static final String DELIVERED_AMONG =
       "SELECT client_id FROM public.subscribers_feedback"
           + " WHERE adv_campaign_id = ? AND client_id = ANY(?)";
@@ -192,6 +195,17 @@ public final class FeedbackTable {
       }
     }
     return delivered;
+  }
+
+  /** True if anyone has a row for the campaign: one index probe, not a read of them all. */
+  public static boolean anyDelivered(DataSource dataSource, String campaignId) throws SQLException {
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = connection.prepareStatement(ANY_DELIVERED)) {
+      statement.setString(1, campaignId);
+      try (ResultSet rows = statement.executeQuery()) {
+        return rows.next();
+      }
+    }
   }
 
   public static Set<String> deliveredClients(DataSource dataSource, String campaignId)

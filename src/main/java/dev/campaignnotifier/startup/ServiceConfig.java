@@ -10,9 +10,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The options resolved once, at start: the Kafka clients' settings, the PostgreSQL data source, the
- * durations and the slice size, each read and checked here and nowhere else. What starts or watches
- * the pipeline (the start-up checks, the group lock, the replay plan, health, the pipeline itself)
- * takes this one value; plain values (topic names, limits) are read from {@link #options()}.
+ * durations, the slice and turn sizes, each read and checked here and nowhere else, and what the
+ * runner leaves of them (the SparkRunner runs neither fan-outs in turns nor late subscribers). What
+ * starts or watches the pipeline (the start-up checks, the group lock, the replay plan, health, the
+ * pipeline itself) takes this one value; plain values (topic names, limits) are read from {@link
+ * #options()}.
  */
 public record ServiceConfig(
     CampaignNotifierOptions options,
@@ -22,7 +24,8 @@ public record ServiceConfig(
     Duration replayWindow,
     Duration deliveryStuckAfter,
     int deliverySliceSize,
-    int fanOutSlicesPerTurn) {
+    int fanOutSlicesPerTurn,
+    boolean notifyLateSubscribers) {
   private static final Logger LOG = LoggerFactory.getLogger(ServiceConfig.class);
 
   /**
@@ -49,10 +52,21 @@ public record ServiceConfig(
       throw new StartupException(
           "--fanOutSlicesPerTurn=" + perTurn + " must be 0 (all at once) or a positive number");
     }
-    if (perTurn > 0 && options.getRunner().getSimpleName().startsWith("SparkRunner")) {
+    boolean spark = options.getRunner().getSimpleName().startsWith("SparkRunner");
+    if (perTurn > 0 && spark) {
       // Not tried on Spark, whose head-of-line wait is the micro-batch holding the big delivery.
       LOG.warn("--fanOutSlicesPerTurn is not available on the SparkRunner; fanning out in one go");
       perTurn = 0;
+    }
+    boolean late = options.getNotifyLateSubscribers();
+    if (late && spark) {
+      // Beam 2.70's Spark runner fails a stateful step fed by more than one source ("Synchronized
+      // time is expected to keep synchronized across sources", apache/beam#39822, fixed after
+      // 2.70 by apache/beam#39823); NotifyLateSubscribers is fed by the campaigns and the watcher.
+      LOG.warn(
+          "--notifyLateSubscribers is not available on the SparkRunner with Beam 2.70"
+              + " (apache/beam#39822); late subscribers are not notified");
+      late = false;
     }
     if (options.getMetricsPort() < 0 || options.getMetricsPort() > 65535) {
       throw new StartupException(
@@ -72,7 +86,8 @@ public record ServiceConfig(
         replayWindow,
         stuckAfter,
         sliceSize,
-        perTurn);
+        perTurn,
+        late);
   }
 
   /** {@code --deliverySliceSize}, or its deprecated old name {@code --jdbcBatchSize} if given. */

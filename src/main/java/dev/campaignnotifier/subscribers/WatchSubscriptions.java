@@ -164,6 +164,7 @@ public final class WatchSubscriptions
           long start = resumed != null ? resumed : maxId(postgres.apply(null));
           if (resumed != null) {
             LOG.info("Watching for new subscriptions from id {}, where the last run got to", start);
+            saved = resumed;
           }
           markState.write(start);
           save(postgres.apply(null), start);

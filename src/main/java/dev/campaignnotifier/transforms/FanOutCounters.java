@@ -1,18 +1,46 @@
 package dev.campaignnotifier.transforms;
 
+import dev.campaignnotifier.model.Campaign;
+import dev.campaignnotifier.transforms.FanOutToSubscribers.Delivered;
 import java.io.Serializable;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** What a fan-out counts, in one go or in turns: the README's metrics of the fan-out step. */
+/**
+ * What a fan-out decides before it starts and counts when it ends, in one go or in turns: the
+ * README's metrics of the fan-out step.
+ */
 final class FanOutCounters implements Serializable {
   private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(FanOutToSubscribers.class);
 
-  final Counter endedBeforeFanOut = Metrics.counter("campaigns", "endedBeforeFanOut");
-  final Counter alreadyFinished = Metrics.counter("campaigns", "alreadyFinished");
+  private final Counter endedBeforeFanOut = Metrics.counter("campaigns", "endedBeforeFanOut");
+  private final Counter alreadyFinished = Metrics.counter("campaigns", "alreadyFinished");
   private final Counter fannedOut = Metrics.counter("campaigns", "fannedOut");
   private final Counter notifications = Metrics.counter("notifications", "fannedOut");
   private final Counter alreadyDelivered = Metrics.counter("notifications", "alreadyDelivered");
+
+  /**
+   * False (counted and logged) when the campaign has ended by {@code now}, or when an earlier
+   * fan-out delivered it in full: after a restart a campaign may be read again (see ReplayPlan),
+   * and one the ledger says is finished is skipped without reading who has it; in one cut short,
+   * the fan-out skips the clients it reached, so the replay completes it without repeating it.
+   */
+  boolean toFanOut(Campaign campaign, long now, Delivered delivered) throws InterruptedException {
+    if (campaign.hasEndedBy(now)) {
+      endedBeforeFanOut.inc();
+      LOG.info("Campaign {} ended before fan-out; nothing sent", campaign.advCampaignId());
+      return false;
+    }
+    if (delivered.finished(campaign.advCampaignId())) {
+      alreadyFinished.inc();
+      LOG.info("Campaign {} was delivered in full before; nothing sent", campaign.advCampaignId());
+      return false;
+    }
+    return true;
+  }
 
   /** A fan-out done: {@code sent} notifications made of {@code clients} subscribers read. */
   void fannedOut(long sent, long clients) {

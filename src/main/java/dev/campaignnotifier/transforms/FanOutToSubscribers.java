@@ -50,6 +50,11 @@ public final class FanOutToSubscribers
       return false;
     }
 
+    /** True if anyone has had the campaign (a feedback row). */
+    default boolean anyDelivered(String campaignId) throws InterruptedException {
+      return !clientsOf(campaignId).isEmpty();
+    }
+
     /** Notes that a fan-out found nobody left to notify. */
     default void nothingLeft(String campaignId, String fanOutId) throws InterruptedException {}
 
@@ -103,6 +108,15 @@ public final class FanOutToSubscribers
               LOG,
               Metrics.counter("campaigns", "postgresRetries")::inc,
               () -> DeliveryLedger.finished(dataSource.apply(null), campaignId));
+        }
+
+        @Override
+        public boolean anyDelivered(String campaignId) throws InterruptedException {
+          return Retry.sql(
+              "read whether anyone has had campaign " + campaignId,
+              LOG,
+              Metrics.counter("campaigns", "postgresRetries")::inc,
+              () -> FeedbackTable.anyDelivered(dataSource.apply(null), campaignId));
         }
 
         @Override
@@ -195,18 +209,7 @@ public final class FanOutToSubscribers
     public void process(ProcessContext context) throws InterruptedException {
       Campaign campaign = context.element();
       long now = clock.nowEpochSecond();
-      if (campaign.hasEndedBy(now)) {
-        counters.endedBeforeFanOut.inc();
-        LOG.info("Campaign {} ended before fan-out; nothing sent", campaign.advCampaignId());
-        return;
-      }
-      // After a restart a campaign may be read again (see ReplayPlan). One delivered in full is
-      // skipped on the ledger's word, without reading who has it; in one cut short, the clients
-      // it reached are skipped, so the replay completes the fan-out without repeating it.
-      if (delivered.finished(campaign.advCampaignId())) {
-        counters.alreadyFinished.inc();
-        LOG.info(
-            "Campaign {} was delivered in full before; nothing sent", campaign.advCampaignId());
+      if (!counters.toFanOut(campaign, now, delivered)) {
         return;
       }
       Set<String> done = delivered.clientsOf(campaign.advCampaignId());

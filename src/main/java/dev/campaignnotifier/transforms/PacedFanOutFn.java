@@ -114,21 +114,11 @@ final class PacedFanOutFn extends DoFn<Campaign, NotificationBatch> {
     }
     if (!at.begun()) {
       long now = clock.nowEpochSecond();
-      if (campaign.hasEndedBy(now)) {
-        if (tracker.tryClaim(at.finished())) {
-          counters.endedBeforeFanOut.inc();
-          LOG.info("Campaign {} ended before fan-out; nothing sent", id);
-        }
+      if (!counters.toFanOut(campaign, now, delivered)) {
+        tracker.tryClaim(at.finished());
         return ProcessContinuation.stop();
       }
-      if (delivered.finished(id)) {
-        if (tracker.tryClaim(at.finished())) {
-          counters.alreadyFinished.inc();
-          LOG.info("Campaign {} was delivered in full before; nothing sent", id);
-        }
-        return ProcessContinuation.stop();
-      }
-      boolean someHadIt = !delivered.clientsOf(id).isEmpty();
+      boolean someHadIt = delivered.anyDelivered(id);
       at = new Cursor(UUID.randomUUID().toString(), now, null, 0, 0, 0, someHadIt, false);
     }
 

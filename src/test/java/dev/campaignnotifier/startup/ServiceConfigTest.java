@@ -47,4 +47,14 @@ class ServiceConfigTest {
     assertEquals("jdbc:postgresql://db:5432/de", config.postgres().url());
     assertEquals("SOME_VARIABLE", config.postgres().passwordEnv());
   }
+
+  @Test
+  void theSparkRunnerRunsNeitherTurnsNorLateSubscribers() {
+    ServiceConfig direct = resolve("--fanOutSlicesPerTurn=4");
+    assertEquals(4, direct.fanOutSlicesPerTurn());
+    assertTrue(direct.notifyLateSubscribers());
+    ServiceConfig spark = resolve("--runner=SparkRunner", "--fanOutSlicesPerTurn=4");
+    assertEquals(0, spark.fanOutSlicesPerTurn());
+    assertEquals(false, spark.notifyLateSubscribers());
+  }
 }
