@@ -1,11 +1,16 @@
 package dev.campaignnotifier.transforms;
 
 import dev.campaignnotifier.model.Campaign;
-import org.apache.beam.sdk.coders.BooleanCoder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.state.MapState;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.state.TimeDomain;
@@ -30,9 +35,19 @@ import org.slf4j.LoggerFactory;
  * campaign id seen before is a repeat and is dropped, so a re-sent or redelivered campaign does not
  * notify anyone twice; that memory is released one second after the campaign's end, which bounds
  * the state by the number of campaigns live at once.
+ *
+ * <p>The state is kept under {@link #SHARDS} keys (a hash of the campaign id), each holding its
+ * campaigns in a map and one timer for the earliest start or end among them, not under one key per
+ * campaign: the set of keys a runner has ever seen stays bounded however many campaigns come and
+ * go. Beam's Spark runner injects a timer check for every key it has ever seen into every
+ * micro-batch, and never forgets a key; keyed by campaign id, a service running for months would
+ * check millions of long-gone campaigns twice a second.
  */
 public final class ScheduleCampaigns
     extends PTransform<PCollection<Campaign>, PCollection<Campaign>> {
+  /** How many keys the campaigns are spread over. */
+  static final int SHARDS = 256;
+
   private final Clock clock;
 
   public ScheduleCampaigns(Clock clock) {
@@ -43,22 +58,36 @@ public final class ScheduleCampaigns
   public PCollection<Campaign> expand(PCollection<Campaign> campaigns) {
     return campaigns
         .apply(
-            "KeyByCampaignId",
-            WithKeys.of(Campaign::advCampaignId).withKeyType(TypeDescriptors.strings()))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), Campaign.CampaignCoder.of()))
+            "KeyByShard",
+            WithKeys.of((Campaign c) -> shardOf(c.advCampaignId()))
+                .withKeyType(TypeDescriptors.integers()))
+        .setCoder(KvCoder.of(VarIntCoder.of(), Campaign.CampaignCoder.of()))
         .apply("HoldUntilStart", ParDo.of(new HoldUntilStartFn(clock)))
         .setCoder(Campaign.CampaignCoder.of());
   }
 
-  static final class HoldUntilStartFn extends DoFn<KV<String, Campaign>, Campaign> {
+  static int shardOf(String campaignId) {
+    return Math.floorMod(campaignId.hashCode(), SHARDS);
+  }
+
+  /**
+   * Per shard: the campaigns held until their start, the campaigns released (by id, with the epoch
+   * second after which a repeat can no longer come: one second after the end), and one timer set
+   * for the earliest moment either map has something to do.
+   */
+  static final class HoldUntilStartFn extends DoFn<KV<Integer, Campaign>, Campaign> {
     private static final Logger LOG = LoggerFactory.getLogger(ScheduleCampaigns.class);
 
-    @StateId("campaign")
-    private final StateSpec<ValueState<Campaign>> campaignSpec =
-        StateSpecs.value(Campaign.CampaignCoder.of());
+    @StateId("held")
+    private final StateSpec<MapState<String, Campaign>> heldSpec =
+        StateSpecs.map(StringUtf8Coder.of(), Campaign.CampaignCoder.of());
 
     @StateId("released")
-    private final StateSpec<ValueState<Boolean>> releasedSpec = StateSpecs.value(BooleanCoder.of());
+    private final StateSpec<MapState<String, Long>> releasedSpec =
+        StateSpecs.map(StringUtf8Coder.of(), VarLongCoder.of());
+
+    @StateId("wakeAt")
+    private final StateSpec<ValueState<Long>> wakeAtSpec = StateSpecs.value(VarLongCoder.of());
 
     @TimerId("wake")
     private final TimerSpec wakeSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
@@ -77,16 +106,17 @@ public final class ScheduleCampaigns
 
     @ProcessElement
     public void process(
-        @Element KV<String, Campaign> element,
-        @StateId("campaign") ValueState<Campaign> seen,
-        @StateId("released") ValueState<Boolean> released,
+        @Element KV<Integer, Campaign> element,
+        @StateId("held") MapState<String, Campaign> heldState,
+        @StateId("released") MapState<String, Long> releasedState,
+        @StateId("wakeAt") ValueState<Long> wakeAt,
         @TimerId("wake") Timer wake,
         OutputReceiver<Campaign> out) {
       Campaign campaign = element.getValue();
-      if (seen.read() != null) {
+      String id = campaign.advCampaignId();
+      if (heldState.get(id).read() != null || releasedState.get(id).read() != null) {
         repeats.inc();
-        LOG.info(
-            "Campaign {} was already received; the repeat is ignored", campaign.advCampaignId());
+        LOG.info("Campaign {} was already received; the repeat is ignored", id);
         return;
       }
       long now = clock.nowMillis();
@@ -94,70 +124,94 @@ public final class ScheduleCampaigns
         expired.inc();
         LOG.info(
             "Campaign {} of restaurant {} ended at {}, before it arrived; dropped",
-            campaign.advCampaignId(),
+            id,
             campaign.restaurantId(),
             campaign.endEpochSecond());
         return;
       }
-      seen.write(campaign);
+      long due;
       if (campaign.startEpochSecond() * 1000L <= now) {
         active.inc();
-        release(campaign, now, released, wake, out);
+        due = release(campaign, releasedState, out);
       } else {
         held.inc();
         LOG.info(
             "Campaign {} of restaurant {} starts at {}; held until then",
-            campaign.advCampaignId(),
+            id,
             campaign.restaurantId(),
             campaign.startEpochSecond());
-        wakeAt(wake, campaign.startEpochSecond(), now);
+        heldState.put(id, campaign);
+        due = campaign.startEpochSecond();
+      }
+      Long set = wakeAt.read();
+      if (set == null || due * 1000L < set) {
+        wakeAt(wake, wakeAt, due, now);
       }
     }
 
     @OnTimer("wake")
     public void onWake(
-        @StateId("campaign") ValueState<Campaign> seen,
-        @StateId("released") ValueState<Boolean> released,
+        @StateId("held") MapState<String, Campaign> heldState,
+        @StateId("released") MapState<String, Long> releasedState,
+        @StateId("wakeAt") ValueState<Long> wakeAt,
         @TimerId("wake") Timer wake,
         OutputReceiver<Campaign> out) {
-      Campaign campaign = seen.read();
-      if (campaign == null) {
-        return;
-      }
-      if (Boolean.TRUE.equals(released.read())) {
-        // The campaign has ended: nothing can repeat it any more, so forget it.
-        seen.clear();
-        released.clear();
-        return;
-      }
       long now = clock.nowMillis();
-      if (now < campaign.startEpochSecond() * 1000L) {
-        wakeAt(wake, campaign.startEpochSecond(), now);
-        return;
+      long second = Math.floorDiv(now, 1000L);
+      long next = Long.MAX_VALUE;
+      // The ended ones first: a campaign released below is not to be forgotten in the same wake.
+      for (Map.Entry<String, Long> e : entries(releasedState)) {
+        if (e.getValue() * 1000L <= now) {
+          // The campaign has ended: nothing can repeat it any more, so forget it.
+          releasedState.remove(e.getKey());
+        } else {
+          next = Math.min(next, e.getValue());
+        }
       }
-      if (campaign.hasEndedBy(Math.floorDiv(now, 1000L))) {
-        expiredWhileHeld.inc();
-        LOG.info("Campaign {} ended while it was held; nothing sent", campaign.advCampaignId());
-        seen.clear();
-        return;
+      for (Map.Entry<String, Campaign> e : entries(heldState)) {
+        Campaign campaign = e.getValue();
+        if (now < campaign.startEpochSecond() * 1000L) {
+          next = Math.min(next, campaign.startEpochSecond());
+          continue;
+        }
+        heldState.remove(e.getKey());
+        if (campaign.hasEndedBy(second)) {
+          expiredWhileHeld.inc();
+          LOG.info("Campaign {} ended while it was held; nothing sent", e.getKey());
+          continue;
+        }
+        releasedAtStart.inc();
+        next = Math.min(next, release(campaign, releasedState, out));
       }
-      releasedAtStart.inc();
-      release(campaign, now, released, wake, out);
+      if (next == Long.MAX_VALUE) {
+        wakeAt.clear();
+      } else {
+        wakeAt(wake, wakeAt, next, now);
+      }
     }
 
-    private static void release(
-        Campaign campaign,
-        long now,
-        ValueState<Boolean> released,
-        Timer wake,
-        OutputReceiver<Campaign> out) {
+    /** A copy of the map's entries, so that the map can be changed while they are gone through. */
+    private static <V> List<Map.Entry<String, V>> entries(MapState<String, V> state) {
+      List<Map.Entry<String, V>> copy = new ArrayList<>();
+      Iterable<Map.Entry<String, V>> entries = state.entries().read();
+      if (entries != null) {
+        entries.forEach(e -> copy.add(Map.entry(e.getKey(), e.getValue())));
+      }
+      return copy;
+    }
+
+    /** Outputs the campaign and remembers it until its end; returns when to forget it. */
+    private static long release(
+        Campaign campaign, MapState<String, Long> releasedState, OutputReceiver<Campaign> out) {
       out.output(campaign);
-      released.write(true);
-      wakeAt(wake, campaign.endEpochSecond() + 1, now);
+      long forgetAt = campaign.endEpochSecond() + 1;
+      releasedState.put(campaign.advCampaignId(), forgetAt);
+      return forgetAt;
     }
 
-    private static void wakeAt(Timer wake, long epochSecond, long nowMillis) {
-      wake.offset(Duration.millis(Math.max(0, epochSecond * 1000L - nowMillis))).setRelative();
+    private static void wakeAt(Timer wake, ValueState<Long> wakeAt, long epochSecond, long now) {
+      wake.offset(Duration.millis(Math.max(0, epochSecond * 1000L - now))).setRelative();
+      wakeAt.write(epochSecond * 1000L);
     }
   }
 }

@@ -231,6 +231,20 @@ final class ServiceUnderTest implements AutoCloseable {
     publisher.flush();
   }
 
+  /**
+   * Publishes {@code n} campaigns of distinct ids that ended a minute ago (dropped on arrival), as
+   * months of campaigns leave their ids behind; waits for the broker.
+   */
+  void publishEnded(int n) {
+    long now = Instant.now().getEpochSecond();
+    for (int i = 0; i < n; i++) {
+      publisher.send(
+          new ProducerRecord<>(
+              inputTopic, "k", campaignJson("ended-" + i, "r-ended", now - 3600, now - 60)));
+    }
+    publisher.flush();
+  }
+
   /** Publishes a campaign without waiting for it. */
   long publish(String campaign, String restaurant) throws Exception {
     long now = Instant.now().getEpochSecond();

@@ -143,4 +143,32 @@ class ScheduleCampaignsTest {
     PAssert.that(out).containsInAnyOrder(first, second);
     p.run().waitUntilFinish();
   }
+
+  @Test
+  void campaignsSharingAShardAreEachReleasedAtTheirOwnStart(TestPipeline p) {
+    // The later one is published first, so the shard's one timer must be moved earlier.
+    String laterId = "later";
+    String earlierId = sameShardAs(laterId);
+    Campaign later = Samples.campaign(laterId, Samples.RESTAURANT, T0 + 20, T0 + 100);
+    Campaign earlier = Samples.campaign(earlierId, Samples.RESTAURANT, T0 + 10, T0 + 100);
+    PCollection<Campaign> out =
+        p.apply(
+                stream()
+                    .addElements(later)
+                    .addElements(earlier)
+                    .advanceProcessingTime(Duration.millis(10_001))
+                    .advanceWatermarkToInfinity())
+            .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0, T0 + 10)));
+    PAssert.that(out).containsInAnyOrder(earlier);
+    p.run().waitUntilFinish();
+  }
+
+  private static String sameShardAs(String id) {
+    for (int i = 0; ; i++) {
+      String other = "c" + i;
+      if (ScheduleCampaigns.shardOf(other) == ScheduleCampaigns.shardOf(id)) {
+        return other;
+      }
+    }
+  }
 }
