@@ -282,7 +282,8 @@ public final class CampaignNotifier {
                 delivered,
                 clock,
                 config.deliverySliceSize(),
-                config.fanOutSlicesPerTurn()));
+                config.fanOutSlicesPerTurn(),
+                config.fanOutTurnsOnTimer()));
     PCollection<NotificationBatch> notifications = fannedOut;
     if (config.notifyLateSubscribers()) {
       // Subscriptions made while a campaign is active; see NotifyLateSubscribers.

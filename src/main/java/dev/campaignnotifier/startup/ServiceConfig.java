@@ -4,6 +4,7 @@ import dev.campaignnotifier.io.KafkaClients;
 import dev.campaignnotifier.io.PostgresDataSource;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import dev.campaignnotifier.options.Durations;
+import dev.campaignnotifier.subscribers.SubscriberMode;
 import org.joda.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -11,10 +12,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The options resolved once, at start: the Kafka clients' settings, the PostgreSQL data source, the
  * durations, the slice and turn sizes, each read and checked here and nowhere else, and what the
- * runner leaves of them (the SparkRunner runs neither fan-outs in turns nor late subscribers). What
- * starts or watches the pipeline (the start-up checks, the group lock, the replay plan, health, the
- * pipeline itself) takes this one value; plain values (topic names, limits) are read from {@link
- * #options()}.
+ * runner leaves of them (the SparkRunner takes a fan-out's turns on a timer, in lookup mode only,
+ * and runs no late subscribers). What starts or watches the pipeline (the start-up checks, the
+ * group lock, the replay plan, health, the pipeline itself) takes this one value; plain values
+ * (topic names, limits) are read from {@link #options()}.
  */
 public record ServiceConfig(
     CampaignNotifierOptions options,
@@ -25,6 +26,7 @@ public record ServiceConfig(
     Duration deliveryStuckAfter,
     int deliverySliceSize,
     int fanOutSlicesPerTurn,
+    boolean fanOutTurnsOnTimer,
     boolean notifyLateSubscribers) {
   private static final Logger LOG = LoggerFactory.getLogger(ServiceConfig.class);
 
@@ -53,9 +55,12 @@ public record ServiceConfig(
           "--fanOutSlicesPerTurn=" + perTurn + " must be 0 (all at once) or a positive number");
     }
     boolean spark = options.getRunner().getSimpleName().startsWith("SparkRunner");
-    if (perTurn > 0 && spark) {
-      // Not tried on Spark, whose head-of-line wait is the micro-batch holding the big delivery.
-      LOG.warn("--fanOutSlicesPerTurn is not available on the SparkRunner; fanning out in one go");
+    if (perTurn > 0 && spark && options.getSubscribers() != SubscriberMode.lookup) {
+      // Spark takes the turns on a timer (a splittable DoFn's resume is not offered there), and a
+      // timer cannot read the snapshot side input.
+      LOG.warn(
+          "--fanOutSlicesPerTurn needs --subscribers=lookup on the SparkRunner; fanning out in one"
+              + " go");
       perTurn = 0;
     }
     boolean late = options.getNotifyLateSubscribers();
@@ -87,6 +92,7 @@ public record ServiceConfig(
         stuckAfter,
         sliceSize,
         perTurn,
+        spark && perTurn > 0,
         late);
   }
 

@@ -59,6 +59,14 @@ public abstract class SubscriberSource implements Serializable {
   /** The reader for the campaign being processed in {@code context}. */
   public abstract SubscriberReader readerFor(DoFn<?, ?>.ProcessContext context);
 
+  /**
+   * The reader where no side input can be read (a timer), or null when it needs one (snapshot
+   * mode).
+   */
+  public SubscriberReader readerWithoutSideInput() {
+    return null;
+  }
+
   /** {@link SubscriberMode#snapshot}: the side input, refreshed by {@link LoadSubscribers}. */
   static final class FromSnapshot extends SubscriberSource {
     private static final long serialVersionUID = 1L;
@@ -111,6 +119,11 @@ public abstract class SubscriberSource implements Serializable {
 
     @Override
     public SubscriberReader readerFor(DoFn<?, ?>.ProcessContext context) {
+      return lookup;
+    }
+
+    @Override
+    public SubscriberReader readerWithoutSideInput() {
       return lookup;
     }
   }

@@ -16,12 +16,16 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import javax.sql.DataSource;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.TypeDescriptors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -157,31 +161,59 @@ public final class FanOutToSubscribers
   private final Clock clock;
   private final int batchSize;
   private final int slicesPerTurn;
+  private final boolean turnsOnTimer;
 
   public FanOutToSubscribers(
       SubscriberSource subscribers, Delivered delivered, Clock clock, int batchSize) {
-    this(subscribers, delivered, clock, batchSize, 0);
+    this(subscribers, delivered, clock, batchSize, 0, false);
   }
 
-  /**
-   * @param slicesPerTurn 0: each campaign's slices in one call ({@link FanOutFn}); more: that many
-   *     per turn, other campaigns taken between turns ({@link PacedFanOutFn})
-   */
+  /** Turns, if any, as a splittable DoFn's resumes. */
   public FanOutToSubscribers(
       SubscriberSource subscribers,
       Delivered delivered,
       Clock clock,
       int batchSize,
       int slicesPerTurn) {
+    this(subscribers, delivered, clock, batchSize, slicesPerTurn, false);
+  }
+
+  /**
+   * @param slicesPerTurn 0: each campaign's slices in one call ({@link FanOutFn}); more: that many
+   *     per turn, other campaigns taken between turns
+   * @param turnsOnTimer the turns after the first on a processing-time timer ({@link
+   *     TurnsOnTimerFn}: once per micro-batch on Spark; lookup mode only), instead of a splittable
+   *     DoFn's resumes ({@link PacedFanOutFn})
+   */
+  public FanOutToSubscribers(
+      SubscriberSource subscribers,
+      Delivered delivered,
+      Clock clock,
+      int batchSize,
+      int slicesPerTurn,
+      boolean turnsOnTimer) {
     this.subscribers = subscribers;
     this.delivered = delivered;
     this.clock = clock;
     this.batchSize = batchSize;
     this.slicesPerTurn = slicesPerTurn;
+    this.turnsOnTimer = turnsOnTimer;
   }
 
   @Override
   public PCollection<NotificationBatch> expand(PCollection<Campaign> campaigns) {
+    if (slicesPerTurn > 0 && turnsOnTimer) {
+      return campaigns
+          .apply(
+              "KeyByShard",
+              WithKeys.of((Campaign c) -> ScheduleCampaigns.shardOf(c.advCampaignId()))
+                  .withKeyType(TypeDescriptors.integers()))
+          .setCoder(KvCoder.of(VarIntCoder.of(), Campaign.CampaignCoder.of()))
+          .apply(
+              "NotifyEachSubscriber",
+              ParDo.of(new TurnsOnTimerFn(subscribers, clock, delivered, batchSize, slicesPerTurn)))
+          .setCoder(NotificationBatch.BatchCoder.of());
+    }
     DoFn<Campaign, NotificationBatch> fn =
         slicesPerTurn > 0
             ? new PacedFanOutFn(subscribers, clock, delivered, batchSize, slicesPerTurn)

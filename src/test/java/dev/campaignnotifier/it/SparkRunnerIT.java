@@ -28,12 +28,20 @@ class SparkRunnerIT extends RunnerContract {
 
   @Override
   String[] runnerArgs() {
-    return new String[] {
-      "--runner=SparkRunner",
-      "--sparkMaster=local[2]",
-      "--batchIntervalMillis=500",
-      "--checkpointDir=" + LocalServers.tempDir("spark-checkpoint").toUri()
-    };
+    return sparkArgs();
+  }
+
+  /** Spark's local master with two cores and 500 ms micro-batches, and {@code more}. */
+  static String[] sparkArgs(String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--runner=SparkRunner",
+                "--sparkMaster=local[2]",
+                "--batchIntervalMillis=500",
+                "--checkpointDir=" + LocalServers.tempDir("spark-checkpoint").toUri()));
+    args.addAll(List.of(more));
+    return args.toArray(String[]::new);
   }
 
   /**

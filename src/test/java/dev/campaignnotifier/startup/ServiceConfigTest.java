@@ -1,6 +1,7 @@
 package dev.campaignnotifier.startup;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -49,12 +50,18 @@ class ServiceConfigTest {
   }
 
   @Test
-  void theSparkRunnerRunsNeitherTurnsNorLateSubscribers() {
+  void theSparkRunnerTakesTurnsOnATimerInLookupModeOnlyAndRunsNoLateSubscribers() {
     ServiceConfig direct = resolve("--fanOutSlicesPerTurn=4");
     assertEquals(4, direct.fanOutSlicesPerTurn());
+    assertFalse(direct.fanOutTurnsOnTimer());
     assertTrue(direct.notifyLateSubscribers());
     ServiceConfig spark = resolve("--runner=SparkRunner", "--fanOutSlicesPerTurn=4");
     assertEquals(0, spark.fanOutSlicesPerTurn());
+    assertFalse(spark.fanOutTurnsOnTimer());
     assertEquals(false, spark.notifyLateSubscribers());
+    ServiceConfig sparkLookup =
+        resolve("--runner=SparkRunner", "--subscribers=lookup", "--fanOutSlicesPerTurn=4");
+    assertEquals(4, sparkLookup.fanOutSlicesPerTurn());
+    assertTrue(sparkLookup.fanOutTurnsOnTimer());
   }
 }

@@ -4,15 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.model.Campaign;
+import java.util.List;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.state.MapState;
+import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.testing.TestStream;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.joda.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -170,5 +176,33 @@ class ScheduleCampaignsTest {
         return other;
       }
     }
+  }
+
+  @Test
+  void aWakeFiredAfterItsBundleFinishedReleasesNothingAndComesBack() {
+    // Beam 2.70's Spark runner fires timers that fell due as a bundle finished once more, after it
+    // has collected the bundle's output, and drops what they output.
+    ScheduleCampaigns.HoldUntilStartFn fn =
+        new ScheduleCampaigns.HoldUntilStartFn(ScriptedClock.of(T0, T0 + 10));
+    DirectCalls calls = new DirectCalls();
+    MapState<String, Campaign> held =
+        calls.map("held", StringUtf8Coder.of(), Campaign.CampaignCoder.of());
+    MapState<String, Long> released =
+        calls.map("released", StringUtf8Coder.of(), VarLongCoder.of());
+    ValueState<Long> wakeAt = calls.value("wakeAt", VarLongCoder.of());
+    DirectCalls.CountingTimer wake = new DirectCalls.CountingTimer();
+    DirectCalls.Collected<Campaign> out = new DirectCalls.Collected<>();
+    Campaign future = Samples.campaign("f", Samples.RESTAURANT, T0 + 10, T0 + 100);
+
+    fn.startBundle();
+    fn.process(KV.of(0, future), held, released, wakeAt, wake, out);
+    fn.finishBundle();
+    fn.onWake(held, released, wakeAt, wake, out);
+    assertEquals(List.of(), out.all, "nothing released by the late firing");
+    assertEquals(2, wake.sets, "set for the start, and again by the late firing");
+
+    fn.startBundle();
+    fn.onWake(held, released, wakeAt, wake, out);
+    assertEquals(List.of(future), out.all);
   }
 }

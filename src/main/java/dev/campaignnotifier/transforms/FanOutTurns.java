@@ -1,0 +1,183 @@
+package dev.campaignnotifier.transforms;
+
+import dev.campaignnotifier.model.Campaign;
+import dev.campaignnotifier.model.NotificationBatch;
+import dev.campaignnotifier.ops.CampaignProgress;
+import dev.campaignnotifier.ops.LiveState;
+import dev.campaignnotifier.subscribers.SubscriberReader;
+import dev.campaignnotifier.transforms.FanOutToSubscribers.Delivered;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A fan-out made a few slices per turn: where it has got to ({@link Cursor}), and one turn (the
+ * next {@code slicesPerTurn} slices' worth of clients after the cursor). Both ways of taking turns
+ * use it: {@link PacedFanOutFn} (a splittable DoFn, the runner calls again after a resume) and
+ * {@link TurnsOnTimerFn} (state and a timer, a turn per micro-batch on Spark). The same slices,
+ * numbering, ledger marks and trigger time as the one-call fan-out.
+ */
+final class FanOutTurns implements Serializable {
+  private static final Logger LOG = LoggerFactory.getLogger(FanOutToSubscribers.class);
+
+  /** Big fan-outs followed in the log, by fan-out id, on this worker. */
+  private static final Map<String, CampaignProgress.Followed> FOLLOWED = new ConcurrentHashMap<>();
+
+  private final Clock clock;
+  private final Delivered delivered;
+  private final int sliceSize;
+  private final int slicesPerTurn;
+  private final FanOutCounters counters = new FanOutCounters();
+
+  FanOutTurns(Clock clock, Delivered delivered, int sliceSize, int slicesPerTurn) {
+    this.clock = clock;
+    this.delivered = delivered;
+    this.sliceSize = sliceSize;
+    this.slicesPerTurn = slicesPerTurn;
+  }
+
+  /**
+   * Where a fan-out has got to: not begun; or begun at {@code trigger} as {@code fanOutId}, its
+   * clients handed over up to {@code after}, {@code slices} slices and {@code sent} notifications
+   * made of {@code clients} read, {@code checkDelivered} when some had the campaign before; or
+   * done.
+   */
+  record Cursor(
+      String fanOutId,
+      long trigger,
+      String after,
+      int slices,
+      long sent,
+      long clients,
+      boolean checkDelivered,
+      boolean done)
+      implements Serializable {
+    static final Cursor START = new Cursor(null, 0, null, 0, 0, 0, false, false);
+
+    boolean begun() {
+      return fanOutId != null;
+    }
+
+    Cursor finished() {
+      return new Cursor(fanOutId, trigger, after, slices, sent, clients, checkDelivered, true);
+    }
+  }
+
+  /** A turn's slices and the cursor after them. */
+  record Turn(List<NotificationBatch> slices, Cursor next) {}
+
+  /**
+   * The cursor of a fan-out that begins now, or a finished one if the campaign is not to be fanned
+   * out (ended, or delivered in full before).
+   */
+  Cursor begin(Campaign campaign) throws InterruptedException {
+    long now = clock.nowEpochSecond();
+    if (!counters.toFanOut(campaign, now, delivered)) {
+      return Cursor.START.finished();
+    }
+    boolean someHadIt = delivered.anyDelivered(campaign.advCampaignId());
+    return new Cursor(UUID.randomUUID().toString(), now, null, 0, 0, 0, someHadIt, false);
+  }
+
+  /** Reads the clients after {@code at} and makes the next turn's slices of them. */
+  Turn take(Campaign campaign, Cursor at, SubscriberReader reader) throws InterruptedException {
+    int turn = sliceSize * slicesPerTurn;
+    List<String> read = new ArrayList<>(turn + 1);
+    reader.forEachClientAfter(campaign.restaurantId(), at.after(), turn + 1, read::add);
+    boolean last = read.size() <= turn;
+    List<String> chunk = last ? read : read.subList(0, turn);
+    List<String> toSend = chunk;
+    if (at.checkDelivered() && !chunk.isEmpty()) {
+      Set<String> had = delivered.deliveredAmong(campaign.advCampaignId(), chunk);
+      toSend = chunk.stream().filter(c -> !had.contains(c)).toList();
+    }
+    List<List<String>> clientSlices = new ArrayList<>();
+    for (int from = 0; from < toSend.size(); from += sliceSize) {
+      clientSlices.add(toSend.subList(from, Math.min(toSend.size(), from + sliceSize)));
+    }
+    if (last && clientSlices.isEmpty() && at.slices() > 0) {
+      clientSlices.add(List.of()); // the last slice says how many there were, even when none left
+    }
+    String after = chunk.isEmpty() ? at.after() : chunk.get(chunk.size() - 1);
+    Cursor next =
+        new Cursor(
+            at.fanOutId(),
+            at.trigger(),
+            after,
+            at.slices() + clientSlices.size(),
+            at.sent() + toSend.size(),
+            at.clients() + chunk.size(),
+            at.checkDelivered(),
+            last);
+    List<NotificationBatch> slices = new ArrayList<>(clientSlices.size());
+    for (int i = 0; i < clientSlices.size(); i++) {
+      boolean lastSlice = last && i == clientSlices.size() - 1;
+      slices.add(
+          new NotificationBatch(
+              campaign,
+              next.trigger(),
+              new ArrayList<>(clientSlices.get(i)),
+              next.fanOutId(),
+              at.slices() + i + 1,
+              lastSlice ? next.slices() : 0));
+    }
+    return new Turn(slices, next);
+  }
+
+  /**
+   * Outputs a turn's slices, then notes the turn: the progress of a big campaign, and at the end of
+   * the fan-out its ledger mark (when nobody was left), counters and log line.
+   */
+  void output(Campaign campaign, Turn turn, Consumer<NotificationBatch> out)
+      throws InterruptedException {
+    Cursor next = turn.next();
+    for (NotificationBatch slice : turn.slices()) {
+      LiveState.fannedOut(next.fanOutId(), campaign.endEpochSecond(), slice.clients().size());
+      out.accept(slice);
+    }
+    follow(campaign, next);
+    if (!next.done()) {
+      return;
+    }
+    String id = campaign.advCampaignId();
+    if (next.sent() == 0) {
+      delivered.nothingLeft(id, next.fanOutId());
+    }
+    counters.fannedOut(next.sent(), next.clients());
+    LOG.info(
+        "Fanned out campaign {} of restaurant {} to {} subscribers{} ({} slices, {} per turn)",
+        id,
+        campaign.restaurantId(),
+        next.sent(),
+        next.clients() == next.sent()
+            ? ""
+            : "; " + (next.clients() - next.sent()) + " had it already",
+        next.slices(),
+        slicesPerTurn);
+  }
+
+  /** A big campaign's delivery is followed in the log from the ledger, as in one-call fan-outs. */
+  private void follow(Campaign campaign, Cursor next) {
+    CampaignProgress.Followed progress = FOLLOWED.get(next.fanOutId());
+    if (progress == null && next.sent() > CampaignProgress.BIG && delivered.ledger() != null) {
+      progress =
+          CampaignProgress.follow(
+              campaign.advCampaignId(), next.fanOutId(), sliceSize, delivered.ledger());
+      FOLLOWED.put(next.fanOutId(), progress);
+    }
+    if (progress != null) {
+      progress.fannedOut(next.sent());
+      if (next.done()) {
+        progress.finished(next.sent(), next.slices());
+        FOLLOWED.remove(next.fanOutId());
+      }
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package dev.campaignnotifier.transforms;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.runners.core.InMemoryStateInternals;
+import org.apache.beam.runners.core.StateNamespaces;
+import org.apache.beam.runners.core.StateTags;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.state.MapState;
+import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.ValueState;
+import org.apache.beam.sdk.transforms.DoFn.OutputReceiver;
+import org.apache.beam.sdk.values.OutputBuilder;
+import org.joda.time.Duration;
+import org.joda.time.Instant;
+
+/**
+ * State, a timer and an output for calling a stateful DoFn's methods directly, in an order no
+ * runner of these tests produces: the Spark runner's timer fired after the bundle has finished.
+ */
+final class DirectCalls {
+  private final InMemoryStateInternals<Integer> state = InMemoryStateInternals.forKey(0);
+
+  <V> MapState<String, V> map(String id, Coder<String> keys, Coder<V> values) {
+    return state.state(StateNamespaces.global(), StateTags.map(id, keys, values));
+  }
+
+  <V> ValueState<V> value(String id, Coder<V> coder) {
+    return state.state(StateNamespaces.global(), StateTags.value(id, coder));
+  }
+
+  /** A timer that counts how often it was set. */
+  static final class CountingTimer implements Timer {
+    int sets;
+
+    @Override
+    public void set(Instant absoluteTime) {
+      sets++;
+    }
+
+    @Override
+    public void setRelative() {
+      sets++;
+    }
+
+    @Override
+    public void clear() {}
+
+    @Override
+    public Timer offset(Duration offset) {
+      return this;
+    }
+
+    @Override
+    public Timer align(Duration period) {
+      return this;
+    }
+
+    @Override
+    public Timer withOutputTimestamp(Instant outputTime) {
+      return this;
+    }
+
+    @Override
+    public Timer withNoOutputTimestamp() {
+      return this;
+    }
+
+    @Override
+    public Instant getCurrentRelativeTime() {
+      return Instant.now();
+    }
+  }
+
+  /** An output that keeps what it was given. */
+  static final class Collected<T> implements OutputReceiver<T> {
+    final List<T> all = new ArrayList<>();
+
+    @Override
+    public OutputBuilder<T> builder(T value) {
+      throw new UnsupportedOperationException("only output(value) is expected");
+    }
+
+    @Override
+    public void output(T value) {
+      all.add(value);
+    }
+  }
+}
