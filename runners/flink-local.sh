@@ -16,6 +16,10 @@ source "$(dirname "$0")/lib.sh"
 # would hold its subtask until the whole campaign is delivered, and a small campaign published
 # meanwhile would wait for it (README, Performance).
 #
+# Subscribers are looked up per campaign (--subscribers=lookup) unless you choose: Flink keeps a side
+# input in its operator state, so snapshot mode writes the whole subscriber table into every
+# checkpoint, and a small campaign waits behind that checkpoint (README, Performance).
+#
 # Flink's Prometheus reporter serves the pipeline's metrics on http://localhost:9249/ (configured in
 # runners/flink-conf/flink-conf.yaml; --flinkConfDir=<dir> replaces it). The service's own
 # /metrics (--metricsPort) serves the health checks, the live gauges and the JVM's metrics.
@@ -25,4 +29,4 @@ run_local flink-runner \
   --runner=FlinkRunner --flinkMaster='[local]' --checkpointingInterval=10000 --fasterCopy=true \
   --stateBackend=filesystem --stateBackendStoragePath="file://$CHECKPOINT_DIR" \
   $(default_option flinkConfDir "$(cd "$(dirname "$0")" && pwd)/flink-conf" "$@") \
-  $(default_option fanOutSlicesPerTurn 4 "$@") "$@"
+  $(default_subscribers lookup "$@") $(default_option fanOutSlicesPerTurn 4 "$@") "$@"
