@@ -18,7 +18,6 @@ import org.apache.beam.sdk.state.Timer;
 import org.apache.beam.sdk.state.TimerSpec;
 import org.apache.beam.sdk.state.TimerSpecs;
 import org.apache.beam.sdk.state.ValueState;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.WithKeys;
@@ -75,7 +74,7 @@ public final class ScheduleCampaigns
    * second after which a repeat can no longer come: one second after the end), and one timer set
    * for the earliest moment either map has something to do.
    */
-  static final class HoldUntilStartFn extends DoFn<KV<Integer, Campaign>, Campaign> {
+  static final class HoldUntilStartFn extends SparkSafeTimersFn<KV<Integer, Campaign>, Campaign> {
     private static final Logger LOG = LoggerFactory.getLogger(ScheduleCampaigns.class);
 
     @StateId("held")
@@ -93,7 +92,6 @@ public final class ScheduleCampaigns
     private final TimerSpec wakeSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
 
     private final Clock clock;
-    private transient boolean bundleFinished;
     private final Counter active = Metrics.counter("campaigns", "releasedAtOnce");
     private final Counter held = Metrics.counter("campaigns", "held");
     private final Counter releasedAtStart = Metrics.counter("campaigns", "releasedAtStart");
@@ -103,16 +101,6 @@ public final class ScheduleCampaigns
 
     HoldUntilStartFn(Clock clock) {
       this.clock = clock;
-    }
-
-    @StartBundle
-    public void startBundle() {
-      bundleFinished = false;
-    }
-
-    @FinishBundle
-    public void finishBundle() {
-      bundleFinished = true;
     }
 
     @ProcessElement
@@ -167,10 +155,8 @@ public final class ScheduleCampaigns
         @StateId("wakeAt") ValueState<Long> wakeAt,
         @TimerId("wake") Timer wake,
         OutputReceiver<Campaign> out) {
-      if (bundleFinished) {
-        // Beam 2.70's Spark runner fires the timers that fell due while the bundle ended once
-        // more, after it has collected the bundle's output, and drops what they output: a
-        // campaign released here would never reach the fan-out. Wake in the next micro-batch.
+      if (firedAfterBundle()) {
+        // A campaign released now would be lost (SparkSafeTimersFn): wake in the next micro-batch.
         wake.offset(Duration.millis(1)).setRelative();
         return;
       }

@@ -18,7 +18,6 @@ import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.state.Timer;
 import org.apache.beam.sdk.state.TimerSpec;
 import org.apache.beam.sdk.state.TimerSpecs;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.values.KV;
 import org.joda.time.Duration;
 
@@ -33,7 +32,7 @@ import org.joda.time.Duration;
  * campaign id ({@link ScheduleCampaigns#shardOf}; few keys, see there why). A timer cannot read a
  * side input, so this runs in lookup mode only ({@link SubscriberSource#readerWithoutSideInput}).
  */
-final class TurnsOnTimerFn extends DoFn<KV<Integer, Campaign>, NotificationBatch> {
+final class TurnsOnTimerFn extends SparkSafeTimersFn<KV<Integer, Campaign>, NotificationBatch> {
   /** The next turn: as soon as the runner fires timers again (on Spark, the next micro-batch). */
   private static final Duration AGAIN = Duration.millis(1);
 
@@ -50,7 +49,6 @@ final class TurnsOnTimerFn extends DoFn<KV<Integer, Campaign>, NotificationBatch
 
   private final SubscriberReader reader;
   private final FanOutTurns turns;
-  private transient boolean bundleFinished;
 
   TurnsOnTimerFn(
       SubscriberSource subscribers,
@@ -63,16 +61,6 @@ final class TurnsOnTimerFn extends DoFn<KV<Integer, Campaign>, NotificationBatch
       throw new IllegalArgumentException("a fan-out in turns on a timer needs lookup mode");
     }
     this.turns = new FanOutTurns(clock, delivered, sliceSize, slicesPerTurn);
-  }
-
-  @StartBundle
-  public void startBundle() {
-    bundleFinished = false;
-  }
-
-  @FinishBundle
-  public void finishBundle() {
-    bundleFinished = true;
   }
 
   @ProcessElement
@@ -103,10 +91,8 @@ final class TurnsOnTimerFn extends DoFn<KV<Integer, Campaign>, NotificationBatch
       @TimerId("turn") Timer turn,
       OutputReceiver<NotificationBatch> out)
       throws InterruptedException {
-    if (bundleFinished) {
-      // Beam 2.70's Spark runner fires the timers that fell due while the bundle ended once more,
-      // after it has collected the bundle's output, and drops what they output: take this turn in
-      // the next micro-batch instead.
+    if (firedAfterBundle()) {
+      // What this turn output would be lost (SparkSafeTimersFn): take it in the next micro-batch.
       turn.offset(AGAIN).setRelative();
       return;
     }

@@ -57,20 +57,25 @@ class PacedFanOutTest extends FanOutToSubscribersTest {
             all -> {
               List<NotificationBatch> list = new ArrayList<>();
               all.forEach(list::add);
-              assertEquals(11, list.size(), "1,001 clients in slices of 100");
-              assertEquals(1, list.stream().map(NotificationBatch::fanOutId).distinct().count());
-              assertEquals(
-                  List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11),
-                  list.stream().map(NotificationBatch::slice).sorted().toList());
-              assertEquals(
-                  List.of(11),
-                  list.stream().map(NotificationBatch::ofSlices).filter(n -> n > 0).toList());
-              assertEquals(
-                  clients, list.stream().flatMap(s -> s.clients().stream()).sorted().toList());
-              assertEquals(
-                  1, list.stream().map(NotificationBatch::triggerEpochSecond).distinct().count());
+              assertOneFanOutOf11Slices(list, clients);
               return null;
             });
     p.run().waitUntilFinish();
+  }
+
+  /**
+   * 1,001 clients in slices of 100, made in turns, are one fan-out: one id, one trigger time,
+   * slices 1 to 11 with only the last saying 11, every client once.
+   */
+  static void assertOneFanOutOf11Slices(List<NotificationBatch> list, List<String> clients) {
+    assertEquals(11, list.size(), "1,001 clients in slices of 100");
+    assertEquals(1, list.stream().map(NotificationBatch::fanOutId).distinct().count());
+    assertEquals(
+        List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11),
+        list.stream().map(NotificationBatch::slice).sorted().toList());
+    assertEquals(
+        List.of(11), list.stream().map(NotificationBatch::ofSlices).filter(n -> n > 0).toList());
+    assertEquals(clients, list.stream().flatMap(s -> s.clients().stream()).sorted().toList());
+    assertEquals(1, list.stream().map(NotificationBatch::triggerEpochSecond).distinct().count());
   }
 }

@@ -1,6 +1,7 @@
 package dev.campaignnotifier.transforms;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.campaignnotifier.Samples;
@@ -21,6 +22,9 @@ import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.testing.TestStream;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.reflect.DoFnSignature;
+import org.apache.beam.sdk.transforms.reflect.DoFnSignatures;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.joda.time.Duration;
@@ -111,15 +115,7 @@ class TurnsOnTimerTest {
                   list(all).stream()
                       .filter(s -> s.campaign().advCampaignId().equals("big-one"))
                       .toList();
-              assertEquals(11, list.size(), "1,001 clients in slices of 100");
-              assertEquals(1, list.stream().map(NotificationBatch::fanOutId).distinct().count());
-              assertEquals(
-                  List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11),
-                  list.stream().map(NotificationBatch::slice).sorted().toList());
-              assertEquals(
-                  List.of(11),
-                  list.stream().map(NotificationBatch::ofSlices).filter(n -> n > 0).toList());
-              assertEquals(BIG, list.stream().flatMap(s -> s.clients().stream()).sorted().toList());
+              PacedFanOutTest.assertOneFanOutOf11Slices(list, BIG);
               List<NotificationBatch> smalls =
                   list(all).stream()
                       .filter(s -> s.campaign().advCampaignId().equals("small"))
@@ -190,5 +186,15 @@ class TurnsOnTimerTest {
     fn.onTurn(campaigns, cursors, timer, out);
     assertEquals(
         List.of(1, 2, 3, 4, 5, 6), out.all.stream().map(NotificationBatch::slice).toList());
+  }
+
+  @Test
+  void runnersSeeTheInheritedBundleMethods() {
+    for (Class<? extends DoFn<?, ?>> fn :
+        List.of(TurnsOnTimerFn.class, ScheduleCampaigns.HoldUntilStartFn.class)) {
+      DoFnSignature signature = DoFnSignatures.getSignature(fn);
+      assertNotNull(signature.startBundle(), fn + " @StartBundle");
+      assertNotNull(signature.finishBundle(), fn + " @FinishBundle");
+    }
   }
 }
