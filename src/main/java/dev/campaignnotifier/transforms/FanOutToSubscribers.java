@@ -16,16 +16,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import javax.sql.DataSource;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
-import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.TypeDescriptors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -204,11 +200,7 @@ public final class FanOutToSubscribers
   public PCollection<NotificationBatch> expand(PCollection<Campaign> campaigns) {
     if (slicesPerTurn > 0 && turnsOnTimer) {
       return campaigns
-          .apply(
-              "KeyByShard",
-              WithKeys.of((Campaign c) -> ScheduleCampaigns.shardOf(c.advCampaignId()))
-                  .withKeyType(TypeDescriptors.integers()))
-          .setCoder(KvCoder.of(VarIntCoder.of(), Campaign.CampaignCoder.of()))
+          .apply("KeyByShard", new CampaignShards())
           .apply(
               "NotifyEachSubscriber",
               ParDo.of(new TurnsOnTimerFn(subscribers, clock, delivered, batchSize, slicesPerTurn)))

@@ -4,9 +4,7 @@ import dev.campaignnotifier.model.Campaign;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -20,10 +18,8 @@ import org.apache.beam.sdk.state.TimerSpecs;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,18 +31,13 @@ import org.slf4j.LoggerFactory;
  * notify anyone twice; that memory is released one second after the campaign's end, which bounds
  * the state by the number of campaigns live at once.
  *
- * <p>The state is kept under {@link #SHARDS} keys (a hash of the campaign id), each holding its
- * campaigns in a map and one timer for the earliest start or end among them, not under one key per
- * campaign: the set of keys a runner has ever seen stays bounded however many campaigns come and
- * go. Beam's Spark runner injects a timer check for every key it has ever seen into every
- * micro-batch, and never forgets a key; keyed by campaign id, a service running for months would
- * check millions of long-gone campaigns twice a second.
+ * <p>The state is kept under the shards of {@link CampaignShards}, each holding its campaigns in a
+ * map and one timer for the earliest start or end among them, not under one key per campaign: keyed
+ * by campaign id, a service running for months on Spark would check millions of long-gone campaigns
+ * twice a second.
  */
 public final class ScheduleCampaigns
     extends PTransform<PCollection<Campaign>, PCollection<Campaign>> {
-  /** How many keys the campaigns are spread over. */
-  static final int SHARDS = 256;
-
   private final Clock clock;
 
   public ScheduleCampaigns(Clock clock) {
@@ -56,17 +47,9 @@ public final class ScheduleCampaigns
   @Override
   public PCollection<Campaign> expand(PCollection<Campaign> campaigns) {
     return campaigns
-        .apply(
-            "KeyByShard",
-            WithKeys.of((Campaign c) -> shardOf(c.advCampaignId()))
-                .withKeyType(TypeDescriptors.integers()))
-        .setCoder(KvCoder.of(VarIntCoder.of(), Campaign.CampaignCoder.of()))
+        .apply("KeyByShard", new CampaignShards())
         .apply("HoldUntilStart", ParDo.of(new HoldUntilStartFn(clock)))
         .setCoder(Campaign.CampaignCoder.of());
-  }
-
-  static int shardOf(String campaignId) {
-    return Math.floorMod(campaignId.hashCode(), SHARDS);
   }
 
   /**

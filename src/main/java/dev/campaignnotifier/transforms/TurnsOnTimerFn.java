@@ -29,8 +29,8 @@ import org.joda.time.Duration;
  * micro-batch, not for the whole big delivery.
  *
  * <p>The campaigns being fanned out and their cursors are kept in state under a shard of the
- * campaign id ({@link ScheduleCampaigns#shardOf}; few keys, see there why). A timer cannot read a
- * side input, so this runs in lookup mode only ({@link SubscriberSource#readerWithoutSideInput}).
+ * campaign id ({@link CampaignShards#shardOf}; few keys, see there why). A timer cannot read a side
+ * input, so this runs in lookup mode only ({@link SubscriberSource#readerWithoutSideInput}).
  */
 final class TurnsOnTimerFn extends SparkSafeTimersFn<KV<Integer, Campaign>, NotificationBatch> {
   /** The next turn: as soon as the runner fires timers again (on Spark, the next micro-batch). */

@@ -172,7 +172,7 @@ class ScheduleCampaignsTest {
   private static String sameShardAs(String id) {
     for (int i = 0; ; i++) {
       String other = "c" + i;
-      if (ScheduleCampaigns.shardOf(other) == ScheduleCampaigns.shardOf(id)) {
+      if (CampaignShards.shardOf(other) == CampaignShards.shardOf(id)) {
         return other;
       }
     }
