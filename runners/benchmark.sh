@@ -3,7 +3,7 @@
 # PostgreSQL with stock durability (fsync and synchronous_commit on), or uses the servers given with
 # the service's own options; starts the service in a process of its own with its launcher; measures.
 #
-#   runners/benchmark.sh                                      # fan-out at 10k, 200k, 1M; DirectRunner
+#   runners/benchmark.sh                                      # fan-out at 10k, 200k, 1M, 3 times each; DirectRunner
 #   runners/benchmark.sh --runner=FlinkRunner                 # or SparkRunner: that runner's launcher
 #   runners/benchmark.sh --mode=latency                       # 30 x 1,000 alone, then behind 1,000,000
 #   runners/benchmark.sh --mode=idle                          # CPU while idle

@@ -52,6 +52,7 @@ public final class Benchmark {
   private static final Set<String> OWN =
       Set.of(
           "mode",
+          "repeats",
           "subscribers",
           "subscriberModes",
           "subscriberMode",
@@ -114,7 +115,10 @@ public final class Benchmark {
       switch (mode) {
         case "fanout" ->
             new FanOutBench(servers, runner, launch, service)
-                .fanout(sizes(own.getOrDefault("subscribers", "10000,200000,1000000")), result);
+                .fanout(
+                    sizes(own.getOrDefault("subscribers", "10000,200000,1000000")),
+                    Integer.parseInt(own.getOrDefault("repeats", "3")),
+                    result);
         case "latency" ->
             new LatencyBench(servers, runner, launch, service)
                 .latency(sizes(own.getOrDefault("subscribers", "1000000")).get(0), result);

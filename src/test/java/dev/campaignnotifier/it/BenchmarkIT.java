@@ -28,7 +28,8 @@ class BenchmarkIT {
 
   @Test
   void fanOutModeMeasuresBothSinksTheFloorAndCpuOnDurableServers() throws Exception {
-    Map<String, Object> result = Benchmark.run(new String[] {LAUNCH, "--subscribers=2000,5000"});
+    Map<String, Object> result =
+        Benchmark.run(new String[] {LAUNCH, "--subscribers=2000,5000", "--repeats=2"});
     assertEquals("on", result.get("postgres_fsync"));
     assertEquals("on", result.get("postgres_synchronous_commit"));
     assertEquals("own JVM", result.get("broker"));
@@ -46,6 +47,8 @@ class BenchmarkIT {
               "cpu_s_per_100k",
               "floor_ms",
               "ratio_to_floor"));
+      assertEquals(2, ((List<?>) run.get("pipeline_ms_each")).size(), run.toString());
+      assertEquals(2, ((List<?>) run.get("floor_ms_each")).size(), run.toString());
     }
   }
 
