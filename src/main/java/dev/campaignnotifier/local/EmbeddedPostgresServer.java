@@ -49,9 +49,11 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
    * Starts PostgreSQL with a stock server's durability, for measurements: zonky starts its servers
    * with {@code -F} (no fsync) and {@code synchronous_commit=off}, which write twice as fast as a
    * real server; here {@code fsync}, {@code synchronous_commit} and {@code full_page_writes} are
-   * on, and the data lives in {@code dataDir} (on a disk, not a tmpfs).
+   * on, and the data lives in {@code dataDir} (on a disk, not a tmpfs). The server's log goes to
+   * {@code logDir/postgresql.log}, each line starting with its epoch time in seconds to the
+   * millisecond and a {@code |}, and says when each checkpoint started and ended.
    */
-  public static EmbeddedPostgresServer startDurable(Path dataDir) {
+  public static EmbeddedPostgresServer startDurable(Path dataDir, Path logDir) {
     return start(
         EmbeddedPostgres.builder()
             .setPort(Ports.free())
@@ -59,7 +61,12 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             .setCleanDataDirectory(true)
             .setServerConfig("fsync", "on")
             .setServerConfig("synchronous_commit", "on")
-            .setServerConfig("full_page_writes", "on"));
+            .setServerConfig("full_page_writes", "on")
+            .setServerConfig("logging_collector", "on")
+            .setServerConfig("log_directory", logDir.toAbsolutePath().toString())
+            .setServerConfig("log_filename", "postgresql.log")
+            .setServerConfig("log_line_prefix", "%n|")
+            .setServerConfig("log_checkpoints", "on"));
   }
 
   private static EmbeddedPostgresServer start(EmbeddedPostgres.Builder builder) {

@@ -41,6 +41,10 @@ import org.postgresql.ds.PGSimpleDataSource;
 final class BenchServers implements AutoCloseable {
   private final Process broker;
   private final EmbeddedPostgresServer postgres;
+
+  /** The started PostgreSQL's log directory (kept after the run); null on given servers. */
+  private final Path postgresLog;
+
   private final Path workDir;
   final String bootstrapServers;
   final String jdbcUrl;
@@ -54,12 +58,14 @@ final class BenchServers implements AutoCloseable {
   private BenchServers(
       Process broker,
       EmbeddedPostgresServer postgres,
+      Path postgresLog,
       Path workDir,
       String bootstrapServers,
       PostgresDataSource postgresSource,
       String kafkaPropertiesFile) {
     this.broker = broker;
     this.postgres = postgres;
+    this.postgresLog = postgresLog;
     this.workDir = workDir;
     this.bootstrapServers = bootstrapServers;
     this.jdbcUrl = postgresSource.url();
@@ -87,6 +93,7 @@ final class BenchServers implements AutoCloseable {
     Path workDir = Files.createTempDirectory(Path.of(System.getProperty("user.dir")), ".bench-");
     Process broker = null;
     EmbeddedPostgresServer postgres = null;
+    Path postgresLog = null;
     String bootstrap = given.get("bootstrapServers");
     if (bootstrap == null) {
       broker = startBroker(workDir.resolve("kafka"));
@@ -94,7 +101,9 @@ final class BenchServers implements AutoCloseable {
     }
     PostgresDataSource source;
     if (given.get("jdbcUrl") == null) {
-      postgres = EmbeddedPostgresServer.startDurable(workDir.resolve("postgres"));
+      postgresLog = Files.createTempDirectory("bench-postgres-log-");
+      postgres = EmbeddedPostgresServer.startDurable(workDir.resolve("postgres"), postgresLog);
+      System.out.println("benchmark: PostgreSQL's log: " + postgresLog.resolve("postgresql.log"));
       source =
           new PostgresDataSource(
               postgres.createDatabase("bench", false),
@@ -111,7 +120,13 @@ final class BenchServers implements AutoCloseable {
     }
     BenchServers servers =
         new BenchServers(
-            broker, postgres, workDir, bootstrap, source, given.get("kafkaPropertiesFile"));
+            broker,
+            postgres,
+            postgresLog,
+            workDir,
+            bootstrap,
+            source,
+            given.get("kafkaPropertiesFile"));
     servers.requireEmptyTables();
     return servers;
   }
@@ -278,6 +293,34 @@ final class BenchServers implements AutoCloseable {
   long rows(String campaign) {
     return query(
         "SELECT count(*) FROM public.subscribers_feedback WHERE adv_campaign_id = ?", campaign);
+  }
+
+  /**
+   * The checkpoints the started PostgreSQL logged so far, as {start, end} in epoch ms (end {@link
+   * Long#MAX_VALUE} while one is running); empty on given servers, whose log is not ours to read.
+   */
+  List<long[]> checkpoints() throws IOException {
+    List<long[]> result = new ArrayList<>();
+    Path file = postgresLog == null ? null : postgresLog.resolve("postgresql.log");
+    if (file == null || !Files.exists(file)) {
+      return result;
+    }
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      int bar = line.indexOf('|');
+      if (bar < 0) {
+        continue;
+      }
+      if (line.contains("LOG:  checkpoint starting:")) {
+        result.add(new long[] {epochMillis(line.substring(0, bar)), Long.MAX_VALUE});
+      } else if (line.contains("LOG:  checkpoint complete:") && !result.isEmpty()) {
+        result.get(result.size() - 1)[1] = epochMillis(line.substring(0, bar));
+      }
+    }
+    return result;
+  }
+
+  private static long epochMillis(String seconds) {
+    return new java.math.BigDecimal(seconds).movePointRight(3).longValue();
   }
 
   @Override

@@ -7,11 +7,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalTime;
+import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
@@ -33,6 +37,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  */
 final class ServiceUnderTest implements AutoCloseable {
   private static final Duration DEADLINE = Duration.ofMinutes(5);
+  private static final Pattern FANNED_OUT =
+      Pattern.compile("^(\\d\\d:\\d\\d:\\d\\d\\.\\d{3}) .*Fanned out campaign (\\S+) of ");
 
   /**
    * Subscribers of the warm-up campaign, which also says the service is ready: enough for the JIT
@@ -47,6 +53,9 @@ final class ServiceUnderTest implements AutoCloseable {
   private final String inputTopic;
   private final KafkaConsumer<String, String> watcher;
   private final KafkaProducer<String, String> publisher;
+
+  /** When each campaign was published, wall clock (epoch ms), to compare with the service's log. */
+  private final Map<String, Long> publishedAt = new ConcurrentHashMap<>();
 
   private ServiceUnderTest(
       String runner, BenchServers servers, Process process, Path log, String name) {
@@ -249,6 +258,7 @@ final class ServiceUnderTest implements AutoCloseable {
   long publish(String campaign, String restaurant) throws Exception {
     long now = Instant.now().getEpochSecond();
     long published = System.nanoTime();
+    publishedAt.put(campaign, System.currentTimeMillis());
     publisher
         .send(
             new ProducerRecord<>(
@@ -350,6 +360,33 @@ final class ServiceUnderTest implements AutoCloseable {
         (lastRow - published) / 1e6,
         (firstMessage.get() - published) / 1e6,
         (lastMessage.get() - published) / 1e6);
+  }
+
+  /**
+   * Publish to the service's "Fanned out campaign" log line, in milliseconds, for each campaign
+   * published by {@link #publish} that the log names: what part of a campaign's time passed before
+   * its fan-out (read, scheduled, fanned out) and what part after it (the sinks). The log's times
+   * are wall clock to the millisecond, of the same machine.
+   */
+  /** When {@code campaign} was published, wall clock (epoch ms). */
+  long publishedAt(String campaign) {
+    return publishedAt.get(campaign);
+  }
+
+  Map<String, Long> fannedOutMillis() throws IOException {
+    Map<String, Long> result = new HashMap<>();
+    for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+      Matcher m = FANNED_OUT.matcher(line);
+      Long at = m.find() ? publishedAt.get(m.group(2)) : null;
+      if (at != null) {
+        long loggedOfDay = LocalTime.parse(m.group(1)).toNanoOfDay() / 1_000_000;
+        long publishedOfDay =
+            Instant.ofEpochMilli(at).atZone(ZoneId.systemDefault()).toLocalTime().toNanoOfDay()
+                / 1_000_000;
+        result.put(m.group(2), Math.floorMod(loggedOfDay - publishedOfDay, 86_400_000L));
+      }
+    }
+    return result;
   }
 
   /** Stops the service as an operator would (SIGTERM), and kills it if it does not go. */

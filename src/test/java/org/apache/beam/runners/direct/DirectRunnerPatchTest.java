@@ -3,19 +3,48 @@ package org.apache.beam.runners.direct;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.io.Read;
+import org.apache.beam.sdk.io.UnboundedSource;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.options.StreamingOptions;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.util.ReleaseInfo;
+import org.joda.time.Instant;
 import org.junit.jupiter.api.Test;
 
 /**
- * The project's copies of two DirectRunner classes (src/direct/java) replace Beam's only because
+ * The project's copies of three DirectRunner classes (src/direct/java) replace Beam's only because
  * they come first on the classpath, and they are copies of one Beam release. This test fails when
- * either stops being true, so an upgrade re-checks the patch instead of mixing two releases.
+ * either of those stops being true, so an upgrade re-checks the patch instead of mixing two
+ * releases.
  */
 class DirectRunnerPatchTest {
+  private static final int ELEMENTS = 1_000;
+
+  /** Readers {@link CountingUpTo} opened, in this JVM. */
+  private static final AtomicInteger READERS_OPENED = new AtomicInteger();
+
+  /** Elements that reached the step after the read, in this JVM. */
+  private static final AtomicInteger ELEMENTS_READ = new AtomicInteger();
+
   @Test
   void patchedClassesAreTheOnesLoaded() {
     for (Class<?> patched :
-        new Class<?>[] {QuiescenceDriver.class, ExecutorServiceParallelExecutor.class}) {
+        new Class<?>[] {
+          QuiescenceDriver.class,
+          ExecutorServiceParallelExecutor.class,
+          UnboundedReadEvaluatorFactory.class
+        }) {
       String from = patched.getProtectionDomain().getCodeSource().getLocation().toString();
       assertTrue(
           from.endsWith("/target/classes/"),
@@ -28,7 +57,124 @@ class DirectRunnerPatchTest {
     assertEquals(
         "2.70.0",
         ReleaseInfo.getReleaseInfo().getVersion(),
-        "Beam changed: compare src/direct/java with the new release's QuiescenceDriver and"
-            + " ExecutorServiceParallelExecutor, re-apply the marked changes, then update this test");
+        "Beam changed: compare src/direct/java with the new release's QuiescenceDriver,"
+            + " ExecutorServiceParallelExecutor and UnboundedReadEvaluatorFactory, re-apply the"
+            + " marked changes, then update this test");
+  }
+
+  /**
+   * The DirectRunner reads an unbounded source at most 10 elements at a time, so 1,000 elements
+   * take 100 reads. Upstream closes the reader after each with a chance of 5% and opens a new one
+   * from the checkpoint (so upstream would pass this test in 0.6% of runs); the patch keeps the one
+   * reader open.
+   */
+  @Test
+  void oneReaderReadsTheWholeSource() {
+    PipelineOptions options = PipelineOptionsFactory.create();
+    options.setRunner(DirectRunner.class);
+    options.as(StreamingOptions.class).setStreaming(true);
+    Pipeline pipeline = Pipeline.create(options);
+    pipeline.apply(Read.from(new CountingUpTo())).apply(ParDo.of(new Tally()));
+    READERS_OPENED.set(0);
+    ELEMENTS_READ.set(0);
+
+    pipeline.run().waitUntilFinish();
+
+    assertEquals(ELEMENTS, ELEMENTS_READ.get(), "elements read");
+    assertEquals(1, READERS_OPENED.get(), "readers opened for " + ELEMENTS + " elements");
+  }
+
+  private static final class Tally extends DoFn<Integer, Void> {
+    @ProcessElement
+    public void process() {
+      ELEMENTS_READ.incrementAndGet();
+    }
+  }
+
+  /** 0 to 999, then the end of input; its checkpoint is the next element. */
+  private static final class CountingUpTo extends UnboundedSource<Integer, Checkpoint> {
+    @Override
+    public List<CountingUpTo> split(int desiredNumSplits, PipelineOptions options) {
+      return List.of(this);
+    }
+
+    @Override
+    public UnboundedReader<Integer> createReader(PipelineOptions options, Checkpoint mark) {
+      READERS_OPENED.incrementAndGet();
+      return new CountingReader(this, mark == null ? 0 : mark.next);
+    }
+
+    @Override
+    public Coder<Checkpoint> getCheckpointMarkCoder() {
+      return SerializableCoder.of(Checkpoint.class);
+    }
+
+    @Override
+    public Coder<Integer> getOutputCoder() {
+      return VarIntCoder.of();
+    }
+  }
+
+  private record Checkpoint(int next)
+      implements UnboundedSource.CheckpointMark, java.io.Serializable {
+    @Override
+    public void finalizeCheckpoint() {}
+  }
+
+  private static final class CountingReader extends UnboundedSource.UnboundedReader<Integer> {
+    private final CountingUpTo source;
+    private int current;
+
+    CountingReader(CountingUpTo source, int next) {
+      this.source = source;
+      this.current = next - 1;
+    }
+
+    @Override
+    public boolean start() {
+      return advance();
+    }
+
+    @Override
+    public boolean advance() {
+      if (current + 1 >= ELEMENTS) {
+        return false;
+      }
+      current++;
+      return true;
+    }
+
+    @Override
+    public Integer getCurrent() {
+      if (current < 0) {
+        throw new NoSuchElementException();
+      }
+      return current;
+    }
+
+    @Override
+    public Instant getCurrentTimestamp() {
+      return BoundedWindow.TIMESTAMP_MIN_VALUE;
+    }
+
+    @Override
+    public Instant getWatermark() {
+      return current + 1 >= ELEMENTS
+          ? BoundedWindow.TIMESTAMP_MAX_VALUE
+          : BoundedWindow.TIMESTAMP_MIN_VALUE;
+    }
+
+    @Override
+    public UnboundedSource.CheckpointMark getCheckpointMark() {
+      return new Checkpoint(current + 1);
+    }
+
+    @Override
+    public CountingUpTo getCurrentSource() {
+      return source;
+    }
+
+    @Override
+    public void close() {}
   }
 }
