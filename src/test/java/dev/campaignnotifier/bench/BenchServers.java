@@ -8,6 +8,7 @@ import dev.campaignnotifier.local.EmbeddedPostgresServer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -300,12 +301,16 @@ final class BenchServers implements AutoCloseable {
    * Long#MAX_VALUE} while one is running); empty on given servers, whose log is not ours to read.
    */
   List<long[]> checkpoints() throws IOException {
-    List<long[]> result = new ArrayList<>();
     Path file = postgresLog == null ? null : postgresLog.resolve("postgresql.log");
-    if (file == null || !Files.exists(file)) {
-      return result;
-    }
-    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+    return file == null || !Files.exists(file)
+        ? List.of()
+        : checkpoints(Files.readAllLines(file, StandardCharsets.UTF_8));
+  }
+
+  /** The checkpoints in a log written with {@code log_line_prefix = '%n|'}. */
+  static List<long[]> checkpoints(List<String> log) {
+    List<long[]> result = new ArrayList<>();
+    for (String line : log) {
       int bar = line.indexOf('|');
       if (bar < 0) {
         continue;
@@ -320,7 +325,7 @@ final class BenchServers implements AutoCloseable {
   }
 
   private static long epochMillis(String seconds) {
-    return new java.math.BigDecimal(seconds).movePointRight(3).longValue();
+    return new BigDecimal(seconds).movePointRight(3).longValue();
   }
 
   @Override

@@ -22,7 +22,9 @@ import java.util.stream.Collectors;
  *       Floor}) and pipeline / floor.
  *   <li>{@code latency}: 30 campaigns of 1,000 subscribers one after another, then the same size
  *       published one after another while campaigns of {@code --subscribers} (default 1,000,000)
- *       are being delivered: p50 / p99 to the last row and message of each.
+ *       are being delivered: p50 / p99 to the last row and message of each; for each campaign,
+ *       publish to its fan-out (the service's log) and whether a PostgreSQL checkpoint ran
+ *       meanwhile (the started server's log), the three slowest printed.
  *   <li>{@code idle}: the service's CPU use while it waits, after warming up and settling.
  *   <li>{@code scale}: for each size in {@code --subscribers} (default 1,000,000 and 10,000,000), a
  *       table of that many rows in restaurants of 1,000 plus one restaurant of {@code

@@ -1,7 +1,10 @@
 package dev.campaignnotifier.bench;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -30,6 +33,46 @@ class BenchmarkTest {
     assertEquals(3.0, figures.get("checkpoint_max_mb"));
     assertEquals(300L, figures.get("checkpoint_p50_ms"));
     assertEquals(900L, figures.get("checkpoint_max_ms"));
+  }
+
+  @Test
+  void readsPostgresCheckpointsFromItsLog() {
+    List<String> log =
+        List.of(
+            "1795372000.100|LOG:  database system is ready to accept connections",
+            "1795372040.852|LOG:  checkpoint starting: wal",
+            "1795372056.465|LOG:  checkpoint complete: wrote 108 buffers (0.7%); write=15.1 s",
+            "1795372060.001|LOG:  checkpoint starting: shutdown immediate");
+
+    List<long[]> checkpoints = BenchServers.checkpoints(log);
+
+    assertEquals(2, checkpoints.size());
+    assertArrayEquals(new long[] {1795372040852L, 1795372056465L}, checkpoints.get(0));
+    assertArrayEquals(new long[] {1795372060001L, Long.MAX_VALUE}, checkpoints.get(1));
+  }
+
+  @Test
+  void timesEachCampaignFromPublicationToItsFanOutLogLine() {
+    ZoneId zone = ZoneId.of("UTC");
+    long published =
+        LocalDateTime.of(2026, 11, 22, 23, 59, 59, 900_000_000)
+            .atZone(zone)
+            .toInstant()
+            .toEpochMilli();
+    List<String> log =
+        List.of(
+            "00:00:00.150 INFO  FanOutToSubscribers - Fanned out campaign c-1 of restaurant r to"
+                + " 1000 subscribers",
+            "00:00:00.200 INFO  FanOutTurns - Fanned out campaign c-2 of restaurant r to 5"
+                + " subscribers (1 slices, 4 per turn)",
+            "00:00:00.300 INFO  FanOutToSubscribers - Fanned out campaign other of restaurant r to"
+                + " 1 subscribers");
+
+    Map<String, Long> millis =
+        ServiceUnderTest.fannedOutMillis(
+            log, Map.of("c-1", published, "c-2", published - 1_000), zone);
+
+    assertEquals(Map.of("c-1", 250L, "c-2", 1_300L), millis);
   }
 
   @Test

@@ -374,15 +374,24 @@ final class ServiceUnderTest implements AutoCloseable {
   }
 
   Map<String, Long> fannedOutMillis() throws IOException {
+    return fannedOutMillis(
+        Files.readAllLines(log, StandardCharsets.UTF_8), publishedAt, ZoneId.systemDefault());
+  }
+
+  /**
+   * For each campaign of {@code publishedAt} (epoch ms) that {@code log} says was fanned out, the
+   * milliseconds in between; the log's times are of day, in {@code zone}.
+   */
+  static Map<String, Long> fannedOutMillis(
+      List<String> log, Map<String, Long> publishedAt, ZoneId zone) {
     Map<String, Long> result = new HashMap<>();
-    for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+    for (String line : log) {
       Matcher m = FANNED_OUT.matcher(line);
       Long at = m.find() ? publishedAt.get(m.group(2)) : null;
       if (at != null) {
         long loggedOfDay = LocalTime.parse(m.group(1)).toNanoOfDay() / 1_000_000;
         long publishedOfDay =
-            Instant.ofEpochMilli(at).atZone(ZoneId.systemDefault()).toLocalTime().toNanoOfDay()
-                / 1_000_000;
+            Instant.ofEpochMilli(at).atZone(zone).toLocalTime().toNanoOfDay() / 1_000_000;
         result.put(m.group(2), Math.floorMod(loggedOfDay - publishedOfDay, 86_400_000L));
       }
     }

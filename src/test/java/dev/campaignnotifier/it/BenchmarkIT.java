@@ -65,6 +65,24 @@ class BenchmarkIT {
             "during_big_campaigns",
             "during_big_last_row_p99_ms",
             "during_big_last_message_p99_ms"));
+    // Each campaign's fan-out was found in the service's log, before its last row.
+    for (String key : List.of("alone", "during_big")) {
+      List<?> fannedOut = (List<?>) result.get(key + "_fanned_out_ms_each");
+      List<?> lastRow = (List<?>) result.get(key + "_last_row_ms_each");
+      assertEquals(lastRow.size(), fannedOut.size(), key);
+      for (int i = 0; i < fannedOut.size(); i++) {
+        long fan = ((Number) fannedOut.get(i)).longValue();
+        assertTrue(
+            fan >= 0 && fan <= ((Number) lastRow.get(i)).longValue() + 5,
+            key
+                + " campaign "
+                + i
+                + ": fanned out after "
+                + fan
+                + " ms, last row "
+                + lastRow.get(i));
+      }
+    }
   }
 
   @Test
