@@ -319,7 +319,12 @@ public final class CampaignNotifier {
     notifications.apply(
         "DeliverNotifications",
         new DeliverNotifications(
-            options.getBootstrapServers(), options.getOutputTopic(), kafka, postgres));
+            options.getBootstrapServers(),
+            options.getOutputTopic(),
+            options.getDeadLetterTopic(),
+            options.getInputTopic(),
+            kafka,
+            postgres));
     parsed
         .get(ParseCampaigns.DEAD_LETTERS)
         .apply(

@@ -184,7 +184,39 @@ public final class BadInputCorpus {
             "binary garbage",
             new byte[] {0, 1, 2, (byte) 0x80, (byte) 0xFF},
             DeadLetterReason.NOT_UTF8),
-        new Case("nul byte json", utf8("{\u0000}"), DeadLetterReason.NOT_JSON));
+        new Case("nul byte json", utf8("{\u0000}"), DeadLetterReason.NOT_JSON),
+        new Case(
+            "U+0000 in adv_campaign_content",
+            utf8(set("adv_campaign_content", "\"50% off\\u0000 today\"")),
+            DeadLetterReason.UNSTORABLE_TEXT),
+        new Case(
+            "U+0000 in adv_campaign_owner",
+            utf8(set("adv_campaign_owner", "\"Ivan\\u0000\"")),
+            DeadLetterReason.UNSTORABLE_TEXT),
+        new Case(
+            "U+0000 in adv_campaign_owner_contact",
+            utf8(set("adv_campaign_owner_contact", "\"\\u0000\"")),
+            DeadLetterReason.UNSTORABLE_TEXT),
+        new Case(
+            "U+0000 in restaurant_id",
+            utf8(set("restaurant_id", "\"r\\u0000\"")),
+            DeadLetterReason.UNSTORABLE_TEXT),
+        new Case(
+            "U+0000 in adv_campaign_id",
+            utf8(set("adv_campaign_id", "\"c\\u0000\"")),
+            DeadLetterReason.UNSTORABLE_TEXT),
+        new Case(
+            "unpaired surrogate",
+            utf8(set("adv_campaign_content", "\"half \\ud83d of an emoji\"")),
+            DeadLetterReason.UNSTORABLE_TEXT),
+        new Case(
+            "adv_campaign_id of 3,500 random characters",
+            utf8(set("adv_campaign_id", "\"" + Samples.randomId(3_500) + "\"")),
+            DeadLetterReason.ID_TOO_LONG),
+        new Case(
+            "restaurant_id of 600 Cyrillic characters (1,200 bytes)",
+            utf8(set("restaurant_id", "\"" + "ж".repeat(600) + "\"")),
+            DeadLetterReason.ID_TOO_LONG));
   }
 
   public static String remove(String field) {

@@ -48,4 +48,15 @@ public final class Samples {
   public static Campaign briefCampaign() {
     return campaign(CAMPAIGN_ID, RESTAURANT, 1659203516L, 2659207116L);
   }
+
+  /** Letters and digits that PostgreSQL cannot compress, from a fixed seed. */
+  public static String randomId(int chars) {
+    java.util.Random random = new java.util.Random(chars);
+    String alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    StringBuilder id = new StringBuilder(chars);
+    for (int i = 0; i < chars; i++) {
+      id.append(alphabet.charAt(random.nextInt(alphabet.length())));
+    }
+    return id.toString();
+  }
 }

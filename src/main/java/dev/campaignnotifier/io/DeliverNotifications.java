@@ -1,12 +1,13 @@
 package dev.campaignnotifier.io;
 
+import dev.campaignnotifier.model.DeadLetterReason;
 import dev.campaignnotifier.model.NotificationBatch;
-import dev.campaignnotifier.model.NotificationJson;
 import dev.campaignnotifier.ops.LiveState;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,15 +25,16 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PDone;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Writes each notification to both sinks, in an order that makes PostgreSQL the record of what was
- * delivered: a slice is published to Kafka and acknowledged by the broker ({@code acks=all},
- * idempotent producer) before its rows are inserted. So a row implies its message, and after a
+ * delivered: a slice's rows are written in an open transaction, its messages are published and
+ * acknowledged by the broker ({@code acks=all}, idempotent producer), and only then is the
+ * transaction committed ({@link SliceDelivery}, which also dead-letters what a sink refuses for
+ * good instead of failing the bundle). So a committed row implies its message, and after a
  * crash the fan-out can skip exactly the clients that have a row ({@link FeedbackTable#
  * deliveredClients}) while re-sending the rest: no notification is lost, and the only duplicate
  * messages are those of the slices on their way when the process died, or those a broker outage
@@ -62,6 +64,8 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
 
   private final String bootstrapServers;
   private final String topic;
+  private final String deadLetterTopic;
+  private final String inputTopic;
   private final KafkaClients kafka;
   private final SerializableFunction<Void, DataSource> postgres;
 
@@ -70,13 +74,21 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     return PRODUCER_CONFIG;
   }
 
+  /**
+   * @param deadLetterTopic where notifications a sink refuses for good go ({@link SliceDelivery})
+   * @param inputTopic the campaigns' topic, named in those dead letters
+   */
   public DeliverNotifications(
       String bootstrapServers,
       String topic,
+      String deadLetterTopic,
+      String inputTopic,
       KafkaClients kafka,
       SerializableFunction<Void, DataSource> postgres) {
     this.bootstrapServers = bootstrapServers;
     this.topic = topic;
+    this.deadLetterTopic = deadLetterTopic;
+    this.inputTopic = inputTopic;
     this.kafka = kafka;
     this.postgres = postgres;
   }
@@ -101,6 +113,8 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
 
     private final String bootstrapServers;
     private final String topic;
+    private final String deadLetterTopic;
+    private final String inputTopic;
     private final KafkaClients kafka;
     private final SerializableFunction<Void, DataSource> postgres;
     private final Counter toKafka = Metrics.counter("sinks", "notificationsToKafka");
@@ -114,11 +128,16 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     private final AtomicLong retriesSinceLastBundle = new AtomicLong();
     private final AtomicLong kafkaRetriesSinceLastBundle = new AtomicLong();
     private transient WorkerTally tally;
+    private transient SliceDelivery.Sinks sinks;
+    private final Map<DeadLetterReason, AtomicLong> deadLettersSinceLastBundle =
+        new ConcurrentHashMap<>();
 
     /** Delivers to the sinks {@code delivery} names. */
     DeliverFn(DeliverNotifications delivery) {
       this.bootstrapServers = delivery.bootstrapServers;
       this.topic = delivery.topic;
+      this.deadLetterTopic = delivery.deadLetterTopic;
+      this.inputTopic = delivery.inputTopic;
       this.kafka = delivery.kafka;
       this.postgres = delivery.postgres;
     }
@@ -133,6 +152,16 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       workers = Executors.newFixedThreadPool(PARALLELISM);
       inFlight = new Semaphore(ADMITTED);
       tally = WorkerTally.start(LOG, Thread.currentThread().getName());
+      sinks =
+          new SliceDelivery.Sinks(
+              producer,
+              topic,
+              deadLetterTopic,
+              inputTopic,
+              postgres.apply(null),
+              LOG,
+              retriesSinceLastBundle::incrementAndGet,
+              kafkaRetriesSinceLastBundle::incrementAndGet);
     }
 
     @StartBundle
@@ -173,48 +202,31 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       toPostgres.inc(delivered);
       retries.inc(retriesSinceLastBundle.getAndSet(0));
       kafkaRetries.inc(kafkaRetriesSinceLastBundle.getAndSet(0));
+      deadLettersSinceLastBundle.forEach(
+          (reason, count) -> Metrics.counter("deadLetters", reason.name()).inc(count.getAndSet(0)));
     }
 
     /**
-     * Publishes the slice and waits for every acknowledgement, sending again what a broker outage
-     * left unacknowledged for as long as it lasts, then records it, waiting out PostgreSQL the same
-     * way. A message the broker refuses for good fails the bundle (the runner retries it; rows
-     * already recorded make the retry skip them).
+     * Delivers the slice ({@link SliceDelivery}): what a sink refuses for good is dead-lettered,
+     * outages of either are waited out. Returns the notifications delivered to both sinks.
      */
     private int deliver(NotificationBatch slice) throws InterruptedException {
       Object inDelivery = LiveState.deliveryStarted(System.nanoTime());
+      SliceDelivery.Outcome outcome;
       try {
-        publishThenRecord(slice);
+        outcome = SliceDelivery.deliver(sinks, slice);
       } finally {
         LiveState.deliveryEnded(inDelivery);
       }
+      outcome
+          .deadLettered()
+          .forEach(
+              (reason, count) ->
+                  deadLettersSinceLastBundle
+                      .computeIfAbsent(reason, r -> new AtomicLong())
+                      .addAndGet(count));
       LiveState.recorded(slice.fanOutId(), slice.campaign().endEpochSecond(), slice.size());
-      return slice.size();
-    }
-
-    private void publishThenRecord(NotificationBatch slice) throws InterruptedException {
-      List<ProducerRecord<String, String>> messages = new ArrayList<>(slice.size());
-      NotificationJson.Template json =
-          NotificationJson.forSlice(slice.campaign(), slice.triggerEpochSecond());
-      String keyPrefix = slice.campaign().advCampaignId() + ":";
-      for (String client : slice.clients()) {
-        messages.add(new ProducerRecord<>(topic, keyPrefix + client, json.forClient(client)));
-      }
-      // No flush(): it would also wait for the other workers' slices. linger.ms sends the tail.
-      Retry.kafka(
-          slice.size() + " notifications of campaign " + slice.campaign().advCampaignId(),
-          LOG,
-          kafkaRetriesSinceLastBundle::incrementAndGet,
-          producer,
-          messages);
-      Retry.sql(
-          "write " + slice.size() + " feedback rows",
-          LOG,
-          retriesSinceLastBundle::incrementAndGet,
-          () -> {
-            FeedbackTable.insert(postgres.apply(null), slice);
-            return null;
-          });
+      return outcome.delivered();
     }
 
     @Teardown

@@ -8,9 +8,13 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
@@ -35,6 +39,9 @@ public final class FeedbackTable {
           + " SELECT ?, ?, ?, ?, ?, ?, ?, ?, client, ?, NULL FROM unnest(?::text[]) AS client"
           + " ON CONFLICT DO NOTHING";
 
+  static final String FORGET =
+      "DELETE FROM public.subscribers_feedback WHERE adv_campaign_id = ? AND client_id = ANY(?)";
+
   static final String DELIVERED =
       "SELECT client_id FROM public.subscribers_feedback WHERE adv_campaign_id = ?";
 
@@ -57,52 +64,181 @@ public final class FeedbackTable {
   private static final String UNIQUE_VIOLATION = "23505";
 
   /**
-   * Records the slice; a row that exists already is left as it is. Optimistic: a slice's rows are
-   * new unless this slice was delivered before (the runner retried a bundle, or a replay raced a
-   * refresh), so on PostgreSQL's driver they go in with COPY, the cheapest way in; if a row exists
-   * the unique index refuses the whole COPY, which is rolled back, and the slice goes again through
-   * {@code INSERT ... ON CONFLICT DO NOTHING}. Either way each (campaign, client) is one row, and
-   * the slice's {@link DeliveryLedger} row is written in the same transaction.
+   * Records the slice in a transaction of its own; a row that exists already is left as it is, a
+   * row PostgreSQL refuses for good is thrown. See {@link #write}.
    */
   public static void insert(DataSource dataSource, NotificationBatch batch) throws SQLException {
-    Campaign c = batch.campaign();
-    // The brief's column is int4: this fails loudly after 2038-01-19 rather than wrapping.
-    int trigger = Math.toIntExact(batch.triggerEpochSecond());
     try (Connection connection = dataSource.getConnection()) {
       // JdbcIO's pool hands out connections with auto-commit off: commit explicitly.
       connection.setAutoCommit(false);
-      if (connection.isWrapperFor(PGConnection.class)) {
-        try {
-          CopyIn copy = connection.unwrap(PGConnection.class).getCopyAPI().copyIn(COPY);
-          byte[] rows = copyRows(c, trigger, batch.clients());
-          copy.writeToCopy(rows, 0, rows.length);
-          copy.endCopy();
-          DeliveryLedger.record(connection, batch);
-          connection.commit();
-          return;
-        } catch (SQLException e) {
-          if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
-            // The connection broke mid-COPY. pgjdbc keeps the COPY's lock on such a connection,
-            // and a rollback would wait for it forever: drop the connection instead (the pool
-            // discards a closed one), and let the caller retry on a new one.
-            abandon(connection);
-            throw e;
-          }
-          connection.rollback();
-          if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
-            throw e;
-          }
+      Written written = write(connection, batch, batch.clients());
+      if (!written.refused().isEmpty()) {
+        connection.rollback();
+        throw written.refused().values().iterator().next();
+      }
+      DeliveryLedger.record(connection, batch);
+      connection.commit();
+    }
+  }
+
+  /**
+   * What writing a slice's rows came to: the clients whose rows this transaction inserted (not
+   * those that had a row already), and those PostgreSQL refused for good, each with its error.
+   */
+  public record Written(List<String> inserted, Map<String, SQLException> refused) {
+    /** The clients whose rows are in the table once the transaction commits. */
+    public List<String> accepted(List<String> clients) {
+      List<String> accepted = new ArrayList<>(clients.size());
+      for (String client : clients) {
+        if (!refused.containsKey(client)) {
+          accepted.add(client);
         }
       }
-      try (PreparedStatement s = connection.prepareStatement(INSERT)) {
-        bind(s, connection, c, trigger, batch);
-        s.executeUpdate();
-        DeliveryLedger.record(connection, batch);
-        connection.commit();
+      return accepted;
+    }
+  }
+
+  /**
+   * Writes the rows of {@code clients} (of {@code batch}) in a new transaction on the connection
+   * (auto-commit off, nothing done in it yet: a refusal rolls it back) and leaves it open. Optimistic: a slice's rows are new unless this slice was written before (the
+   * runner retried a bundle, a replay raced a refresh), so on PostgreSQL's driver they go in with
+   * COPY, the cheapest way in; if a row exists the unique index refuses the whole COPY, and the
+   * rows go again through {@code INSERT ... ON CONFLICT DO NOTHING}. Either way each (campaign,
+   * client) is one row.
+   *
+   * <p>If PostgreSQL refuses the rows for good ({@link SinkErrors.Kind#REFUSED}), the campaign is
+   * tried alone first: one row with an empty client id, in a savepoint that is rolled back. If that
+   * is refused too, the campaign is at fault and every client is refused with its error; otherwise
+   * some clients are (an id too long for the unique index), and halving the slice in savepoints
+   * finds them with a few statements each. A transient error or any other is thrown.
+   */
+  public static Written write(Connection connection, NotificationBatch batch, List<String> clients)
+      throws SQLException {
+    Campaign c = batch.campaign();
+    // The brief's column is int4: this fails loudly after 2038-01-19 rather than wrapping.
+    int trigger = Math.toIntExact(batch.triggerEpochSecond());
+    if (clients.isEmpty()) {
+      return new Written(List.of(), Map.of());
+    }
+    SQLException refusal;
+    if (connection.isWrapperFor(PGConnection.class)) {
+      try {
+        CopyIn copy = connection.unwrap(PGConnection.class).getCopyAPI().copyIn(COPY);
+        byte[] rows = copyRows(c, trigger, clients);
+        copy.writeToCopy(rows, 0, rows.length);
+        copy.endCopy();
+        return new Written(clients, Map.of());
       } catch (SQLException e) {
+        if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
+          // The connection broke mid-COPY. pgjdbc keeps the COPY's lock on such a connection,
+          // and a rollback would wait for it forever: drop the connection instead (the pool
+          // discards a closed one), and let the caller retry on a new one.
+          abandon(connection);
+          throw e;
+        }
         connection.rollback();
+        if (!UNIQUE_VIOLATION.equals(e.getSQLState())
+            && SinkErrors.of(e) != SinkErrors.Kind.REFUSED) {
+          throw e;
+        }
+      }
+    }
+    try {
+      return new Written(insertReturning(connection, c, trigger, clients), Map.of());
+    } catch (SQLException e) {
+      connection.rollback();
+      if (SinkErrors.of(e) != SinkErrors.Kind.REFUSED) {
         throw e;
       }
+      refusal = e;
+    }
+    SQLException campaignRefusal = campaignRefused(connection, c, trigger);
+    if (campaignRefusal != null) {
+      Map<String, SQLException> refused = new LinkedHashMap<>();
+      clients.forEach(client -> refused.put(client, campaignRefusal));
+      return new Written(List.of(), refused);
+    }
+    List<String> inserted = new ArrayList<>();
+    Map<String, SQLException> refused = new LinkedHashMap<>();
+    isolate(connection, c, trigger, clients, refusal, inserted, refused);
+    return new Written(inserted, refused);
+  }
+
+  /** The campaign's own refusal, if one row of it with an empty client id is refused too. */
+  private static SQLException campaignRefused(Connection connection, Campaign c, int trigger)
+      throws SQLException {
+    Savepoint probe = connection.setSavepoint();
+    try {
+      insertReturning(connection, c, trigger, List.of(""));
+      return null;
+    } catch (SQLException e) {
+      if (SinkErrors.of(e) != SinkErrors.Kind.REFUSED) {
+        throw e;
+      }
+      return e;
+    } finally {
+      connection.rollback(probe);
+    }
+  }
+
+  /**
+   * Inserts {@code clients}, which together were refused with {@code refusal}: halves in
+   * savepoints, down to the clients refused alone.
+   */
+  private static void isolate(
+      Connection connection,
+      Campaign c,
+      int trigger,
+      List<String> clients,
+      SQLException refusal,
+      List<String> inserted,
+      Map<String, SQLException> refused)
+      throws SQLException {
+    if (clients.size() == 1) {
+      refused.put(clients.get(0), refusal);
+      return;
+    }
+    int half = clients.size() / 2;
+    for (List<String> part : List.of(clients.subList(0, half), clients.subList(half, clients.size()))) {
+      Savepoint before = connection.setSavepoint();
+      try {
+        inserted.addAll(insertReturning(connection, c, trigger, part));
+        connection.releaseSavepoint(before);
+      } catch (SQLException e) {
+        if (SinkErrors.of(e) != SinkErrors.Kind.REFUSED) {
+          throw e;
+        }
+        connection.rollback(before);
+        isolate(connection, c, trigger, part, e, inserted, refused);
+      }
+    }
+  }
+
+  /** {@link #INSERT} of the clients; returns those whose rows it inserted. */
+  private static List<String> insertReturning(
+      Connection connection, Campaign c, int trigger, List<String> clients) throws SQLException {
+    List<String> inserted = new ArrayList<>(clients.size());
+    try (PreparedStatement s = connection.prepareStatement(INSERT + " RETURNING client_id")) {
+      bind(s, connection, c, trigger, clients);
+      try (ResultSet rows = s.executeQuery()) {
+        while (rows.next()) {
+          inserted.add(rows.getString(1));
+        }
+      }
+    }
+    return inserted;
+  }
+
+  /**
+   * Deletes, in the open transaction, the rows of {@code clients} that it inserted: notifications
+   * Kafka refused after their rows were written.
+   */
+  public static void forget(Connection connection, String campaignId, Collection<String> clients)
+      throws SQLException {
+    try (PreparedStatement s = connection.prepareStatement(FORGET)) {
+      s.setString(1, campaignId);
+      s.setArray(2, connection.createArrayOf("text", clients.toArray()));
+      s.executeUpdate();
     }
   }
 
@@ -165,7 +301,7 @@ public final class FeedbackTable {
   }
 
   private static void bind(
-      PreparedStatement s, Connection connection, Campaign c, int trigger, NotificationBatch batch)
+      PreparedStatement s, Connection connection, Campaign c, int trigger, List<String> clients)
       throws SQLException {
     s.setString(1, c.restaurantId());
     s.setString(2, c.advCampaignId());
@@ -176,7 +312,7 @@ public final class FeedbackTable {
     s.setLong(7, c.endEpochSecond());
     s.setLong(8, c.createdEpochSecond());
     s.setInt(9, trigger);
-    s.setArray(10, connection.createArrayOf("text", batch.clients().toArray()));
+    s.setArray(10, connection.createArrayOf("text", clients.toArray()));
   }
 
   /** The clients that already have a row for this campaign: they have been notified. */

@@ -3,12 +3,15 @@ package dev.campaignnotifier.io;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.slf4j.Logger;
 
@@ -21,10 +24,10 @@ public final class Retry {
   private static final long FIRST_BACKOFF_MILLIS = 200;
   private static final long MAX_BACKOFF_MILLIS = 10_000;
 
-  /** A database call. */
+  /** A database call (which may wait for something else, such as Kafka's acknowledgements). */
   @FunctionalInterface
   public interface SqlCall<T> {
-    T call() throws SQLException;
+    T call() throws SQLException, InterruptedException;
   }
 
   private Retry() {}
@@ -73,33 +76,61 @@ public final class Retry {
       Producer<K, V> producer,
       List<ProducerRecord<K, V>> records)
       throws InterruptedException {
-    List<ProducerRecord<K, V>> pending = records;
+    Map<Integer, Exception> refused = kafkaUnlessRefused(what, log, onRetry, producer, records);
+    if (!refused.isEmpty()) {
+      Exception first = refused.values().iterator().next();
+      throw new IllegalStateException("Cannot publish " + what + ": " + first.getMessage(), first);
+    }
+  }
+
+  /**
+   * As {@link #kafka}, but a record Kafka refuses for good ({@link SinkErrors.Kind#REFUSED}: too
+   * large, not authorized) is not thrown: it is returned, by its index in {@code records}, with the
+   * broker's or the producer's error, once every other record is acknowledged. An error that is
+   * neither transient nor a refusal ({@link SinkErrors.Kind#FAILED}) is thrown.
+   */
+  public static <K, V> Map<Integer, Exception> kafkaUnlessRefused(
+      String what,
+      Logger log,
+      Runnable onRetry,
+      Producer<K, V> producer,
+      List<ProducerRecord<K, V>> records)
+      throws InterruptedException {
+    Map<Integer, Exception> refused = new TreeMap<>();
+    List<Integer> pending = new ArrayList<>(records.size());
+    for (int i = 0; i < records.size(); i++) {
+      pending.add(i);
+    }
     long backoff = FIRST_BACKOFF_MILLIS;
     for (int attempt = 1; ; attempt++) {
       List<Future<RecordMetadata>> acks = new ArrayList<>(pending.size());
-      for (ProducerRecord<K, V> record : pending) {
+      for (int index : pending) {
         try {
-          acks.add(producer.send(record));
-        } catch (RetriableException e) {
+          acks.add(producer.send(records.get(index)));
+        } catch (KafkaException e) {
           acks.add(CompletableFuture.failedFuture(e));
         }
       }
-      List<ProducerRecord<K, V>> failed = new ArrayList<>();
+      List<Integer> failed = new ArrayList<>();
       Throwable cause = null;
       for (int i = 0; i < acks.size(); i++) {
         try {
           acks.get(i).get();
         } catch (ExecutionException e) {
-          if (!(e.getCause() instanceof RetriableException)) {
-            throw new IllegalStateException(
-                "Cannot publish " + what + ": " + e.getCause().getMessage(), e.getCause());
+          Throwable error = e.getCause();
+          switch (SinkErrors.of(error)) {
+            case TRANSIENT -> {
+              failed.add(pending.get(i));
+              cause = error;
+            }
+            case REFUSED -> refused.put(pending.get(i), (Exception) error);
+            case FAILED -> throw new IllegalStateException(
+                "Cannot publish " + what + ": " + error.getMessage(), error);
           }
-          failed.add(pending.get(i));
-          cause = e.getCause();
         }
       }
       if (failed.isEmpty()) {
-        return;
+        return refused;
       }
       onRetry.run();
       log.warn(

@@ -82,7 +82,15 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 
   /** Creates a database owned by {@code jovyan} with the service's tables. */
   public String createDatabase(String name, boolean withSampleSubscribers) {
-    executeAs("postgres", "postgres", "CREATE DATABASE " + name + " OWNER " + USER);
+    return createDatabase(name, withSampleSubscribers, "");
+  }
+
+  /**
+   * As {@link #createDatabase(String, boolean)}, with more of {@code CREATE DATABASE} ({@code
+   * ENCODING 'LATIN1' TEMPLATE template0}, say).
+   */
+  public String createDatabase(String name, boolean withSampleSubscribers, String options) {
+    executeAs("postgres", "postgres", "CREATE DATABASE " + name + " OWNER " + USER + " " + options);
     for (String file : SCHEMA) {
       executeAs(USER, name, resource(file));
     }

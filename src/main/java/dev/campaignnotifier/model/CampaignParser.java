@@ -23,6 +23,15 @@ public final class CampaignParser implements Serializable {
    */
   public static final long MAX_EPOCH_SECOND = 99_999_999_999L;
 
+  /**
+   * The most UTF-8 bytes an id may have. Both ids are keys of btree indexes whose entries PostgreSQL
+   * limits to 2,704 bytes after its own compression: {@code adv_campaign_id} with {@code client_id}
+   * in the feedback table's unique index and with the fan-out id in the ledger's, {@code
+   * restaurant_id} with {@code client_id} in the lookup index. 1,024 leaves a client id room for
+   * 1,600 bytes, whatever the text (random text does not compress).
+   */
+  public static final int MAX_ID_BYTES = 1_024;
+
   private static final ObjectMapper JSON =
       new ObjectMapper()
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -145,13 +154,46 @@ public final class CampaignParser implements Serializable {
           DeadLetterReason.FIELD_TOO_LARGE,
           field + " is " + value.length() + " characters, more than the limit of " + maxFieldChars);
     }
+    String unstorable = unstorable(value);
+    if (unstorable != null) {
+      throw new Refused(
+          DeadLetterReason.UNSTORABLE_TEXT,
+          field + " holds " + unstorable + ", which PostgreSQL text cannot store");
+    }
     return value;
+  }
+
+  /**
+   * What in the text PostgreSQL cannot store, or null: U+0000 (refused with SQLState 22021), or a
+   * surrogate without its pair, which UTF-8 cannot encode (Java would send a '?' in its place).
+   */
+  static String unstorable(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char ch = text.charAt(i);
+      if (ch == 0) {
+        return "U+0000 at character " + i;
+      }
+      if (Character.isHighSurrogate(ch)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(ch)) {
+        return String.format("an unpaired surrogate U+%04X at character %d", (int) ch, i);
+      }
+    }
+    return null;
   }
 
   private String id(JsonNode root, String field) throws Refused {
     String value = text(root, field);
     if (value.isBlank()) {
       throw new Refused(DeadLetterReason.BLANK_ID, field + " is blank");
+    }
+    int bytes = Utf8.encodedLength(value);
+    if (bytes > MAX_ID_BYTES) {
+      throw new Refused(
+          DeadLetterReason.ID_TOO_LONG,
+          field + " is " + bytes + " bytes in UTF-8, more than the limit of " + MAX_ID_BYTES);
     }
     return value;
   }

@@ -30,5 +30,26 @@ public enum DeadLetterReason {
   /** A time is negative or so large it is most likely epoch milliseconds, not seconds. */
   TIME_OUT_OF_RANGE,
   /** {@code adv_campaign_datetime_start} is after {@code adv_campaign_datetime_end}. */
-  START_AFTER_END
+  START_AFTER_END,
+  /**
+   * A text field holds what PostgreSQL's {@code text} cannot store: U+0000 (JSON's <code>&#92;u0000</code>)
+   * or half of a surrogate pair (<code>&#92;ud800</code> alone), which is no character at all.
+   */
+  UNSTORABLE_TEXT,
+  /**
+   * {@code restaurant_id} or {@code adv_campaign_id} is longer than {@link
+   * CampaignParser#MAX_ID_BYTES} bytes in UTF-8: too long for the unique indexes it is a key of.
+   */
+  ID_TOO_LONG,
+  /**
+   * PostgreSQL refused a slice's feedback rows with an error no retry can fix (a data exception, a
+   * row too large for an index, a constraint): those notifications were not sent. Written by the
+   * delivery, not the parser.
+   */
+  FEEDBACK_REFUSED,
+  /**
+   * Kafka refused a slice's notifications for good (a record too large for the topic, no right to
+   * write to it): those notifications have no row. Written by the delivery, not the parser.
+   */
+  NOTIFICATION_REFUSED
 }

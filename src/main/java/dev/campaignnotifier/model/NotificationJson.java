@@ -102,6 +102,76 @@ public final class NotificationJson {
     return out.toString();
   }
 
+  /** A campaign in the input topic's format, as the service parsed it: the eight fields. */
+  public static String campaignJson(Campaign c) {
+    return "{\"restaurant_id\":"
+        + quote(c.restaurantId())
+        + ",\"adv_campaign_id\":"
+        + quote(c.advCampaignId())
+        + ",\"adv_campaign_content\":"
+        + quote(c.content())
+        + ",\"adv_campaign_owner\":"
+        + quote(c.owner())
+        + ",\"adv_campaign_owner_contact\":"
+        + quote(c.ownerContact())
+        + ",\"adv_campaign_datetime_start\":"
+        + c.startEpochSecond()
+        + ",\"adv_campaign_datetime_end\":"
+        + c.endEpochSecond()
+        + ",\"datetime_created\":"
+        + c.createdEpochSecond()
+        + "}";
+  }
+
+  /**
+   * The dead letter of notifications a sink refused for good: the fields of every dead letter, with
+   * the campaign as its value ({@link #campaignJson}, under the campaign id as key) and no source
+   * position (partition, offset and timestamp are null: the delivery knows the campaign, not the
+   * record it came in), then which sink refused, its error code, the slice and the clients. Without
+   * {@code campaign}, the value and the clients are null: the shorter letter for a dead-letter topic
+   * that refused the whole one as too large.
+   */
+  public static String toJson(SinkRefusal r, boolean whole, long failedAtEpochMillis) {
+    StringWriter out = new StringWriter(256);
+    try (JsonGenerator g = FACTORY.createGenerator(out)) {
+      g.writeStartObject();
+      g.writeStringField("reason", r.reason().name());
+      g.writeStringField("message", r.message());
+      g.writeStringField("topic", r.inputTopic());
+      g.writeNullField("partition");
+      g.writeNullField("offset");
+      g.writeNullField("timestamp");
+      g.writeStringField("key", r.campaign().advCampaignId());
+      g.writeStringField("key_encoding", "utf8");
+      if (whole) {
+        g.writeStringField("value", campaignJson(r.campaign()));
+        g.writeStringField("value_encoding", "utf8");
+      } else {
+        g.writeNullField("value");
+        g.writeNullField("value_encoding");
+      }
+      g.writeNumberField("failed_at", failedAtEpochMillis);
+      g.writeStringField("sink", r.sink());
+      g.writeStringField("error_code", r.errorCode());
+      g.writeStringField("adv_campaign_id", r.campaign().advCampaignId());
+      g.writeNumberField("slice", r.slice());
+      g.writeNumberField("clients_refused", r.clients().size());
+      if (whole) {
+        g.writeArrayFieldStart("clients");
+        for (String client : r.clients()) {
+          g.writeString(client);
+        }
+        g.writeEndArray();
+      } else {
+        g.writeNullField("clients");
+      }
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot happen: writing JSON to a StringWriter", e);
+    }
+    return out.toString();
+  }
+
   private static void writeBytes(JsonGenerator g, String field, byte[] bytes) throws IOException {
     if (bytes == null) {
       g.writeNullField(field);

@@ -22,4 +22,23 @@ final class Utf8 {
       return null;
     }
   }
+
+  /** How many bytes the text takes in UTF-8 (a valid text: no unpaired surrogate). */
+  static int encodedLength(String text) {
+    int bytes = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char ch = text.charAt(i);
+      if (ch < 0x80) {
+        bytes += 1;
+      } else if (ch < 0x800) {
+        bytes += 2;
+      } else if (Character.isHighSurrogate(ch)) {
+        bytes += 4;
+        i++;
+      } else {
+        bytes += 3;
+      }
+    }
+    return bytes;
+  }
 }

@@ -74,4 +74,34 @@ class RetryTest {
     assertEquals(0, retries.get());
     assertEquals(2, producer.history().size());
   }
+
+  /** A refusal for good is handed back by index once the rest are acknowledged, not thrown. */
+  @Test
+  void aRefusedRecordIsReturnedWhileTheOthersAreWaitedFor() throws Exception {
+    CompletableFuture<java.util.Map<Integer, Exception>> publishing =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return Retry.kafkaUnlessRefused(
+                    "2 notifications",
+                    LoggerFactory.getLogger(RetryTest.class),
+                    retries::incrementAndGet,
+                    producer,
+                    List.of(first, second));
+              } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    Await.until("both sent", WAIT, () -> producer.history().size() == 2);
+    producer.errorNext(new RecordTooLargeException("too large"));
+    producer.errorNext(new TimeoutException("expired"));
+    Await.until("the second sent again", WAIT, () -> producer.history().size() == 3);
+    assertEquals(second, producer.history().get(2));
+    producer.completeNext();
+
+    java.util.Map<Integer, Exception> refused = publishing.get(30, TimeUnit.SECONDS);
+    assertEquals(java.util.Set.of(0), refused.keySet());
+    assertTrue(refused.get(0) instanceof RecordTooLargeException, refused.toString());
+    assertEquals(1, retries.get());
+  }
 }

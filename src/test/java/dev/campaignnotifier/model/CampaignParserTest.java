@@ -57,6 +57,34 @@ class CampaignParserTest {
     assertEquals("required field adv_campaign_owner_contact is missing", result.message());
   }
 
+  /** The id limit is in UTF-8 bytes: 1,024 of them pass whatever the characters, 1,025 do not. */
+  @Test
+  void idsAreLimitedByTheirEncodedBytes() {
+    String ascii = GOOD.replace(Samples.CAMPAIGN_ID, Samples.randomId(1_024));
+    assertTrue(parser.parse(utf8(ascii)).isValid());
+    String cyrillic = GOOD.replace(Samples.RESTAURANT, "ж".repeat(512));
+    assertTrue(parser.parse(utf8(cyrillic)).isValid());
+    String emoji = GOOD.replace(Samples.RESTAURANT, "\uD83C\uDF55".repeat(256));
+    assertTrue(parser.parse(utf8(emoji)).isValid(), "four bytes a pizza, 1,024 in all");
+    CampaignParser.Result over =
+        parser.parse(utf8(GOOD.replace(Samples.RESTAURANT, "ж".repeat(512) + "x")));
+    assertEquals(DeadLetterReason.ID_TOO_LONG, over.reason());
+    assertEquals(
+        "restaurant_id is 1025 bytes in UTF-8, more than the limit of 1024", over.message());
+  }
+
+  @Test
+  void anEmojiIsStorableAndUPlus0000IsNot() {
+    String pizza = GOOD.replace("first campaign", "pizza \\ud83c\\udf55");
+    assertTrue(parser.parse(utf8(pizza)).isValid(), pizza);
+    CampaignParser.Result nul =
+        parser.parse(utf8(GOOD.replace("first campaign", "first\\u0000campaign")));
+    assertEquals(DeadLetterReason.UNSTORABLE_TEXT, nul.reason());
+    assertEquals(
+        "adv_campaign_content holds U+0000 at character 5, which PostgreSQL text cannot store",
+        nul.message());
+  }
+
   private static String remove(String field) {
     return BadInputCorpus.remove(field);
   }
