@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.apache.beam.sdk.metrics.Counter;
@@ -23,8 +24,12 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PDone;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -148,6 +153,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
       config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
       config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+      config.put(ProducerConfig.BATCH_SIZE_CONFIG, batchBytes());
       producer = kafka.<String, String>producerFactory().apply(config);
       workers = Executors.newFixedThreadPool(PARALLELISM);
       inFlight = new Semaphore(ADMITTED);
@@ -162,6 +168,47 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
               LOG,
               retriesSinceLastBundle::incrementAndGet,
               kafkaRetriesSinceLastBundle::incrementAndGet);
+    }
+
+    /**
+     * The producer's batch size, below the output topic's {@code max.message.bytes}. Kafka's
+     * producer 3.9 splits a batch the broker refuses as too large into batches of {@code
+     * batch.size} again (KAFKA-8350, fixed after 3.9): with a topic limit below its 256 KiB, a
+     * slice of records that each fit was split and sent again for ever. If the limit cannot be read
+     * (no right to describe the topic), the default stays.
+     */
+    private int batchBytes() {
+      int batch = (Integer) PRODUCER_CONFIG.get(ProducerConfig.BATCH_SIZE_CONFIG);
+      ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+      try (Admin admin = kafka.admin(bootstrapServers, 15_000)) {
+        ConfigEntry limit =
+            admin
+                .describeConfigs(List.of(resource))
+                .all()
+                .get(30, TimeUnit.SECONDS)
+                .get(resource)
+                .get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+        int topicLimit = Integer.parseInt(limit.value());
+        if (topicLimit <= batch) {
+          // Room for the batch's own header, which the broker counts too.
+          batch = Math.max(1_024, topicLimit - 1_024);
+          LOG.info(
+              "Topic {} takes batches of at most {} bytes (max.message.bytes): the producer's"
+                  + " batches are {} bytes",
+              topic,
+              topicLimit,
+              batch);
+        }
+      } catch (ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
+        LOG.info(
+            "Cannot read max.message.bytes of topic {} ({}); the producer's batches stay {} bytes",
+            topic,
+            e.getMessage(),
+            batch);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return batch;
     }
 
     @StartBundle

@@ -56,6 +56,7 @@ public final class WriteDeadLetters extends PTransform<PCollection<DeadLetter>, 
     private final KafkaClients clients;
     private transient Producer<byte[], String> producer;
     private transient List<ProducerRecord<byte[], String>> bundle;
+    private transient List<DeadLetter> letters;
     private transient long retries;
 
     WriteFn(String bootstrapServers, String topic, KafkaClients clients) {
@@ -78,6 +79,7 @@ public final class WriteDeadLetters extends PTransform<PCollection<DeadLetter>, 
     @StartBundle
     public void startBundle() {
       bundle = new ArrayList<>();
+      letters = new ArrayList<>();
     }
 
     @ProcessElement
@@ -90,6 +92,7 @@ public final class WriteDeadLetters extends PTransform<PCollection<DeadLetter>, 
           d.offset(),
           d.message());
       Metrics.counter("deadLetters", d.reason().name()).inc();
+      letters.add(d);
       bundle.add(
           new ProducerRecord<>(
               topic, d.key(), NotificationJson.toJson(d, System.currentTimeMillis())));
@@ -102,9 +105,42 @@ public final class WriteDeadLetters extends PTransform<PCollection<DeadLetter>, 
         return;
       }
       retries = 0;
-      Retry.kafka(bundle.size() + " dead letters", LOG, () -> retries++, producer, bundle);
+      Map<Integer, Exception> refused =
+          Retry.kafkaUnlessRefused(
+              bundle.size() + " dead letters", LOG, () -> retries++, producer, bundle);
+      if (!refused.isEmpty()) {
+        sendWithoutBytes(refused);
+      }
       Metrics.counter("sinks", "kafkaRetries").inc(retries);
       bundle = new ArrayList<>();
+      letters = new ArrayList<>();
+    }
+
+    /**
+     * The letters the dead-letter topic refused for good, again without the original bytes: a
+     * value near the broker's limit is longer still in a letter (base64 if it is not UTF-8), and
+     * the letter must not stop the service. Refused even so, the topic cannot be written to at all,
+     * which is the setup's fault, not the input's: thrown.
+     */
+    private void sendWithoutBytes(Map<Integer, Exception> refused) throws InterruptedException {
+      List<ProducerRecord<byte[], String>> shorter = new ArrayList<>(refused.size());
+      refused.forEach(
+          (index, error) -> {
+            DeadLetter d = letters.get(index);
+            LOG.warn(
+                "Dead letter {} from {}-{}@{} refused by {} ({}); sent again without its key and"
+                    + " value",
+                d.reason(),
+                d.topic(),
+                d.partition(),
+                d.offset(),
+                topic,
+                error.getMessage());
+            shorter.add(
+                new ProducerRecord<>(
+                    topic, null, NotificationJson.toJson(d, false, System.currentTimeMillis())));
+          });
+      Retry.kafka(shorter.size() + " shortened dead letters", LOG, () -> retries++, producer, shorter);
     }
 
     @Teardown

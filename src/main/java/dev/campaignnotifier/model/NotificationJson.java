@@ -83,6 +83,15 @@ public final class NotificationJson {
    * text when they are valid UTF-8 ({@code "value_encoding":"utf8"}), otherwise base64.
    */
   public static String toJson(DeadLetter d, long failedAtEpochMillis) {
+    return toJson(d, true, failedAtEpochMillis);
+  }
+
+  /**
+   * As {@link #toJson(DeadLetter, long)}; without {@code bytes}, the key and value are {@code
+   * null} and {@code key_bytes} and {@code value_bytes} say how long they were: the letter for a dead-letter topic that refused the
+   * whole one as too large (a value near the broker's limit, longer still in base64).
+   */
+  public static String toJson(DeadLetter d, boolean bytes, long failedAtEpochMillis) {
     StringWriter out = new StringWriter(256);
     try (JsonGenerator g = FACTORY.createGenerator(out)) {
       g.writeStartObject();
@@ -92,9 +101,13 @@ public final class NotificationJson {
       g.writeNumberField("partition", d.partition());
       g.writeNumberField("offset", d.offset());
       g.writeNumberField("timestamp", d.timestampMillis());
-      writeBytes(g, "key", d.key());
-      writeBytes(g, "value", d.value());
+      writeBytes(g, "key", bytes ? d.key() : null);
+      writeBytes(g, "value", bytes ? d.value() : null);
       g.writeNumberField("failed_at", failedAtEpochMillis);
+      if (!bytes) {
+        g.writeNumberField("key_bytes", d.key() == null ? 0 : d.key().length);
+        g.writeNumberField("value_bytes", d.value() == null ? 0 : d.value().length);
+      }
       g.writeEndObject();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot happen: writing JSON to a StringWriter", e);

@@ -19,7 +19,9 @@
 // DirectRunner keeps its source readers open. Upstream closes a reader after 5% of the reads that
 // returned elements and opens a new one from the checkpoint, to exercise close-and-resume in
 // tests; for KafkaIO a new reader is a new consumer (connect, assign, seek, first fetch), and the
-// campaign read next waited 0.5-1.2 s for it on a busy 2-core machine. The change is marked
+// campaign read next waited 0.5-1.2 s for it on a busy 2-core machine. And it finalizes the last
+// read's checkpoint once the reader has caught up, so KafkaIO commits the offsets of a burst
+// without waiting for the next record. The changes are marked
 // "campaign-notifier patch"; DirectRunnerPatchTest fails when Beam's version changes, so the copy
 // is re-checked against the new upstream file.
 package org.apache.beam.runners.direct;
@@ -31,6 +33,8 @@ import java.io.IOException;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.beam.runners.direct.UnboundedReadDeduplicator.NeverDeduplicator;
 import org.apache.beam.sdk.io.UnboundedSource;
@@ -71,6 +75,10 @@ class UnboundedReadEvaluatorFactory implements TransformEvaluatorFactory {
   private final EvaluationContext evaluationContext;
   private final PipelineOptions options;
   private final double readerReuseChance;
+
+  // campaign-notifier patch: the checkpoints finalized after their reader caught up (below).
+  private static final Set<CheckpointMark> FINALIZED_WHILE_IDLE =
+      Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
 
   UnboundedReadEvaluatorFactory(EvaluationContext evaluationContext, PipelineOptions options) {
     this(evaluationContext, options, DEFAULT_READER_REUSE_CHANCE);
@@ -183,7 +191,15 @@ class UnboundedReadEvaluatorFactory implements TransformEvaluatorFactory {
           Instant watermark = reader.getWatermark();
           if (watermark.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
             // If the reader had no elements available, but the shard is not done, reuse it later
-            // Might be better to finalize old checkpoint.
+            // campaign-notifier patch: and finalize the checkpoint of the last read, once (upstream:
+            // "Might be better to finalize old checkpoint", and does not). Upstream finalizes a
+            // read's checkpoint only when a later read returns elements, so KafkaIO committed the
+            // offsets of the last records before a quiet spell only when the next record came:
+            // after a burst, never; a restart then re-read and re-dead-lettered all of it.
+            CheckpointMarkT last = shard.getCheckpoint();
+            if (last != null && FINALIZED_WHILE_IDLE.add(last)) {
+              last.finalizeCheckpoint();
+            }
             resultBuilder.addUnprocessedElements(
                 Collections.<WindowedValue<?>>singleton(
                     WindowedValues.timestampedValueInGlobalWindow(

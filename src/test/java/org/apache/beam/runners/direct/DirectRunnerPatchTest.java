@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
@@ -82,6 +83,122 @@ class DirectRunnerPatchTest {
 
     assertEquals(ELEMENTS, ELEMENTS_READ.get(), "elements read");
     assertEquals(1, READERS_OPENED.get(), "readers opened for " + ELEMENTS + " elements");
+  }
+
+  /** The highest checkpoint {@link Burst} saw finalized: every element before it is done. */
+  private static final AtomicInteger FINALIZED_UP_TO = new AtomicInteger();
+
+  /**
+   * A source that gives 25 elements and then nothing for a while (a burst of campaigns, then a
+   * quiet topic) has the checkpoint after its 25th finalized: KafkaIO commits its offsets when that
+   * happens. Upstream finalizes a read's checkpoint only when a later read returns elements, so it
+   * stays at the checkpoint before the last read (checked: 20 with the patch's line removed).
+   */
+  @Test
+  void theLastReadIsFinalizedOnceTheReaderHasCaughtUp() throws Exception {
+    PipelineOptions options = PipelineOptionsFactory.create();
+    options.setRunner(DirectRunner.class);
+    options.as(StreamingOptions.class).setStreaming(true);
+    options.as(DirectOptions.class).setBlockOnRun(false);
+    Pipeline pipeline = Pipeline.create(options);
+    pipeline.apply(Read.from(new Burst())).apply(ParDo.of(new Tally()));
+    FINALIZED_UP_TO.set(0);
+    ELEMENTS_READ.set(0);
+
+    PipelineResult result = pipeline.run();
+    try {
+      dev.campaignnotifier.it.Await.until(
+          "the burst read and its last checkpoint finalized",
+          java.time.Duration.ofSeconds(60),
+          () -> ELEMENTS_READ.get() == Burst.SIZE && FINALIZED_UP_TO.get() == Burst.SIZE,
+          () -> ": read " + ELEMENTS_READ.get() + ", finalized up to " + FINALIZED_UP_TO.get());
+    } finally {
+      result.cancel();
+    }
+  }
+
+  /** 0 to 24, then nothing more (but no end: its watermark stays at the start of time). */
+  private static final class Burst extends UnboundedSource<Integer, BurstMark> {
+    static final int SIZE = 25;
+
+    @Override
+    public List<Burst> split(int desiredNumSplits, PipelineOptions options) {
+      return List.of(this);
+    }
+
+    @Override
+    public UnboundedReader<Integer> createReader(PipelineOptions options, BurstMark mark) {
+      return new BurstReader(this, mark == null ? 0 : mark.next);
+    }
+
+    @Override
+    public Coder<BurstMark> getCheckpointMarkCoder() {
+      return SerializableCoder.of(BurstMark.class);
+    }
+
+    @Override
+    public Coder<Integer> getOutputCoder() {
+      return VarIntCoder.of();
+    }
+  }
+
+  private record BurstMark(int next) implements UnboundedSource.CheckpointMark, java.io.Serializable {
+    @Override
+    public void finalizeCheckpoint() {
+      FINALIZED_UP_TO.accumulateAndGet(next, Math::max);
+    }
+  }
+
+  private static final class BurstReader extends UnboundedSource.UnboundedReader<Integer> {
+    private final Burst source;
+    private int current;
+
+    BurstReader(Burst source, int next) {
+      this.source = source;
+      this.current = next - 1;
+    }
+
+    @Override
+    public boolean start() {
+      return advance();
+    }
+
+    @Override
+    public boolean advance() {
+      if (current + 1 >= Burst.SIZE) {
+        return false;
+      }
+      current++;
+      return true;
+    }
+
+    @Override
+    public Integer getCurrent() {
+      return current;
+    }
+
+    @Override
+    public Instant getCurrentTimestamp() {
+      return BoundedWindow.TIMESTAMP_MIN_VALUE;
+    }
+
+    @Override
+    public Instant getWatermark() {
+      return BoundedWindow.TIMESTAMP_MIN_VALUE;
+    }
+
+    @Override
+    public UnboundedSource.CheckpointMark getCheckpointMark() {
+      return new BurstMark(current + 1);
+    }
+
+    @Override
+    public Burst getCurrentSource() {
+      return source;
+    }
+
+    @Override
+    public void close() {}
   }
 
   private static final class Tally extends DoFn<Integer, Void> {
