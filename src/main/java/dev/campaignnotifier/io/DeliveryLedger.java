@@ -13,7 +13,7 @@ import java.util.Set;
 import javax.sql.DataSource;
 
 /**
- * {@code campaign_slices} ({@code sql/004_campaign_slices.sql}): which slices of which fan-out have
+ * {@code campaign_slices} ({@code sql/service/V1__campaign_slices.sql}): which slices of which fan-out have
  * been recorded, so that a restart can tell a campaign that was fully delivered from one that was
  * cut short, and skip the first without reading its feedback rows. A slice's ledger row is written
  * in the transaction that records the slice's feedback rows ({@link FeedbackTable#insert}), so it

@@ -26,8 +26,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
       List.of(
           "sql/001_tables.sql",
           "sql/003_subscriber_lookup_index.sql",
-          "sql/004_campaign_slices.sql",
-          "sql/005_watch_mark.sql");
+          "sql/service/V1__campaign_slices.sql",
+          "sql/service/V2__watch_mark.sql");
 
   public static final String SAMPLE_SUBSCRIBERS = "sql/002_sample_subscribers.sql";
 
@@ -97,6 +97,17 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     if (withSampleSubscribers) {
       executeAs(USER, name, resource(SAMPLE_SUBSCRIBERS));
     }
+    return jdbcUrl(name);
+  }
+
+  /**
+   * A database with the brief's two tables and sample subscribers only, as a user's would be before
+   * the service's first start.
+   */
+  public String createBriefDatabase(String name) {
+    executeAs("postgres", "postgres", "CREATE DATABASE " + name + " OWNER " + USER);
+    executeAs(USER, name, resource(SCHEMA.get(0)));
+    executeAs(USER, name, resource(SAMPLE_SUBSCRIBERS));
     return jdbcUrl(name);
   }
 

@@ -27,22 +27,7 @@ public final class NotificationJson {
    * million-subscriber campaign spent most of its delivery CPU in the JSON generator before this.
    */
   public static Template forSlice(Campaign c, long triggerEpochSecond) {
-    String prefix =
-        "{\"restaurant_id\":"
-            + quote(c.restaurantId())
-            + ",\"adv_campaign_id\":"
-            + quote(c.advCampaignId())
-            + ",\"adv_campaign_content\":"
-            + quote(c.content())
-            + ",\"adv_campaign_owner\":"
-            + quote(c.owner())
-            + ",\"adv_campaign_owner_contact\":"
-            + quote(c.ownerContact())
-            + ",\"adv_campaign_datetime_start\":"
-            + c.startEpochSecond()
-            + ",\"adv_campaign_datetime_end\":"
-            + c.endEpochSecond()
-            + ",\"client_id\":";
+    String prefix = "{" + campaignFields(c) + ",\"client_id\":";
     String suffix =
         ",\"datetime_created\":"
             + c.createdEpochSecond()
@@ -50,6 +35,24 @@ public final class NotificationJson {
             + triggerEpochSecond
             + "}";
     return new Template(prefix, suffix);
+  }
+
+  /** The campaign's fields from {@code restaurant_id} to {@code adv_campaign_datetime_end}. */
+  private static String campaignFields(Campaign c) {
+    return "\"restaurant_id\":"
+        + quote(c.restaurantId())
+        + ",\"adv_campaign_id\":"
+        + quote(c.advCampaignId())
+        + ",\"adv_campaign_content\":"
+        + quote(c.content())
+        + ",\"adv_campaign_owner\":"
+        + quote(c.owner())
+        + ",\"adv_campaign_owner_contact\":"
+        + quote(c.ownerContact())
+        + ",\"adv_campaign_datetime_start\":"
+        + c.startEpochSecond()
+        + ",\"adv_campaign_datetime_end\":"
+        + c.endEpochSecond();
   }
 
   /** A JSON string literal, escaped exactly as Jackson's generator escapes it. */
@@ -117,23 +120,7 @@ public final class NotificationJson {
 
   /** A campaign in the input topic's format, as the service parsed it: the eight fields. */
   public static String campaignJson(Campaign c) {
-    return "{\"restaurant_id\":"
-        + quote(c.restaurantId())
-        + ",\"adv_campaign_id\":"
-        + quote(c.advCampaignId())
-        + ",\"adv_campaign_content\":"
-        + quote(c.content())
-        + ",\"adv_campaign_owner\":"
-        + quote(c.owner())
-        + ",\"adv_campaign_owner_contact\":"
-        + quote(c.ownerContact())
-        + ",\"adv_campaign_datetime_start\":"
-        + c.startEpochSecond()
-        + ",\"adv_campaign_datetime_end\":"
-        + c.endEpochSecond()
-        + ",\"datetime_created\":"
-        + c.createdEpochSecond()
-        + "}";
+    return "{" + campaignFields(c) + ",\"datetime_created\":" + c.createdEpochSecond() + "}";
   }
 
   /**

@@ -32,4 +32,13 @@ public interface JdbcOptions extends PipelineOptions {
   String getJdbcPasswordFile();
 
   void setJdbcPasswordFile(String value);
+
+  @Description(
+      "Create or migrate the service's own tables (the delivery ledger, the watcher's mark) on"
+          + " start, from sql/service. false: a DBA applies them, and a missing one is a start-up"
+          + " error. Never touches the brief's tables or the lookup index.")
+  @Default.Boolean(true)
+  boolean getInitSchema();
+
+  void setInitSchema(boolean value);
 }

@@ -85,11 +85,15 @@ public final class Preflight {
                   + ": apply sql/001_tables.sql or point --jdbcUrl at the right database");
         }
       }
+      if (options.getInitSchema()) {
+        ServiceSchema.migrate(config.postgres());
+      }
       if (!exists(c, "SELECT to_regclass(?) IS NOT NULL", "public.campaign_slices")) {
         throw new StartupException(
             "Table public.campaign_slices (the delivery ledger) does not exist in "
                 + options.getJdbcUrl()
-                + ": apply sql/004_campaign_slices.sql");
+                + ": apply sql/service/V1__campaign_slices.sql, or start without"
+                + " --initSchema=false to let the service create it");
       }
       checkSubscriberMode(options, c);
       if (!exists(c, UNIQUE_INDEX_QUERY, "public.subscribers_feedback")) {
@@ -103,7 +107,7 @@ public final class Preflight {
         LOG.warn(
             "public.campaign_notifier_watch does not exist: a favourite added while the service is"
                 + " stopped will reach an active campaign only through its replay. Create it with"
-                + " sql/005_watch_mark.sql.");
+                + " sql/service/V2__watch_mark.sql, or start without --initSchema=false.");
       }
     } catch (SQLException e) {
       throw new StartupException(

@@ -5,13 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.it.LocalServers;
-import dev.campaignnotifier.local.EmbeddedPostgresServer;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.DeadLetterReason;
 import dev.campaignnotifier.model.NotificationBatch;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -53,10 +49,7 @@ class SliceDeliveryIT {
   }
 
   private static DataSource database(String options) {
-    String name = LocalServers.unique("slice");
-    String url = LocalServers.postgres().createDatabase(name, false, options);
-    return new dev.campaignnotifier.io.PostgresDataSource(url, EmbeddedPostgresServer.USER, null, null)
-        .apply(null);
+    return LocalServers.database("slice", options);
   }
 
   private static SliceDelivery.Sinks sinks(MockProducer<String, String> producer, DataSource db) {
@@ -72,12 +65,7 @@ class SliceDeliveryIT {
   }
 
   private static long count(DataSource db, String sql) throws Exception {
-    try (Connection c = db.getConnection();
-        Statement s = c.createStatement();
-        ResultSet r = s.executeQuery(sql)) {
-      r.next();
-      return r.getLong(1);
-    }
+    return LocalServers.count(db, sql);
   }
 
   private static List<ProducerRecord<String, String>> sent(

@@ -109,6 +109,16 @@ final class ClusterKit {
     return command;
   }
 
+  /** The service in a JVM of its own, on this test JVM's class path (every runner is on it). */
+  static List<String> serviceCommand(List<String> args) {
+    return javaCommand(
+        System.getProperty("java.class.path"),
+        "2g",
+        List.of(),
+        "dev.campaignnotifier.CampaignNotifier",
+        args);
+  }
+
   /** The body of a GET on a daemon's web endpoint, or "" while it does not answer. */
   static String httpGet(String url) {
     try {

@@ -113,7 +113,12 @@ class CrashRecoveryIT {
       for (int i = 0; i < campaigns; i++) {
         s.client.publish("k", Samples.campaignJson("c" + i, "r" + i, now() - 10, now() + 3600));
       }
-      Await.until("the first fan-out", WAIT, () -> first.log().contains("Fanned out campaign"));
+      // The first slice recorded (the delivery ledger's row): the structured record of delivery,
+      // not the log's wording.
+      Await.until(
+          "the first slice recorded",
+          WAIT,
+          () -> s.client.count("SELECT count(*) FROM public.campaign_slices") >= 1);
       first.kill();
     }
     long atKill = s.client.feedbackRows();

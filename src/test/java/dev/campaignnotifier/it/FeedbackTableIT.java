@@ -26,9 +26,7 @@ import org.postgresql.PGConnection;
  */
 class FeedbackTableIT {
   private static DataSource database() {
-    String name = LocalServers.unique("feedback");
-    String url = LocalServers.postgres().createDatabase(name, false);
-    return new PostgresDataSource(url, EmbeddedPostgresServer.USER, null, null).apply(null);
+    return LocalServers.database("feedback", "");
   }
 
   private static Campaign campaign(String content) {
@@ -37,12 +35,7 @@ class FeedbackTableIT {
   }
 
   private static long count(DataSource db, String sql) throws Exception {
-    try (Connection c = db.getConnection();
-        Statement s = c.createStatement();
-        ResultSet r = s.executeQuery(sql)) {
-      r.next();
-      return r.getLong(1);
-    }
+    return LocalServers.count(db, sql);
   }
 
   @Test

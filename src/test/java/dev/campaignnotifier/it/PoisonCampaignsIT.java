@@ -199,12 +199,7 @@ class PoisonCampaignsIT {
 
   private static ServiceProcess start(String runner, List<String> args) throws Exception {
     List<String> command =
-        ClusterKit.javaCommand(
-            System.getProperty("java.class.path"),
-            "2g",
-            List.of(),
-            "dev.campaignnotifier.CampaignNotifier",
-            args);
+        ClusterKit.serviceCommand(args);
     return ServiceProcess.exec(command, Map.of(), "poison-" + runner);
   }
 

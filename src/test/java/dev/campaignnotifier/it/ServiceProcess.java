@@ -39,9 +39,19 @@ final class ServiceProcess implements AutoCloseable {
   /** Any command (a cluster's daemon, a submit client) with extra environment variables. */
   static ServiceProcess exec(List<String> command, Map<String, String> env, String name)
       throws IOException {
+    return exec(command, env, name, false);
+  }
+
+  /** As {@link #exec(List, Map, String)}; {@code onlyEnv}: with no variable but {@code env}. */
+  static ServiceProcess exec(
+      List<String> command, Map<String, String> env, String name, boolean onlyEnv)
+      throws IOException {
     Path log = Files.createTempFile(name, ".log");
     ProcessBuilder builder =
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    if (onlyEnv) {
+      builder.environment().clear();
+    }
     builder.environment().putAll(env);
     return new ServiceProcess(builder.start(), log);
   }

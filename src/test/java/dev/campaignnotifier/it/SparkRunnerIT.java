@@ -61,12 +61,7 @@ class SparkRunnerIT extends RunnerContract {
         .forEach(args::add);
     args.add("--metricsPort=" + port);
     List<String> command =
-        ClusterKit.javaCommand(
-            System.getProperty("java.class.path"),
-            "2g",
-            List.of(),
-            "dev.campaignnotifier.CampaignNotifier",
-            args);
+        ClusterKit.serviceCommand(args);
     try (ServiceProcess service = ServiceProcess.exec(command, Map.of(), "spark-metrics")) {
       String metrics = "http://localhost:" + port + "/metrics";
       ClusterKit.sampleRoundTrip(client, () -> service.alive("the service"), service::log);

@@ -12,6 +12,7 @@ import dev.campaignnotifier.local.Ports;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import dev.campaignnotifier.startup.Preflight;
 import dev.campaignnotifier.startup.ServiceConfig;
+import dev.campaignnotifier.startup.ServiceSchema;
 import dev.campaignnotifier.startup.StartupException;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -100,13 +101,14 @@ class StartupErrorsIT {
 
   @Test
   void missingDeliveryLedgerNamesItsSchemaFile() {
-    CampaignNotifierOptions options = ServiceClient.options(true);
+    CampaignNotifierOptions options = ServiceClient.options(true, "--initSchema=false");
     execute(options, "DROP TABLE public.campaign_slices");
     assertMentions(
         assertThrows(StartupException.class, () -> Preflight.check(ServiceConfig.resolve(options)))
             .getMessage(),
         "Table public.campaign_slices (the delivery ledger) does not exist",
-        "sql/004_campaign_slices.sql");
+        "sql/service/V1__campaign_slices.sql",
+        "--initSchema=false");
   }
 
   @Test
@@ -146,7 +148,41 @@ class StartupErrorsIT {
   }
 
   private static List<String> preflightWarnings(CampaignNotifierOptions options) {
-    Logger logger = (Logger) LoggerFactory.getLogger(Preflight.class);
+    return logOf(Preflight.class, options);
+  }
+
+  /**
+   * A database with the brief's two tables only gets the service's own on the first start, logged
+   * once; the second start applies nothing. With {@code --initSchema=false} the ledger's absence is
+   * the start-up error above.
+   */
+  @Test
+  void theServiceCreatesItsOwnTablesInADatabaseWithTheBriefsTablesOnly() {
+    CampaignNotifierOptions options = ServiceClient.options(true);
+    options.setJdbcUrl(LocalServers.postgres().createBriefDatabase(LocalServers.unique("brief")));
+
+    List<String> first = logOf(ServiceSchema.class, options);
+    assertEquals(1, first.size(), first.toString());
+    assertMentions(
+        first.get(0),
+        "Applied 1 campaign slices, 2 watch mark",
+        "schema version 2",
+        "campaign_notifier_schema_history");
+    try (ServiceClient client = new ServiceClient(options)) {
+      assertEquals(
+          2,
+          client.count(
+              "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename IN"
+                  + " ('campaign_slices', 'campaign_notifier_watch')"));
+    }
+    List<String> second = logOf(ServiceSchema.class, options);
+    assertEquals(1, second.size(), second.toString());
+    assertMentions(second.get(0), "up to date", "schema version 2");
+  }
+
+  /** What {@code source} logs during the start-up checks. */
+  private static List<String> logOf(Class<?> source, CampaignNotifierOptions options) {
+    Logger logger = (Logger) LoggerFactory.getLogger(source);
     ListAppender<ILoggingEvent> log = new ListAppender<>();
     log.start();
     logger.addAppender(log);
@@ -160,12 +196,12 @@ class StartupErrorsIT {
 
   @Test
   void missingWatcherMarkTableIsAWarningNotAFailure() {
-    CampaignNotifierOptions options = ServiceClient.options(true);
+    CampaignNotifierOptions options = ServiceClient.options(true, "--initSchema=false");
     execute(options, "DROP TABLE public.campaign_notifier_watch");
     List<String> warnings = preflightWarnings(options);
     assertEquals(1, warnings.size(), warnings.toString());
     assertMentions(
-        warnings.get(0), "campaign_notifier_watch does not exist", "sql/005_watch_mark.sql");
+        warnings.get(0), "campaign_notifier_watch does not exist", "sql/service/V2__watch_mark.sql");
   }
 
   @Test

@@ -15,13 +15,13 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class NotificationJsonTest {
-  /** The example notification of the README's Formats section, byte for byte. */
+  /** The example notification of docs/contract.md's Formats section, byte for byte. */
   static final String README_EXAMPLE =
       "{\"restaurant_id\":\"123e4567-e89b-12d3-a456-426614174000\",\"adv_campaign_id\":\"123e4567-e89b-12d3-a456-426614174003\",\"adv_campaign_content\":\"first campaign\",\"adv_campaign_owner\":\"Ivanov Ivan Ivanovich\",\"adv_campaign_owner_contact\":\"iiivanov@restaurant.ru\",\"adv_campaign_datetime_start\":1659203516,\"adv_campaign_datetime_end\":2659207116,\"client_id\":\"023e4567-e89b-12d3-a456-426614174000\",\"datetime_created\":1659131516,\"trigger_datetime_created\":1659304828}";
 
   @Test
   void theReadmeShowsThisExample() throws IOException {
-    assertTrue(Files.readString(Path.of("README.md")).contains("\n" + README_EXAMPLE + "\n"));
+    assertTrue(Files.readString(Path.of("docs/contract.md")).contains("\n" + README_EXAMPLE + "\n"));
   }
 
   @Test

@@ -74,7 +74,7 @@ class BeamMetricsTest {
     assertEquals(0, new BeamMetrics(() -> null).collect().size());
   }
 
-  /** Every counter the code declares is in the catalogue, and the catalogue in the README. */
+  /** Every counter the code declares is in the catalogue, and the catalogue in docs/operations.md. */
   @Test
   void theCatalogueHoldsEveryCounterOfTheCodeAndTheReadmeNamesThem() throws IOException {
     Set<String> declared = new TreeSet<>();
@@ -87,9 +87,9 @@ class BeamMetricsTest {
       }
     }
     assertEquals(declared, new TreeSet<>(BeamMetrics.COUNTERS.keySet()));
-    String readme = Files.readString(Path.of("README.md"));
+    String readme = Files.readString(Path.of("docs/operations.md"));
     for (String name : BeamMetrics.COUNTERS.keySet()) {
-      assertTrue(readme.contains("`" + name + "`"), "README's Metrics table lacks " + name);
+      assertTrue(readme.contains("`" + name + "`"), "docs/operations.md's Metrics table lacks " + name);
     }
   }
 }

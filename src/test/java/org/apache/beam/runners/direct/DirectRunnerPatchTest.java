@@ -75,7 +75,7 @@ class DirectRunnerPatchTest {
     options.setRunner(DirectRunner.class);
     options.as(StreamingOptions.class).setStreaming(true);
     Pipeline pipeline = Pipeline.create(options);
-    pipeline.apply(Read.from(new CountingUpTo())).apply(ParDo.of(new Tally()));
+    pipeline.apply(Read.from(new CountingUpTo(ELEMENTS, true))).apply(ParDo.of(new Tally()));
     READERS_OPENED.set(0);
     ELEMENTS_READ.set(0);
 
@@ -85,8 +85,10 @@ class DirectRunnerPatchTest {
     assertEquals(1, READERS_OPENED.get(), "readers opened for " + ELEMENTS + " elements");
   }
 
-  /** The highest checkpoint {@link Burst} saw finalized: every element before it is done. */
+  /** The highest checkpoint finalized: every element before it is done. */
   private static final AtomicInteger FINALIZED_UP_TO = new AtomicInteger();
+
+  private static final int BURST = 25;
 
   /**
    * A source that gives 25 elements and then nothing for a while (a burst of campaigns, then a
@@ -101,7 +103,7 @@ class DirectRunnerPatchTest {
     options.as(StreamingOptions.class).setStreaming(true);
     options.as(DirectOptions.class).setBlockOnRun(false);
     Pipeline pipeline = Pipeline.create(options);
-    pipeline.apply(Read.from(new Burst())).apply(ParDo.of(new Tally()));
+    pipeline.apply(Read.from(new CountingUpTo(BURST, false))).apply(ParDo.of(new Tally()));
     FINALIZED_UP_TO.set(0);
     ELEMENTS_READ.set(0);
 
@@ -110,95 +112,11 @@ class DirectRunnerPatchTest {
       dev.campaignnotifier.it.Await.until(
           "the burst read and its last checkpoint finalized",
           java.time.Duration.ofSeconds(60),
-          () -> ELEMENTS_READ.get() == Burst.SIZE && FINALIZED_UP_TO.get() == Burst.SIZE,
+          () -> ELEMENTS_READ.get() == BURST && FINALIZED_UP_TO.get() == BURST,
           () -> ": read " + ELEMENTS_READ.get() + ", finalized up to " + FINALIZED_UP_TO.get());
     } finally {
       result.cancel();
     }
-  }
-
-  /** 0 to 24, then nothing more (but no end: its watermark stays at the start of time). */
-  private static final class Burst extends UnboundedSource<Integer, BurstMark> {
-    static final int SIZE = 25;
-
-    @Override
-    public List<Burst> split(int desiredNumSplits, PipelineOptions options) {
-      return List.of(this);
-    }
-
-    @Override
-    public UnboundedReader<Integer> createReader(PipelineOptions options, BurstMark mark) {
-      return new BurstReader(this, mark == null ? 0 : mark.next);
-    }
-
-    @Override
-    public Coder<BurstMark> getCheckpointMarkCoder() {
-      return SerializableCoder.of(BurstMark.class);
-    }
-
-    @Override
-    public Coder<Integer> getOutputCoder() {
-      return VarIntCoder.of();
-    }
-  }
-
-  private record BurstMark(int next) implements UnboundedSource.CheckpointMark, java.io.Serializable {
-    @Override
-    public void finalizeCheckpoint() {
-      FINALIZED_UP_TO.accumulateAndGet(next, Math::max);
-    }
-  }
-
-  private static final class BurstReader extends UnboundedSource.UnboundedReader<Integer> {
-    private final Burst source;
-    private int current;
-
-    BurstReader(Burst source, int next) {
-      this.source = source;
-      this.current = next - 1;
-    }
-
-    @Override
-    public boolean start() {
-      return advance();
-    }
-
-    @Override
-    public boolean advance() {
-      if (current + 1 >= Burst.SIZE) {
-        return false;
-      }
-      current++;
-      return true;
-    }
-
-    @Override
-    public Integer getCurrent() {
-      return current;
-    }
-
-    @Override
-    public Instant getCurrentTimestamp() {
-      return BoundedWindow.TIMESTAMP_MIN_VALUE;
-    }
-
-    @Override
-    public Instant getWatermark() {
-      return BoundedWindow.TIMESTAMP_MIN_VALUE;
-    }
-
-    @Override
-    public UnboundedSource.CheckpointMark getCheckpointMark() {
-      return new BurstMark(current + 1);
-    }
-
-    @Override
-    public Burst getCurrentSource() {
-      return source;
-    }
-
-    @Override
-    public void close() {}
   }
 
   private static final class Tally extends DoFn<Integer, Void> {
@@ -208,8 +126,19 @@ class DirectRunnerPatchTest {
     }
   }
 
-  /** 0 to 999, then the end of input; its checkpoint is the next element. */
+  /**
+   * 0 to {@code size - 1}, then the end of input ({@code ends}) or nothing more for ever (a quiet
+   * topic: the watermark stays at the start of time); its checkpoint is the next element.
+   */
   private static final class CountingUpTo extends UnboundedSource<Integer, Checkpoint> {
+    private final int size;
+    private final boolean ends;
+
+    CountingUpTo(int size, boolean ends) {
+      this.size = size;
+      this.ends = ends;
+    }
+
     @Override
     public List<CountingUpTo> split(int desiredNumSplits, PipelineOptions options) {
       return List.of(this);
@@ -235,7 +164,9 @@ class DirectRunnerPatchTest {
   private record Checkpoint(int next)
       implements UnboundedSource.CheckpointMark, java.io.Serializable {
     @Override
-    public void finalizeCheckpoint() {}
+    public void finalizeCheckpoint() {
+      FINALIZED_UP_TO.accumulateAndGet(next, Math::max);
+    }
   }
 
   private static final class CountingReader extends UnboundedSource.UnboundedReader<Integer> {
@@ -254,7 +185,7 @@ class DirectRunnerPatchTest {
 
     @Override
     public boolean advance() {
-      if (current + 1 >= ELEMENTS) {
+      if (current + 1 >= source.size) {
         return false;
       }
       current++;
@@ -276,7 +207,7 @@ class DirectRunnerPatchTest {
 
     @Override
     public Instant getWatermark() {
-      return current + 1 >= ELEMENTS
+      return source.ends && current + 1 >= source.size
           ? BoundedWindow.TIMESTAMP_MAX_VALUE
           : BoundedWindow.TIMESTAMP_MIN_VALUE;
     }
