@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark (see README, "Performance"). Starts a Kafka broker in a JVM of its own and a
+# The benchmark (see docs/performance.md). Starts a Kafka broker in a JVM of its own and a
 # PostgreSQL with stock durability (fsync and synchronous_commit on), or uses the servers given with
 # the service's own options; starts the service in a process of its own with its launcher; measures.
 #

@@ -14,11 +14,11 @@ source "$(dirname "$0")/lib.sh"
 #
 # A fan-out makes 4 slices per turn (--fanOutSlicesPerTurn): in one go, a big campaign's fan-out
 # would hold its subtask until the whole campaign is delivered, and a small campaign published
-# meanwhile would wait for it (README, Performance).
+# meanwhile would wait for it (docs/performance.md).
 #
 # Subscribers are looked up per campaign (--subscribers=lookup) unless you choose: Flink keeps a side
 # input in its operator state, so snapshot mode writes the whole subscriber table into every
-# checkpoint, and a small campaign waits behind that checkpoint (README, Performance).
+# checkpoint, and a small campaign waits behind that checkpoint (docs/performance.md).
 #
 # Flink's Prometheus reporter serves the pipeline's metrics on http://localhost:9249/ (configured in
 # runners/flink-conf/flink-conf.yaml; --flinkConfDir=<dir> replaces it). The service's own

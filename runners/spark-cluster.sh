@@ -8,7 +8,7 @@
 # servers' addresses (a cluster never starts the embedded ones). The JDBC password is read on the
 # driver and the executors from $JDBC_PASSWORD (set it in spark-env.sh) or --jdbcPasswordFile (a
 # path present on every node). Builds the bundle (target/*-spark.jar) first if it is missing.
-# Subscribers are looked up per campaign unless --subscribers=snapshot is given (README, Runners).
+# Subscribers are looked up per campaign unless --subscribers=snapshot is given (docs/runners.md).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."

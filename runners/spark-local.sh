@@ -10,12 +10,12 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 # BATCH_INTERVAL_MILLIS (default 500) is the micro-batch interval: a new campaign waits for the next
-# batch, and every batch costs Spark a job generation even when idle (see README, Performance).
-# Subscribers are looked up per campaign by default on Spark (README, Runners: Spark broadcasts a
+# batch, and every batch costs Spark a job generation even when idle (see docs/performance.md).
+# Subscribers are looked up per campaign by default on Spark (docs/runners.md: Spark broadcasts a
 # side input again for every refresh); --subscribers=snapshot overrides it.
 CHECKPOINT_DIR=${CHECKPOINT_DIR:-/tmp/campaign-notifier/spark-checkpoint}
 # Spark reads spark.* system properties into its configuration: its Prometheus endpoints on the UI
-# port (4040), next to the service's /metrics (README, Operations).
+# port (4040), next to the service's /metrics (docs/operations.md).
 for conf in "${SPARK_PROMETHEUS_CONF[@]}"; do
   JAVA_OPTS="${JAVA_OPTS:-} -D$conf"
 done

@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
  * delivered: a slice's rows are written in an open transaction, its messages are published and
  * acknowledged by the broker ({@code acks=all}, idempotent producer), and only then is the
  * transaction committed ({@link SliceDelivery}, which also dead-letters what a sink refuses for
- * good instead of failing the bundle). So a committed row implies its message, and after a
- * crash the fan-out can skip exactly the clients that have a row ({@link FeedbackTable#
+ * good instead of failing the bundle). So a committed row implies its message, and after a crash
+ * the fan-out can skip exactly the clients that have a row ({@link FeedbackTable#
  * deliveredClients}) while re-sending the rest: no notification is lost, and the only duplicate
  * messages are those of the slices on their way when the process died, or those a broker outage
  * longer than {@code delivery.timeout.ms} made the producer give up on after they were written
@@ -105,7 +105,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
   }
 
   static final class DeliverFn extends DoFn<NotificationBatch, Void> {
-    /** Slices in delivery at once per DoFn instance; 4 kept both sinks busy on 2 cores. */
+    /** Slices in delivery at once per DoFn instance: enough to keep both sinks busy. */
     static final int PARALLELISM = 4;
 
     /**

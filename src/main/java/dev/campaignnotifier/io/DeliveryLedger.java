@@ -13,13 +13,14 @@ import java.util.Set;
 import javax.sql.DataSource;
 
 /**
- * {@code campaign_slices} ({@code sql/service/V1__campaign_slices.sql}): which slices of which fan-out have
- * been recorded, so that a restart can tell a campaign that was fully delivered from one that was
- * cut short, and skip the first without reading its feedback rows. A slice's ledger row is written
- * in the transaction that records the slice's feedback rows ({@link FeedbackTable#insert}), so it
- * exists exactly when they do; a fan-out numbers its slices and says on the last how many it made.
- * A campaign is finished when, for one of its fan-outs, the rows of slices 1..n are all there: a
- * read of about one row per 2,000 subscribers instead of one per subscriber.
+ * {@code campaign_slices} ({@code sql/service/V1__campaign_slices.sql}): which slices of which
+ * fan-out have been recorded, so that a restart can tell a campaign that was fully delivered from
+ * one that was cut short, and skip the first without reading its feedback rows. A slice's ledger
+ * row is written in the transaction that records the slice's feedback rows ({@link
+ * FeedbackTable#insert}), so it exists exactly when they do; a fan-out numbers its slices and says
+ * on the last how many it made. A campaign is finished when, for one of its fan-outs, the rows of
+ * slices 1..n are all there: a read of about one row per 2,000 subscribers instead of one per
+ * subscriber.
  */
 public final class DeliveryLedger {
   static final String RECORD =

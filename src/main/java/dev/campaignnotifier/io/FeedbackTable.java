@@ -100,11 +100,11 @@ public final class FeedbackTable {
 
   /**
    * Writes the rows of {@code clients} (of {@code batch}) in a new transaction on the connection
-   * (auto-commit off, nothing done in it yet: a refusal rolls it back) and leaves it open. Optimistic: a slice's rows are new unless this slice was written before (the
-   * runner retried a bundle, a replay raced a refresh), so on PostgreSQL's driver they go in with
-   * COPY, the cheapest way in; if a row exists the unique index refuses the whole COPY, and the
-   * rows go again through {@code INSERT ... ON CONFLICT DO NOTHING}. Either way each (campaign,
-   * client) is one row.
+   * (auto-commit off, nothing done in it yet: a refusal rolls it back) and leaves it open.
+   * Optimistic: a slice's rows are new unless this slice was written before (the runner retried a
+   * bundle, a replay raced a refresh), so on PostgreSQL's driver they go in with COPY, the cheapest
+   * way in; if a row exists the unique index refuses the whole COPY, and the rows go again through
+   * {@code INSERT ... ON CONFLICT DO NOTHING}. Either way each (campaign, client) is one row.
    *
    * <p>If PostgreSQL refuses the rows for good ({@link SinkErrors.Kind#REFUSED}), the campaign is
    * tried alone first: one row with an empty client id, in a savepoint that is rolled back. If that
@@ -199,7 +199,8 @@ public final class FeedbackTable {
       return;
     }
     int half = clients.size() / 2;
-    for (List<String> part : List.of(clients.subList(0, half), clients.subList(half, clients.size()))) {
+    for (List<String> part :
+        List.of(clients.subList(0, half), clients.subList(half, clients.size()))) {
       Savepoint before = connection.setSavepoint();
       try {
         inserted.addAll(insertReturning(connection, c, trigger, part));

@@ -124,8 +124,9 @@ public final class Retry {
               cause = error;
             }
             case REFUSED -> refused.put(pending.get(i), (Exception) error);
-            case FAILED -> throw new IllegalStateException(
-                "Cannot publish " + what + ": " + error.getMessage(), error);
+            case FAILED ->
+                throw new IllegalStateException(
+                    "Cannot publish " + what + ": " + error.getMessage(), error);
           }
         }
       }

@@ -3,7 +3,6 @@ package dev.campaignnotifier.io;
 import java.sql.SQLException;
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.AuthorizationException;
-import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.InvalidTimestampException;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
@@ -60,8 +59,8 @@ public final class SinkErrors {
   /**
    * Kafka: transient for its {@link RetriableException}s (a leader moving, a broker down, a
    * timeout); refused for a record or batch too large (the producer's {@code max.request.size} or
-   * the topic's {@code max.message.bytes}), an authorization error (on the topic or the cluster), an
-   * invalid record, timestamp or topic, and a value that cannot be serialized.
+   * the topic's {@code max.message.bytes}), an authorization error (on the topic or the cluster),
+   * an invalid record, timestamp or topic, and a value that cannot be serialized.
    */
   public static Kind of(Throwable kafka) {
     if (kafka instanceof RetriableException) {

@@ -27,8 +27,8 @@ import org.slf4j.Logger;
  *       for good have their rows deleted in the same transaction;
  *   <li>what either sink refused goes to the dead-letter topic, one letter per slice and sink, and
  *       is acknowledged;
- *   <li>the slice's ledger row is written (the slice is settled, delivered or dead-lettered) and the
- *       transaction commits.
+ *   <li>the slice's ledger row is written (the slice is settled, delivered or dead-lettered) and
+ *       the transaction commits.
  * </ol>
  *
  * So a committed row still implies an acknowledged message, and a slice whose commit is lost to a
@@ -108,8 +108,7 @@ final class SliceDelivery {
     String keyPrefix = campaignId + ":";
     List<ProducerRecord<String, String>> messages = new ArrayList<>(toPublish.size());
     for (String client : toPublish) {
-      messages.add(
-          new ProducerRecord<>(sinks.topic(), keyPrefix + client, json.forClient(client)));
+      messages.add(new ProducerRecord<>(sinks.topic(), keyPrefix + client, json.forClient(client)));
     }
     // No flush(): it would also wait for the other workers' slices. linger.ms sends the tail.
     Map<Integer, Exception> refused =

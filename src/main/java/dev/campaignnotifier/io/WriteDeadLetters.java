@@ -117,9 +117,9 @@ public final class WriteDeadLetters extends PTransform<PCollection<DeadLetter>, 
     }
 
     /**
-     * The letters the dead-letter topic refused for good, again without the original bytes: a
-     * value near the broker's limit is longer still in a letter (base64 if it is not UTF-8), and
-     * the letter must not stop the service. Refused even so, the topic cannot be written to at all,
+     * The letters the dead-letter topic refused for good, again without the original bytes: a value
+     * near the broker's limit is longer still in a letter (base64 if it is not UTF-8), and the
+     * letter must not stop the service. Refused even so, the topic cannot be written to at all,
      * which is the setup's fault, not the input's: thrown.
      */
     private void sendWithoutBytes(Map<Integer, Exception> refused) throws InterruptedException {
@@ -140,7 +140,8 @@ public final class WriteDeadLetters extends PTransform<PCollection<DeadLetter>, 
                 new ProducerRecord<>(
                     topic, null, NotificationJson.toJson(d, false, System.currentTimeMillis())));
           });
-      Retry.kafka(shorter.size() + " shortened dead letters", LOG, () -> retries++, producer, shorter);
+      Retry.kafka(
+          shorter.size() + " shortened dead letters", LOG, () -> retries++, producer, shorter);
     }
 
     @Teardown

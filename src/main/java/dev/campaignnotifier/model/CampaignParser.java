@@ -24,9 +24,9 @@ public final class CampaignParser implements Serializable {
   public static final long MAX_EPOCH_SECOND = 99_999_999_999L;
 
   /**
-   * The most UTF-8 bytes an id may have. Both ids are keys of btree indexes whose entries PostgreSQL
-   * limits to 2,704 bytes after its own compression: {@code adv_campaign_id} with {@code client_id}
-   * in the feedback table's unique index and with the fan-out id in the ledger's, {@code
+   * The most UTF-8 bytes an id may have. Both ids are keys of btree indexes whose entries
+   * PostgreSQL limits to 2,704 bytes after its own compression: {@code adv_campaign_id} with {@code
+   * client_id} in the feedback table's unique index and with the fan-out id in the ledger's, {@code
    * restaurant_id} with {@code client_id} in the lookup index. 1,024 leaves a client id room for
    * 1,600 bytes, whatever the text (random text does not compress).
    */

@@ -2,7 +2,7 @@ package dev.campaignnotifier.model;
 
 /**
  * Why a message could not become a campaign. The names are a stable, documented interface (the
- * README lists them): operators filter and alert on them, so never rename one.
+ * docs/contract.md lists them): operators filter and alert on them, so never rename one.
  */
 public enum DeadLetterReason {
   /** The record has no value at all (a Kafka tombstone). */
@@ -32,8 +32,9 @@ public enum DeadLetterReason {
   /** {@code adv_campaign_datetime_start} is after {@code adv_campaign_datetime_end}. */
   START_AFTER_END,
   /**
-   * A text field holds what PostgreSQL's {@code text} cannot store: U+0000 (JSON's <code>&#92;u0000</code>)
-   * or half of a surrogate pair (<code>&#92;ud800</code> alone), which is no character at all.
+   * A text field holds what PostgreSQL's {@code text} cannot store: U+0000 (JSON's <code>&#92;u0000
+   * </code>) or half of a surrogate pair (<code>&#92;ud800</code> alone), which is no character at
+   * all.
    */
   UNSTORABLE_TEXT,
   /**

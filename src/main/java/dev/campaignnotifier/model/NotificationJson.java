@@ -9,8 +9,9 @@ import java.io.UncheckedIOException;
 import java.util.Base64;
 
 /**
- * The JSON the outputs carry. A notification is written field by field in the order the README's
- * Formats section fixes, with times as JSON numbers: a push service may parse it positionally.
+ * The JSON the outputs carry. A notification is written field by field in the order the Formats
+ * section of docs/contract.md fixes, with times as JSON numbers: a push service may parse it
+ * positionally.
  */
 public final class NotificationJson {
   private static final JsonFactory FACTORY = new JsonFactory();
@@ -90,9 +91,10 @@ public final class NotificationJson {
   }
 
   /**
-   * As {@link #toJson(DeadLetter, long)}; without {@code bytes}, the key and value are {@code
-   * null} and {@code key_bytes} and {@code value_bytes} say how long they were: the letter for a dead-letter topic that refused the
-   * whole one as too large (a value near the broker's limit, longer still in base64).
+   * As {@link #toJson(DeadLetter, long)}; without {@code bytes}, the key and value are {@code null}
+   * and {@code key_bytes} and {@code value_bytes} say how long they were: the letter for a
+   * dead-letter topic that refused the whole one as too large (a value near the broker's limit,
+   * longer still in base64).
    */
   public static String toJson(DeadLetter d, boolean bytes, long failedAtEpochMillis) {
     StringWriter out = new StringWriter(256);
@@ -128,8 +130,8 @@ public final class NotificationJson {
    * the campaign as its value ({@link #campaignJson}, under the campaign id as key) and no source
    * position (partition, offset and timestamp are null: the delivery knows the campaign, not the
    * record it came in), then which sink refused, its error code, the slice and the clients. Without
-   * {@code campaign}, the value and the clients are null: the shorter letter for a dead-letter topic
-   * that refused the whole one as too large.
+   * {@code campaign}, the value and the clients are null: the shorter letter for a dead-letter
+   * topic that refused the whole one as too large.
    */
   public static String toJson(SinkRefusal r, boolean whole, long failedAtEpochMillis) {
     StringWriter out = new StringWriter(256);

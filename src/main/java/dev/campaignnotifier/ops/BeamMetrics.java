@@ -23,8 +23,8 @@ import org.apache.beam.sdk.metrics.MetricsFilter;
  * at every scrape (attempted values, summed over the steps that report the same name). Beam's
  * {@code namespace/name} becomes {@code namespace_name}, the name Flink's reporter ends its own
  * with; counters get Prometheus's {@code _total}; {@code deadLetters/<REASON>} becomes one counter
- * with a {@code reason} label. Every metric of the README's table is present from the first scrape
- * (at 0 until it moves), so a dashboard or an alert never meets a missing series.
+ * with a {@code reason} label. Every metric of docs/operations.md's table is present from the first
+ * scrape (at 0 until it moves), so a dashboard or an alert never meets a missing series.
  *
  * <p>Runners whose {@code run()} returns no handle while the job runs (Flink attached, Flink
  * detached) give nothing here; their metrics are scraped from Flink's own reporter.

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Per JVM, so exact wherever the whole pipeline runs in the service's process (the DirectRunner,
  * Flink's and Spark's local launchers). On a cluster the workers keep their own, which nothing
- * scrapes; there the runner's metrics system is the window (README, Operations).
+ * scrapes; there the runner's metrics system is the window (docs/operations.md).
  */
 public final class LiveState {
   /** A fan-out whose slices have not all been recorded yet (see {@link #pending}). */

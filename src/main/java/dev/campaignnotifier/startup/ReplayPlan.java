@@ -37,10 +37,10 @@ import org.slf4j.LoggerFactory;
  * ledger does not show delivered in full (one query for all of them), so a restart re-reads what is
  * left, not what was done. The active campaigns it finds delivered in full are handed to the
  * pipeline instead ({@link Resume#activeDeliveredInFull}), for late subscribers: re-reading them
- * from Kafka took the DirectRunner 2 ms a record. Replaying it is safe: the fan-out skips every
- * client that already has a feedback row, and a row is only written after its message was
- * acknowledged. Records before the committed offset that are not campaigns are not dead-lettered a
- * second time.
+ * from Kafka was slow on the DirectRunner (docs/performance.md, restart). Replaying it is safe: the
+ * fan-out skips every client that already has a feedback row, and a row is only written after its
+ * message was acknowledged. Records before the committed offset that are not campaigns are not
+ * dead-lettered a second time.
  */
 public final class ReplayPlan {
   private static final Logger LOG = LoggerFactory.getLogger(ReplayPlan.class);

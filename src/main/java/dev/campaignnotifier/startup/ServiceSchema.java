@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
  * apply. The brief's two tables and the lookup index are never touched (they are the user's data,
  * and an index on a big table is a DBA's decision).
  *
- * <p>Flyway keeps what it applied in {@value #HISTORY}. A database where the tables were applied
- * by hand from an earlier version has no such table yet: it is baselined at version 0 and the
+ * <p>Flyway keeps what it applied in {@value #HISTORY}. A database where the tables were applied by
+ * hand from an earlier version has no such table yet: it is baselined at version 0 and the
  * migrations (each {@code CREATE ... IF NOT EXISTS}) are recorded without changing anything. Two
  * copies starting at once are serialized by Flyway's own lock.
  */

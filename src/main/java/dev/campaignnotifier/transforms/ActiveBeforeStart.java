@@ -18,7 +18,7 @@ import org.apache.beam.sdk.values.PCollection;
 /**
  * The campaigns a restart found active and already delivered in full ({@code
  * ReplayPlan.Resume#activeDeliveredInFull}), put back into the stream once, on the first tick: they
- * are not read from Kafka again (the DirectRunner took 2 ms a record to re-read them), but late
+ * are not read from Kafka again (slow on the DirectRunner: docs/performance.md, restart), but late
  * subscribers must still reach them. A Flink job restored from a checkpoint has its flag set and
  * emits nothing (its state already knows them).
  */

@@ -10,7 +10,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What a fan-out decides before it starts and counts when it ends, in one go or in turns: the
- * README's metrics of the fan-out step.
+ * docs/operations.md's metrics of the fan-out step.
  */
 final class FanOutCounters implements Serializable {
   private static final long serialVersionUID = 1L;

@@ -97,8 +97,8 @@ public final class ParseCampaigns
       if (result.isValid()) {
         parsed.inc();
         if (readBeforeNow && deliveredInFull.contains(result.campaign().advCampaignId())) {
-          // Through the stateful steps one key at a time, 10,000 of these took the DirectRunner
-          // 90 s on a restart; they have nothing left to deliver.
+          // Through the stateful steps one key at a time, they made a restart slow on the
+          // DirectRunner (docs/performance.md, restart); they have nothing left to deliver.
           alreadyFinished.inc();
           out.get(DELIVERED_BEFORE).output(result.campaign());
           return;

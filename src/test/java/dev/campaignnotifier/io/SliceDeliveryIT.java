@@ -23,10 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 /**
- * One slice's delivery on a real PostgreSQL, with a producer that stands for a broker whose
- * answers the test decides: what a sink refuses for good is dead-lettered and settled in the ledger,
- * and nothing is published for rows PostgreSQL refused. (The broker's own refusals, a record too
- * large for the topic, are in PoisonCampaignsIT on a real broker.)
+ * One slice's delivery on a real PostgreSQL, with a producer that stands for a broker whose answers
+ * the test decides: what a sink refuses for good is dead-lettered and settled in the ledger, and
+ * nothing is published for rows PostgreSQL refused. (The broker's own refusals, a record too large
+ * for the topic, are in PoisonCampaignsIT on a real broker.)
  */
 class SliceDeliveryIT {
   private static final String OUT = "notifications";
@@ -41,7 +41,8 @@ class SliceDeliveryIT {
         if (record.topic().equals(deniedTopic)) {
           super.send(record, callback);
           return CompletableFuture.failedFuture(
-              new TopicAuthorizationException("Not authorized to access topics: [" + deniedTopic + "]"));
+              new TopicAuthorizationException(
+                  "Not authorized to access topics: [" + deniedTopic + "]"));
         }
         return super.send(record, callback);
       }
@@ -107,8 +108,7 @@ class SliceDeliveryIT {
   void textTheDatabasesEncodingRefusesIsDeadLetteredBeforeAnythingIsPublished() throws Exception {
     DataSource db = database("ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
     MockProducer<String, String> producer = broker("none");
-    Campaign campaign =
-        new Campaign("r", "latin", "скидка 50%", "owner", "contact", 10, 20, 5);
+    Campaign campaign = new Campaign("r", "latin", "скидка 50%", "owner", "contact", 10, 20, 5);
     NotificationBatch slice =
         new NotificationBatch(campaign, 15, List.of("a", "b", "c"), "f1", 1, 1);
 

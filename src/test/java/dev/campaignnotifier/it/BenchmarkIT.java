@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Keeps the benchmark working: a small run of each mode against its real servers (a broker in its
  * own JVM, a durable PostgreSQL, the service in its own process), every figure present. No
- * thresholds: a timed test on a shared CI machine is not a benchmark (README, "Performance").
+ * thresholds: a timed test on a shared CI machine is not a benchmark (docs/performance.md).
  */
 @Tag("slow")
 class BenchmarkIT {

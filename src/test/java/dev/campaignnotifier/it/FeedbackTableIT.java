@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.campaignnotifier.io.DeliveryLedger;
 import dev.campaignnotifier.io.FeedbackTable;
-import dev.campaignnotifier.io.PostgresDataSource;
-import dev.campaignnotifier.local.EmbeddedPostgresServer;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.NotificationBatch;
 import java.sql.Connection;

@@ -39,8 +39,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * characters (by the parser), a subscriber whose {@code client_id} with the campaign id is too long
  * for the feedback table's unique index (by PostgreSQL: SQLState 54000, that client only), and a
  * notification larger than the output topic's {@code max.message.bytes} (by the broker), and a
- * 900,000-byte value that is not UTF-8, whose dead letter in base64 is too large for the dead-letter
- * topic (sent again without its bytes).
+ * 900,000-byte value that is not UTF-8, whose dead letter in base64 is too large for the
+ * dead-letter topic (sent again without its bytes).
  */
 @Tag("slow")
 class PoisonCampaignsIT {
@@ -48,6 +48,7 @@ class PoisonCampaignsIT {
   private static final String LONG_RESTAURANT = "long-client-restaurant";
   private static final String LONG_CLIENT = Samples.randomId(2_000);
   private static final String LONG_CLIENT_CAMPAIGN = "lc-" + Samples.randomId(1_000);
+
   /**
    * Below the producer's 256 KiB batches: a batch of several notifications that each fit is refused
    * whole, and Kafka's producer 3.9 split it into batches of 256 KiB again, for ever (KAFKA-8350),
@@ -160,7 +161,7 @@ class PoisonCampaignsIT {
             longClient.value().contains("\\\"adv_campaign_id\\\":\\\"" + LONG_CLIENT_CAMPAIGN),
             "the dead letter's value is the campaign");
         // The reader has committed past every record, as it does in its own time: a record below
-        // the committed offset is not dead-lettered again (README, Delivery guarantees, 3).
+        // the committed offset is not dead-lettered again (docs/guarantees.md, 3).
         Await.until(
             "the consumer group's offset past every record",
             WAIT,
@@ -172,7 +173,8 @@ class PoisonCampaignsIT {
 
       // Spark's restart starts from a new checkpoint directory: from the same one, after a kill -9,
       // the restored streaming context read the next campaign and delivered nothing for 3 minutes
-      // (2026-12-03; the README's runner gaps). The restart here is the replay plan's and the
+      // (2026-12-03; docs/runners.md, runner differences). The restart here is the replay plan's
+      // and the
       // ledger's, the same on every runner.
       List<String> restartArgs =
           args.stream()
@@ -198,8 +200,7 @@ class PoisonCampaignsIT {
   }
 
   private static ServiceProcess start(String runner, List<String> args) throws Exception {
-    List<String> command =
-        ClusterKit.serviceCommand(args);
+    List<String> command = ClusterKit.serviceCommand(args);
     return ServiceProcess.exec(command, Map.of(), "poison-" + runner);
   }
 

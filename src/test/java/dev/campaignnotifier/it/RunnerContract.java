@@ -118,7 +118,7 @@ abstract class RunnerContract {
    * another, longer campaign, added after the eleventh, shows that the service has looked past the
    * eleventh's row.
    */
-  /** False where the runner cannot run the late-subscriber step (see README, Runners). */
+  /** False where the runner cannot run the late-subscriber step (see docs/runners.md). */
   boolean notifiesLateSubscribers() {
     return true;
   }

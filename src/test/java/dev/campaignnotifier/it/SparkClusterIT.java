@@ -117,9 +117,14 @@ class SparkClusterIT {
         assertTrue(
             state.contains("\"activeapps\" : [ {"),
             "the application ran on the standalone master:\n" + state);
+        // Spark runs a job's tasks in executors only; the worker starts each in a directory of its
+        // own under its work dir (<app id>/<executor id>), and the master counts the cores it gave.
         assertTrue(
-            executorLogs(workDir).contains("Fanned out campaign"),
-            "the fan-out ran in an executor the worker started:\n" + executorLogs(workDir));
+            executorDirs(workDir) >= 1,
+            "the worker started an executor for the application:\n" + executorLogs(workDir));
+        assertTrue(
+            state.matches("(?s).*\"activeapps\" : \\[ \\{.*\"cores\" : [1-9].*"),
+            "the application was granted cores:\n" + state);
       }
     }
   }
@@ -134,6 +139,20 @@ class SparkClusterIT {
   }
 
   /** Everything the worker's executors wrote to stderr (work-dir/app-id/executor-id/stderr). */
+  /** The executor directories ({@code <work dir>/app-.../<n>}) the worker created. */
+  private static long executorDirs(Path workDir) {
+    try (Stream<Path> dirs = Files.walk(workDir, 2)) {
+      return dirs.filter(
+              p ->
+                  Files.isDirectory(p)
+                      && p.getParent() != null
+                      && p.getParent().getFileName().toString().startsWith("app-"))
+          .count();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private static String executorLogs(Path workDir) {
     try (Stream<Path> files = Files.walk(workDir)) {
       StringBuilder all = new StringBuilder();

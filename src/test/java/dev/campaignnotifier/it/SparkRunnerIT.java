@@ -20,7 +20,7 @@ class SparkRunnerIT extends RunnerContract {
     return SubscriberMode.lookup;
   }
 
-  /** Beam 2.70's Spark runner cannot run it (apache/beam#39822; README, Runners). */
+  /** Beam 2.70's Spark runner cannot run it (apache/beam#39822; docs/runners.md). */
   @Override
   boolean notifiesLateSubscribers() {
     return false;
@@ -60,8 +60,7 @@ class SparkRunnerIT extends RunnerContract {
         .filter(a -> !a.startsWith("--metricsPort="))
         .forEach(args::add);
     args.add("--metricsPort=" + port);
-    List<String> command =
-        ClusterKit.serviceCommand(args);
+    List<String> command = ClusterKit.serviceCommand(args);
     try (ServiceProcess service = ServiceProcess.exec(command, Map.of(), "spark-metrics")) {
       String metrics = "http://localhost:" + port + "/metrics";
       ClusterKit.sampleRoundTrip(client, () -> service.alive("the service"), service::log);

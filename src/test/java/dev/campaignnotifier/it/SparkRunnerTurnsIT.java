@@ -3,7 +3,7 @@ package dev.campaignnotifier.it;
 /**
  * The runner contract on Spark with the fan-out in turns on a timer: slices of 2 and one slice per
  * turn, so the sample's 9 subscribers take 5 turns, one per micro-batch, through the stateful
- * step's timer (the step Beam 2.70's Spark runner can drop a timer's output from; README, Runners).
+ * step's timer (the step Beam 2.70's Spark runner can drop a timer's output from; docs/runners.md).
  */
 class SparkRunnerTurnsIT extends SparkRunnerIT {
   @Override

@@ -201,7 +201,9 @@ class StartupErrorsIT {
     List<String> warnings = preflightWarnings(options);
     assertEquals(1, warnings.size(), warnings.toString());
     assertMentions(
-        warnings.get(0), "campaign_notifier_watch does not exist", "sql/service/V2__watch_mark.sql");
+        warnings.get(0),
+        "campaign_notifier_watch does not exist",
+        "sql/service/V2__watch_mark.sql");
   }
 
   @Test

@@ -21,7 +21,8 @@ class NotificationJsonTest {
 
   @Test
   void theReadmeShowsThisExample() throws IOException {
-    assertTrue(Files.readString(Path.of("docs/contract.md")).contains("\n" + README_EXAMPLE + "\n"));
+    assertTrue(
+        Files.readString(Path.of("docs/contract.md")).contains("\n" + README_EXAMPLE + "\n"));
   }
 
   @Test

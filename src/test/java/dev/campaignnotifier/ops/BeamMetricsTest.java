@@ -74,7 +74,9 @@ class BeamMetricsTest {
     assertEquals(0, new BeamMetrics(() -> null).collect().size());
   }
 
-  /** Every counter the code declares is in the catalogue, and the catalogue in docs/operations.md. */
+  /**
+   * Every counter the code declares is in the catalogue, and the catalogue in docs/operations.md.
+   */
   @Test
   void theCatalogueHoldsEveryCounterOfTheCodeAndTheReadmeNamesThem() throws IOException {
     Set<String> declared = new TreeSet<>();
@@ -89,7 +91,8 @@ class BeamMetricsTest {
     assertEquals(declared, new TreeSet<>(BeamMetrics.COUNTERS.keySet()));
     String readme = Files.readString(Path.of("docs/operations.md"));
     for (String name : BeamMetrics.COUNTERS.keySet()) {
-      assertTrue(readme.contains("`" + name + "`"), "docs/operations.md's Metrics table lacks " + name);
+      assertTrue(
+          readme.contains("`" + name + "`"), "docs/operations.md's Metrics table lacks " + name);
     }
   }
 }

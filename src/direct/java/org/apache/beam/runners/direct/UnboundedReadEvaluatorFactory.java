@@ -19,7 +19,7 @@
 // DirectRunner keeps its source readers open. Upstream closes a reader after 5% of the reads that
 // returned elements and opens a new one from the checkpoint, to exercise close-and-resume in
 // tests; for KafkaIO a new reader is a new consumer (connect, assign, seek, first fetch), and the
-// campaign read next waited 0.5-1.2 s for it on a busy 2-core machine. And it finalizes the last
+// campaign read next waited for it (docs/performance.md). And it finalizes the last
 // read's checkpoint once the reader has caught up, so KafkaIO commits the offsets of a burst
 // without waiting for the next record. The changes are marked
 // "campaign-notifier patch"; DirectRunnerPatchTest fails when Beam's version changes, so the copy
