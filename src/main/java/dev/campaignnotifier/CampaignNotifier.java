@@ -153,20 +153,31 @@ public final class CampaignNotifier {
   }
 
   /**
+   * Threads of the DirectRunner unless {@code --targetParallelism} is given (Beam's default: the
+   * cores, at least 3). A delivery bundle holds its thread until its parcels are acknowledged and
+   * committed, tens of milliseconds each; with 3 threads a rush of small campaigns left the fan-out
+   * waiting for a free thread while the sinks idled (docs/performance.md, rush).
+   */
+  static final int DIRECT_THREADS = 16;
+
+  /**
    * The DirectRunner's {@code run()} blocks until the pipeline ends ({@code --blockOnRun} is true
    * by default), which would leave this process without the handle its metrics, health and Ctrl-C
    * need; so unless told otherwise it is asked to return at once, and {@link #main} waits instead.
+   * It also gets {@link #DIRECT_THREADS} unless told otherwise.
    */
   static String[] handBackOnDirect(String[] args) {
-    boolean direct =
-        parseOptions(args).getRunner().getSimpleName().equals("DirectRunner")
-            && Arrays.stream(args).noneMatch(a -> a.startsWith("--blockOnRun"));
-    if (!direct) {
+    if (!parseOptions(args).getRunner().getSimpleName().equals("DirectRunner")) {
       return args;
     }
-    String[] withFlag = Arrays.copyOf(args, args.length + 1);
-    withFlag[args.length] = "--blockOnRun=false";
-    return withFlag;
+    List<String> withFlags = new java.util.ArrayList<>(Arrays.asList(args));
+    if (Arrays.stream(args).noneMatch(a -> a.startsWith("--blockOnRun"))) {
+      withFlags.add("--blockOnRun=false");
+    }
+    if (Arrays.stream(args).noneMatch(a -> a.startsWith("--targetParallelism"))) {
+      withFlags.add("--targetParallelism=" + DIRECT_THREADS);
+    }
+    return withFlags.toArray(String[]::new);
   }
 
   /** The Flink runner's handle to a job submitted with {@code flink run -d}. */
@@ -324,7 +335,8 @@ public final class CampaignNotifier {
             options.getDeadLetterTopic(),
             options.getInputTopic(),
             kafka,
-            postgres));
+            postgres,
+            config.deliverySliceSize()));
     parsed
         .get(ParseCampaigns.DEAD_LETTERS)
         .apply(

@@ -73,6 +73,12 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
   private final String inputTopic;
   private final KafkaClients kafka;
   private final SerializableFunction<Void, DataSource> postgres;
+  private final int parcelSize;
+
+  /** Slices one delivery step's instance has in delivery at once (the benchmark's floor too). */
+  public static int slicesInDelivery() {
+    return DeliverFn.PARALLELISM;
+  }
 
   /** The producer settings the service publishes with (the benchmark's floor uses them too). */
   public static Map<String, Object> producerConfig() {
@@ -82,6 +88,9 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
   /**
    * @param deadLetterTopic where notifications a sink refuses for good go ({@link SliceDelivery})
    * @param inputTopic the campaigns' topic, named in those dead letters
+   * @param parcelSize notifications delivered together at most (one transaction, one wait for
+   *     Kafka's acknowledgements): the small slices of a bundle go together up to this size ({@code
+   *     --deliverySliceSize})
    */
   public DeliverNotifications(
       String bootstrapServers,
@@ -89,7 +98,9 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       String deadLetterTopic,
       String inputTopic,
       KafkaClients kafka,
-      SerializableFunction<Void, DataSource> postgres) {
+      SerializableFunction<Void, DataSource> postgres,
+      int parcelSize) {
+    this.parcelSize = parcelSize;
     this.bootstrapServers = bootstrapServers;
     this.topic = topic;
     this.deadLetterTopic = deadLetterTopic;
@@ -122,6 +133,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     private final String inputTopic;
     private final KafkaClients kafka;
     private final SerializableFunction<Void, DataSource> postgres;
+    private final int parcelSize;
     private final Counter toKafka = Metrics.counter("sinks", "notificationsToKafka");
     private final Counter toPostgres = Metrics.counter("sinks", "feedbackRowsToPostgres");
     private final Counter retries = Metrics.counter("sinks", "postgresRetries");
@@ -129,6 +141,9 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     private transient ExecutorService workers;
     private transient Semaphore inFlight;
     private transient List<Future<Integer>> pending;
+    private transient List<NotificationBatch> forming;
+    private transient int formingSize;
+    private transient int bundleSlices;
     private final Counter kafkaRetries = Metrics.counter("sinks", "kafkaRetries");
     private final AtomicLong retriesSinceLastBundle = new AtomicLong();
     private final AtomicLong kafkaRetriesSinceLastBundle = new AtomicLong();
@@ -145,6 +160,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       this.inputTopic = delivery.inputTopic;
       this.kafka = delivery.kafka;
       this.postgres = delivery.postgres;
+      this.parcelSize = delivery.parcelSize;
     }
 
     @Setup
@@ -214,22 +230,46 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     @StartBundle
     public void startBundle() {
       pending = new ArrayList<>();
+      forming = new ArrayList<>();
+      formingSize = 0;
+      bundleSlices = 0;
     }
 
     /**
-     * Hands the slice to one of {@link #PARALLELISM} workers, waiting while {@link #ADMITTED} are
-     * already handed over: a big campaign arrives as one bundle of many slices, and delivering them
-     * one after the other would leave both sinks idle most of the time. The bundle still completes
-     * only when every slice in it is delivered.
+     * Puts the slice into a parcel: small slices (a campaign of tens of subscribers is one small
+     * slice) are delivered together with the others of the bundle, up to {@code parcelSize}
+     * notifications, in one transaction and one wait for Kafka; a full slice goes alone.
      */
     @ProcessElement
     public void process(@Element NotificationBatch slice) throws InterruptedException {
+      if (formingSize > 0 && formingSize + slice.size() > parcelSize) {
+        submit(forming);
+        forming = new ArrayList<>();
+        formingSize = 0;
+      }
+      forming.add(slice);
+      formingSize += slice.size();
+      bundleSlices++;
+      if (formingSize >= parcelSize) {
+        submit(forming);
+        forming = new ArrayList<>();
+        formingSize = 0;
+      }
+    }
+
+    /**
+     * Hands the parcel to one of {@link #PARALLELISM} workers, waiting while {@link #ADMITTED} are
+     * already handed over: a big campaign arrives as one bundle of many slices, and delivering them
+     * one after the other would leave both sinks idle most of the time. The bundle still completes
+     * only when every parcel in it is delivered.
+     */
+    private void submit(List<NotificationBatch> parcel) throws InterruptedException {
       inFlight.acquire();
       pending.add(
           workers.submit(
               () -> {
                 try {
-                  return deliver(slice);
+                  return deliver(parcel);
                 } finally {
                   inFlight.release();
                 }
@@ -239,11 +279,16 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     /** Waits for the bundle's slices; metrics are counted here, on the runner's own thread. */
     @FinishBundle
     public void finishBundle() throws InterruptedException, ExecutionException {
+      if (!forming.isEmpty()) {
+        submit(forming);
+        forming = new ArrayList<>();
+        formingSize = 0;
+      }
       long delivered = 0;
       for (Future<Integer> delivery : pending) {
         delivered += delivery.get();
       }
-      tally.add(pending.size(), delivered);
+      tally.add(bundleSlices, delivered);
       pending.clear();
       toKafka.inc(delivered);
       toPostgres.inc(delivered);
@@ -254,14 +299,14 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     }
 
     /**
-     * Delivers the slice ({@link SliceDelivery}): what a sink refuses for good is dead-lettered,
+     * Delivers the parcel ({@link SliceDelivery}): what a sink refuses for good is dead-lettered,
      * outages of either are waited out. Returns the notifications delivered to both sinks.
      */
-    private int deliver(NotificationBatch slice) throws InterruptedException {
+    private int deliver(List<NotificationBatch> parcel) throws InterruptedException {
       Object inDelivery = LiveState.deliveryStarted(System.nanoTime());
       SliceDelivery.Outcome outcome;
       try {
-        outcome = SliceDelivery.deliver(sinks, slice);
+        outcome = SliceDelivery.deliver(sinks, parcel);
       } finally {
         LiveState.deliveryEnded(inDelivery);
       }
@@ -272,7 +317,9 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
                   deadLettersSinceLastBundle
                       .computeIfAbsent(reason, r -> new AtomicLong())
                       .addAndGet(count));
-      LiveState.recorded(slice.fanOutId(), slice.campaign().endEpochSecond(), slice.size());
+      for (NotificationBatch slice : parcel) {
+        LiveState.recorded(slice.fanOutId(), slice.campaign().endEpochSecond(), slice.size());
+      }
       return outcome.delivered();
     }
 

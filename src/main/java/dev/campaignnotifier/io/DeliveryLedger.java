@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -45,7 +46,46 @@ public final class DeliveryLedger {
           + " coalesce(extract(epoch FROM max(recorded_at) - min(recorded_at)) * 1000, 0)"
           + " FROM public.campaign_slices WHERE adv_campaign_id = ? AND fanout_id = ?";
 
+  /**
+   * Whether one of the campaign's fan-outs is recorded in full, and whether anyone has a feedback
+   * row of it: both in one round trip.
+   */
+  static final String BEFORE =
+      "SELECT EXISTS (SELECT 1 FROM public.campaign_slices WHERE adv_campaign_id = ?"
+          + " GROUP BY fanout_id HAVING max(of_slices) = count(*) FILTER (WHERE slice > 0)),"
+          + " EXISTS (SELECT 1 FROM public.subscribers_feedback WHERE adv_campaign_id = ?)";
+
+  /** What an earlier fan-out delivered of a campaign. */
+  public enum Before {
+    NOTHING,
+    /** Some clients have a feedback row: a fan-out skips them. */
+    SOME,
+    /** A fan-out of it was delivered and recorded in full. */
+    IN_FULL
+  }
+
   private DeliveryLedger() {}
+
+  /**
+   * What was delivered of the campaign before ({@link BEFORE}), read in auto-commit: one round
+   * trip, where a read in the pool's transaction takes a second one for its rollback.
+   */
+  public static Before before(DataSource dataSource, String campaignId) throws SQLException {
+    try (Connection connection = dataSource.getConnection()) {
+      connection.setAutoCommit(true);
+      try (PreparedStatement s = connection.prepareStatement(BEFORE)) {
+        s.setString(1, campaignId);
+        s.setString(2, campaignId);
+        try (ResultSet r = s.executeQuery()) {
+          r.next();
+          if (r.getBoolean(1)) {
+            return Before.IN_FULL;
+          }
+          return r.getBoolean(2) ? Before.SOME : Before.NOTHING;
+        }
+      }
+    }
+  }
 
   /** The slice's ledger row, on the connection (and in the transaction) that records its rows. */
   static void record(Connection connection, NotificationBatch slice) throws SQLException {
@@ -61,6 +101,44 @@ public final class DeliveryLedger {
       } else {
         s.setNull(4, java.sql.Types.INTEGER);
       }
+      s.executeUpdate();
+    }
+  }
+
+  static final String RECORD_ALL =
+      "INSERT INTO public.campaign_slices (adv_campaign_id, fanout_id, slice, of_slices)"
+          + " SELECT * FROM unnest(?::text[], ?::text[], ?::int4[], ?::int4[])"
+          + " ON CONFLICT DO NOTHING";
+
+  /**
+   * The ledger rows of several slices, in the transaction that records their rows: one statement.
+   */
+  static void record(Connection connection, List<NotificationBatch> slices) throws SQLException {
+    if (slices.size() == 1) {
+      record(connection, slices.get(0));
+      return;
+    }
+    List<String> campaigns = new ArrayList<>(slices.size());
+    List<String> fanOuts = new ArrayList<>(slices.size());
+    List<Integer> numbers = new ArrayList<>(slices.size());
+    List<Integer> ofSlices = new ArrayList<>(slices.size());
+    for (NotificationBatch slice : slices) {
+      if (slice.fanOutId() == null) {
+        continue;
+      }
+      campaigns.add(slice.campaign().advCampaignId());
+      fanOuts.add(slice.fanOutId());
+      numbers.add(slice.slice());
+      ofSlices.add(slice.ofSlices() > 0 ? slice.ofSlices() : null);
+    }
+    if (campaigns.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement s = connection.prepareStatement(RECORD_ALL)) {
+      s.setArray(1, connection.createArrayOf("text", campaigns.toArray()));
+      s.setArray(2, connection.createArrayOf("text", fanOuts.toArray()));
+      s.setArray(3, connection.createArrayOf("int4", numbers.toArray()));
+      s.setArray(4, connection.createArrayOf("int4", ofSlices.toArray()));
       s.executeUpdate();
     }
   }

@@ -164,6 +164,46 @@ public final class FeedbackTable {
     return new Written(inserted, refused);
   }
 
+  /**
+   * Writes the rows of several slices ({@code clients.get(i)} of {@code slices.get(i)}) with one
+   * {@code COPY} in a new transaction on the connection, and leaves it open: true if they all went
+   * in. False, with the transaction rolled back, if a row exists already or PostgreSQL refuses one
+   * for good: the caller then writes each slice alone ({@link #write}), which finds out which. A
+   * broken connection, or any other error, is thrown.
+   */
+  public static boolean writeTogether(
+      Connection connection, List<NotificationBatch> slices, List<List<String>> clients)
+      throws SQLException {
+    if (!connection.isWrapperFor(PGConnection.class)) {
+      return false;
+    }
+    try {
+      CopyIn copy = connection.unwrap(PGConnection.class).getCopyAPI().copyIn(COPY);
+      for (int i = 0; i < slices.size(); i++) {
+        if (clients.get(i).isEmpty()) {
+          continue;
+        }
+        NotificationBatch slice = slices.get(i);
+        byte[] rows =
+            copyRows(slice.campaign(), Math.toIntExact(slice.triggerEpochSecond()), clients.get(i));
+        copy.writeToCopy(rows, 0, rows.length);
+      }
+      copy.endCopy();
+      return true;
+    } catch (SQLException e) {
+      if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
+        abandon(connection);
+        throw e;
+      }
+      connection.rollback();
+      if (!UNIQUE_VIOLATION.equals(e.getSQLState())
+          && SinkErrors.of(e) != SinkErrors.Kind.REFUSED) {
+        throw e;
+      }
+      return false;
+    }
+  }
+
   /** The campaign's own refusal, if one row of it with an empty client id is refused too. */
   private static SQLException campaignRefused(Connection connection, Campaign c, int trigger)
       throws SQLException {

@@ -16,22 +16,26 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 
 /**
- * The delivery of one slice to both sinks, so that nothing a sink refuses for good stops the
- * service and no message is ever in Kafka without its row because of a refusal PostgreSQL could
- * have told first:
+ * The delivery of a parcel of slices (one slice, or the small slices of many campaigns together) to
+ * both sinks, in one PostgreSQL transaction and one wait for Kafka's acknowledgements, so that
+ * nothing a sink refuses for good stops the service and no message is ever in Kafka without its row
+ * because of a refusal PostgreSQL could have told first:
  *
  * <ol>
- *   <li>the rows are written in a transaction that stays open ({@link FeedbackTable#write}); rows
- *       PostgreSQL refuses for good are set aside, with the error;
+ *   <li>the rows are written in a transaction that stays open: a parcel of several slices with one
+ *       {@code COPY} ({@link FeedbackTable#writeTogether}), a single slice with {@link
+ *       FeedbackTable#write}, which sets aside the rows PostgreSQL refuses for good, with the
+ *       error. A parcel whose {@code COPY} finds a row that exists already, or one PostgreSQL
+ *       refuses, is delivered again slice by slice;
  *   <li>the notifications of the accepted rows are published and acknowledged; those Kafka refuses
  *       for good have their rows deleted in the same transaction;
  *   <li>what either sink refused goes to the dead-letter topic, one letter per slice and sink, and
  *       is acknowledged;
- *   <li>the slice's ledger row is written (the slice is settled, delivered or dead-lettered) and
+ *   <li>each slice's ledger row is written (the slice is settled, delivered or dead-lettered) and
  *       the transaction commits.
  * </ol>
  *
- * So a committed row still implies an acknowledged message, and a slice whose commit is lost to a
+ * So a committed row still implies an acknowledged message, and a parcel whose commit is lost to a
  * crash is delivered again, as before (the in-flight duplicates of the delivery guarantees). A
  * transient PostgreSQL error at any step is waited out and the transaction is written again, but
  * what was acknowledged is not published again.
@@ -48,7 +52,7 @@ final class SliceDelivery {
       Runnable onPostgresRetry,
       Runnable onKafkaRetry) {}
 
-  /** What came of a slice: notifications delivered to both sinks, and dead letters by reason. */
+  /** What came of a parcel: notifications delivered to both sinks, and dead letters by reason. */
   record Outcome(int delivered, Map<DeadLetterReason, Integer> deadLettered) {}
 
   private final Sinks sinks;
@@ -57,7 +61,6 @@ final class SliceDelivery {
   private List<String> toPublish;
   private final Map<String, Exception> refusedByKafka = new LinkedHashMap<>();
   private final Map<DeadLetterReason, Integer> deadLettered = new LinkedHashMap<>();
-  private boolean published;
 
   private SliceDelivery(Sinks sinks, NotificationBatch slice) {
     this.sinks = sinks;
@@ -66,59 +69,157 @@ final class SliceDelivery {
   }
 
   static Outcome deliver(Sinks sinks, NotificationBatch slice) throws InterruptedException {
-    SliceDelivery delivery = new SliceDelivery(sinks, slice);
-    int delivered =
+    return deliver(sinks, List.of(slice));
+  }
+
+  /** Delivers the slices together; see the class comment. */
+  static Outcome deliver(Sinks sinks, List<NotificationBatch> slices) throws InterruptedException {
+    Parcel parcel = new Parcel(sinks, slices);
+    Integer delivered =
         Retry.sql(
-            "write " + slice.size() + " feedback rows of campaign " + delivery.campaignId,
+            parcel.size() == 1
+                ? "write "
+                    + parcel.notifications
+                    + " feedback rows of campaign "
+                    + parcel.parts.get(0).campaignId
+                : "write "
+                    + parcel.notifications
+                    + " feedback rows of "
+                    + parcel.size()
+                    + " slices",
             sinks.log(),
             sinks.onPostgresRetry(),
-            delivery::attempt);
-    return new Outcome(delivered, delivery.deadLettered);
+            parcel::attempt);
+    if (delivered == null) {
+      int each = 0;
+      Map<DeadLetterReason, Integer> letters = new LinkedHashMap<>();
+      for (NotificationBatch slice : slices) {
+        Outcome alone = deliver(sinks, List.of(slice));
+        each += alone.delivered();
+        alone.deadLettered().forEach((reason, n) -> letters.merge(reason, n, Integer::sum));
+      }
+      return new Outcome(each, letters);
+    }
+    Map<DeadLetterReason, Integer> letters = new LinkedHashMap<>();
+    for (SliceDelivery part : parcel.parts) {
+      part.deadLettered.forEach((reason, n) -> letters.merge(reason, n, Integer::sum));
+    }
+    return new Outcome(delivered, letters);
   }
 
-  /** One transaction; again from the start after a transient error, minus what was published. */
-  private int attempt() throws SQLException, InterruptedException {
-    try (Connection connection = sinks.postgres().getConnection()) {
-      // JdbcIO's pool hands out connections with auto-commit off: commit explicitly.
-      connection.setAutoCommit(false);
-      try {
-        List<String> clients = new ArrayList<>(slice.clients());
-        clients.removeAll(refusedByKafka.keySet());
-        FeedbackTable.Written written = FeedbackTable.write(connection, slice, clients);
-        if (!published) {
-          toPublish = written.accepted(clients);
-          publish(connection, written);
-          published = true;
+  /** The slices of one transaction. */
+  private static final class Parcel {
+    private final Sinks sinks;
+    private final List<SliceDelivery> parts = new ArrayList<>();
+    private final List<NotificationBatch> slices;
+    private final int notifications;
+    private boolean published;
+
+    Parcel(Sinks sinks, List<NotificationBatch> slices) {
+      this.sinks = sinks;
+      this.slices = slices;
+      int n = 0;
+      for (NotificationBatch slice : slices) {
+        parts.add(new SliceDelivery(sinks, slice));
+        n += slice.size();
+      }
+      this.notifications = n;
+    }
+
+    int size() {
+      return parts.size();
+    }
+
+    /**
+     * One transaction; again from the start after a transient error, minus what was published. Null
+     * when the slices are to be delivered one by one instead.
+     */
+    Integer attempt() throws SQLException, InterruptedException {
+      try (Connection connection = sinks.postgres().getConnection()) {
+        // JdbcIO's pool hands out connections with auto-commit off: commit explicitly.
+        connection.setAutoCommit(false);
+        try {
+          List<List<String>> clients = new ArrayList<>(parts.size());
+          for (SliceDelivery part : parts) {
+            clients.add(part.clientsLeft());
+          }
+          List<FeedbackTable.Written> written = new ArrayList<>(parts.size());
+          if (parts.size() == 1) {
+            written.add(FeedbackTable.write(connection, slices.get(0), clients.get(0)));
+          } else if (FeedbackTable.writeTogether(connection, slices, clients)) {
+            clients.forEach(each -> written.add(new FeedbackTable.Written(each, Map.of())));
+          } else {
+            connection.rollback();
+            return null;
+          }
+          if (!published) {
+            for (int i = 0; i < parts.size(); i++) {
+              parts.get(i).toPublish = written.get(i).accepted(clients.get(i));
+            }
+            publish();
+            for (int i = 0; i < parts.size(); i++) {
+              parts.get(i).settle(connection, written.get(i));
+            }
+            published = true;
+          }
+          DeliveryLedger.record(connection, slices);
+          connection.commit();
+          int delivered = 0;
+          for (SliceDelivery part : parts) {
+            delivered += part.toPublish.size() - part.refusedByKafka.size();
+          }
+          return delivered;
+        } catch (SQLException | RuntimeException e) {
+          rollbackQuietly(connection);
+          throw e;
         }
-        DeliveryLedger.record(connection, slice);
-        connection.commit();
-        return toPublish.size() - refusedByKafka.size();
-      } catch (SQLException | RuntimeException e) {
-        rollbackQuietly(connection);
-        throw e;
       }
     }
+
+    /** Step 2: every slice's notifications, one wait for all their acknowledgements. */
+    private void publish() throws InterruptedException {
+      List<ProducerRecord<String, String>> messages = new ArrayList<>();
+      List<SliceDelivery> ofMessage = new ArrayList<>();
+      List<String> clientOf = new ArrayList<>();
+      for (SliceDelivery part : parts) {
+        NotificationJson.Template json =
+            NotificationJson.forSlice(part.slice.campaign(), part.slice.triggerEpochSecond());
+        String keyPrefix = part.campaignId + ":";
+        for (String client : part.toPublish) {
+          messages.add(
+              new ProducerRecord<>(sinks.topic(), keyPrefix + client, json.forClient(client)));
+          ofMessage.add(part);
+          clientOf.add(client);
+        }
+      }
+      // No flush(): it would also wait for the other workers' slices. linger.ms sends the tail.
+      Map<Integer, Exception> refused =
+          Retry.kafkaUnlessRefused(
+              parts.size() == 1
+                  ? messages.size() + " notifications of campaign " + parts.get(0).campaignId
+                  : messages.size() + " notifications of " + parts.size() + " slices",
+              sinks.log(),
+              sinks.onKafkaRetry(),
+              sinks.producer(),
+              messages);
+      refused.forEach(
+          (index, error) -> ofMessage.get(index).refusedByKafka.put(clientOf.get(index), error));
+    }
   }
 
-  /** Steps 2 and 3: the notifications, then the dead letters of both sinks' refusals. */
-  private void publish(Connection connection, FeedbackTable.Written written)
+  /** The slice's clients, less those Kafka refused in an earlier attempt. */
+  private List<String> clientsLeft() {
+    List<String> clients = new ArrayList<>(slice.clients());
+    clients.removeAll(refusedByKafka.keySet());
+    return clients;
+  }
+
+  /**
+   * Step 3 for this slice: the rows of what Kafka refused are deleted, and the dead letters of both
+   * sinks' refusals are published.
+   */
+  private void settle(Connection connection, FeedbackTable.Written written)
       throws SQLException, InterruptedException {
-    NotificationJson.Template json =
-        NotificationJson.forSlice(slice.campaign(), slice.triggerEpochSecond());
-    String keyPrefix = campaignId + ":";
-    List<ProducerRecord<String, String>> messages = new ArrayList<>(toPublish.size());
-    for (String client : toPublish) {
-      messages.add(new ProducerRecord<>(sinks.topic(), keyPrefix + client, json.forClient(client)));
-    }
-    // No flush(): it would also wait for the other workers' slices. linger.ms sends the tail.
-    Map<Integer, Exception> refused =
-        Retry.kafkaUnlessRefused(
-            toPublish.size() + " notifications of campaign " + campaignId,
-            sinks.log(),
-            sinks.onKafkaRetry(),
-            sinks.producer(),
-            messages);
-    refused.forEach((index, error) -> refusedByKafka.put(toPublish.get(index), error));
     List<SinkRefusal> letters = new ArrayList<>(2);
     if (!written.refused().isEmpty()) {
       SQLException first = written.refused().values().iterator().next();

@@ -3,6 +3,7 @@ package dev.campaignnotifier.transforms;
 import dev.campaignnotifier.model.Campaign;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.values.KV;
@@ -20,16 +21,37 @@ final class CampaignShards
   /** How many keys the campaigns are spread over. */
   static final int SHARDS = 256;
 
-  static int shardOf(String campaignId) {
-    return Math.floorMod(campaignId.hashCode(), SHARDS);
+  /**
+   * Shards on the DirectRunner: it runs a few threads, and there every key is a bundle of its own
+   * each time it has work and every key's timers are scanned on every round of its loop, so a rush
+   * of thousands of campaigns over 256 keys made hundreds of tiny bundles per step. Measured in
+   * docs/performance.md (rush).
+   */
+  static final int DIRECT_SHARDS = 16;
+
+  static int shardOf(String id) {
+    return shardOf(id, SHARDS);
+  }
+
+  static int shardOf(String id, int shards) {
+    return Math.floorMod(id.hashCode(), shards);
+  }
+
+  /** The shards for the pipeline's runner. */
+  static int shardsFor(PipelineOptions options) {
+    String runner = options.getRunner().getSimpleName();
+    return runner.equals("DirectRunner") || runner.equals("TestDirectRunner")
+        ? DIRECT_SHARDS
+        : SHARDS;
   }
 
   @Override
   public PCollection<KV<Integer, Campaign>> expand(PCollection<Campaign> campaigns) {
+    int shards = shardsFor(campaigns.getPipeline().getOptions());
     return campaigns
         .apply(
             "KeyByShard",
-            WithKeys.of((Campaign c) -> shardOf(c.advCampaignId()))
+            WithKeys.of((Campaign c) -> shardOf(c.advCampaignId(), shards))
                 .withKeyType(TypeDescriptors.integers()))
         .setCoder(KvCoder.of(VarIntCoder.of(), Campaign.CampaignCoder.of()));
   }

@@ -1,5 +1,6 @@
 package dev.campaignnotifier.transforms;
 
+import dev.campaignnotifier.io.DeliveryLedger;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.transforms.FanOutToSubscribers.Delivered;
 import java.io.Serializable;
@@ -23,23 +24,26 @@ final class FanOutCounters implements Serializable {
   private final Counter alreadyDelivered = Metrics.counter("notifications", "alreadyDelivered");
 
   /**
-   * False (counted and logged) when the campaign has ended by {@code now}, or when an earlier
-   * fan-out delivered it in full: after a restart a campaign may be read again (see ReplayPlan),
-   * and one the ledger says is finished is skipped without reading who has it; in one cut short,
-   * the fan-out skips the clients it reached, so the replay completes it without repeating it.
+   * What an earlier fan-out delivered of the campaign (one question to PostgreSQL); null (counted
+   * and logged) when the campaign has ended by {@code now}, or when an earlier fan-out delivered it
+   * in full: after a restart a campaign may be read again (see ReplayPlan), and one the ledger says
+   * is finished is skipped without reading who has it; in one cut short, the fan-out skips the
+   * clients it reached, so the replay completes it without repeating it.
    */
-  boolean toFanOut(Campaign campaign, long now, Delivered delivered) throws InterruptedException {
+  DeliveryLedger.Before toFanOut(Campaign campaign, long now, Delivered delivered)
+      throws InterruptedException {
     if (campaign.hasEndedBy(now)) {
       endedBeforeFanOut.inc();
       LOG.info("Campaign {} ended before fan-out; nothing sent", campaign.advCampaignId());
-      return false;
+      return null;
     }
-    if (delivered.finished(campaign.advCampaignId())) {
+    DeliveryLedger.Before before = delivered.before(campaign.advCampaignId());
+    if (before == DeliveryLedger.Before.IN_FULL) {
       alreadyFinished.inc();
       LOG.info("Campaign {} was delivered in full before; nothing sent", campaign.advCampaignId());
-      return false;
+      return null;
     }
-    return true;
+    return before;
   }
 
   /** A fan-out done: {@code sent} notifications made of {@code clients} subscribers read. */

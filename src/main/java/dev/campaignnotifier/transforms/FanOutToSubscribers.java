@@ -6,7 +6,7 @@ import dev.campaignnotifier.io.Retry;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.ops.CampaignProgress;
-import dev.campaignnotifier.ops.LiveState;
+import dev.campaignnotifier.subscribers.SubscriberReader;
 import dev.campaignnotifier.subscribers.SubscriberSource;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -14,7 +14,6 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import javax.sql.DataSource;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -44,6 +43,14 @@ public final class FanOutToSubscribers
   @FunctionalInterface
   public interface Delivered extends Serializable {
     Set<String> clientsOf(String campaignId) throws InterruptedException;
+
+    /** What was delivered of the campaign before: asked once per fan-out, before it begins. */
+    default DeliveryLedger.Before before(String campaignId) throws InterruptedException {
+      if (finished(campaignId)) {
+        return DeliveryLedger.Before.IN_FULL;
+      }
+      return anyDelivered(campaignId) ? DeliveryLedger.Before.SOME : DeliveryLedger.Before.NOTHING;
+    }
 
     /** True if a fan-out of the campaign was delivered and recorded in full. */
     default boolean finished(String campaignId) throws InterruptedException {
@@ -108,6 +115,18 @@ public final class FanOutToSubscribers
               LOG,
               Metrics.counter("campaigns", "postgresRetries")::inc,
               () -> DeliveryLedger.finished(dataSource.apply(null), campaignId));
+        }
+
+        @Override
+        public DeliveryLedger.Before before(String campaignId) throws InterruptedException {
+          if (known.contains(campaignId)) {
+            return DeliveryLedger.Before.IN_FULL;
+          }
+          return Retry.sql(
+              "read what was delivered of campaign " + campaignId,
+              LOG,
+              Metrics.counter("campaigns", "postgresRetries")::inc,
+              () -> DeliveryLedger.before(dataSource.apply(null), campaignId));
         }
 
         @Override
@@ -215,126 +234,77 @@ public final class FanOutToSubscribers
         .setCoder(NotificationBatch.BatchCoder.of());
   }
 
+  /**
+   * A campaign's fan-out in one call: the clients read in one pass ({@link
+   * SubscriberReader#forEachClient}, one query in lookup mode) and cut into turns as they come
+   * ({@link FanOutTurns#cut}, {@link #SLICES_PER_READ} slices each), so the same slicer, numbering
+   * and ledger marks as a fan-out in turns, never more than one turn of clients held.
+   */
   static final class FanOutFn extends DoFn<Campaign, NotificationBatch> {
+    /** Slices' worth of clients cut at a time. */
+    static final int SLICES_PER_READ = 16;
+
     private final SubscriberSource subscribers;
-    private final Clock clock;
-    private final Delivered delivered;
-    private final int batchSize;
-    private final FanOutCounters counters = new FanOutCounters();
+    private final FanOutTurns turns;
 
     FanOutFn(SubscriberSource subscribers, Clock clock, Delivered delivered, int batchSize) {
       this.subscribers = subscribers;
-      this.clock = clock;
-      this.delivered = delivered;
-      this.batchSize = batchSize;
+      this.turns = new FanOutTurns(clock, delivered, batchSize, SLICES_PER_READ);
     }
 
     @ProcessElement
     public void process(ProcessContext context) throws InterruptedException {
       Campaign campaign = context.element();
-      long now = clock.nowEpochSecond();
-      if (!counters.toFanOut(campaign, now, delivered)) {
+      FanOutTurns.Cursor begun = turns.begin(campaign);
+      if (begun.done()) {
         return;
       }
-      Set<String> done = delivered.clientsOf(campaign.advCampaignId());
-      Slicer slicer = new Slicer(campaign, now, done, context);
-      long clients =
-          subscribers.readerFor(context).forEachClient(campaign.restaurantId(), slicer::add);
-      slicer.finish();
-      long sent = slicer.sent;
-      if (sent == 0) {
-        delivered.nothingLeft(campaign.advCampaignId(), slicer.fanOutId);
+      int turn = turns.clientsPerTurn();
+      List<String> chunk = new ArrayList<>(turn + 1);
+      FanOutTurns.Cursor[] at = {begun};
+      try {
+        subscribers
+            .readerFor(context)
+            .forEachClient(
+                campaign.restaurantId(),
+                client -> {
+                  chunk.add(client);
+                  if (chunk.size() > turn) {
+                    // One more than a turn: the turn is not the last.
+                    List<String> full = new ArrayList<>(chunk.subList(0, turn));
+                    chunk.subList(0, turn).clear();
+                    at[0] = outputTurn(campaign, at[0], full, false, context);
+                  }
+                });
+      } catch (Interrupted e) {
+        throw e.cause;
       }
-      counters.fannedOut(sent, clients);
-      if (done.isEmpty()) {
-        LOG.info(
-            "Fanned out campaign {} of restaurant {} to {} subscribers",
-            campaign.advCampaignId(),
-            campaign.restaurantId(),
-            sent);
-      } else {
-        LOG.info(
-            "Fanned out campaign {} of restaurant {} to {} subscribers; {} had it already",
-            campaign.advCampaignId(),
-            campaign.restaurantId(),
-            sent,
-            clients - sent);
+      outputTurn(campaign, at[0], chunk, true, context);
+    }
+
+    private FanOutTurns.Cursor outputTurn(
+        Campaign campaign,
+        FanOutTurns.Cursor at,
+        List<String> clients,
+        boolean last,
+        ProcessContext context) {
+      try {
+        FanOutTurns.Turn turn = turns.cut(campaign, at, clients, last);
+        turns.output(campaign, turn, context::output);
+        return turn.next();
+      } catch (InterruptedException e) {
+        throw new Interrupted(e);
       }
     }
 
-    /**
-     * Collects the clients still to notify into slices of {@code batchSize}, numbered from 1 for
-     * the delivery ledger. Each full slice is held back until the next one starts, so that the last
-     * one, output by {@link #finish}, can say how many this fan-out made.
-     */
-    private final class Slicer {
-      private final Campaign campaign;
-      private final long now;
-      private final Set<String> done;
-      private final ProcessContext context;
-      private final String fanOutId = UUID.randomUUID().toString();
-      private List<String> slice = new ArrayList<>();
-      private List<String> full;
-      private int slices;
-      private long sent;
-      private CampaignProgress.Followed progress;
+    /** An interruption carried out of the reader's callback. */
+    private static final class Interrupted extends RuntimeException {
+      private static final long serialVersionUID = 1L;
+      final InterruptedException cause;
 
-      Slicer(Campaign campaign, long now, Set<String> done, ProcessContext context) {
-        this.campaign = campaign;
-        this.now = now;
-        this.done = done;
-        this.context = context;
-      }
-
-      void add(String client) {
-        if (done.contains(client)) {
-          return;
-        }
-        slice.add(client);
-        sent++;
-        if (slice.size() == batchSize) {
-          if (full != null) {
-            output(full, 0);
-          }
-          full = slice;
-          slice = new ArrayList<>(batchSize);
-          followIfBig();
-        }
-      }
-
-      /** A big campaign's delivery is followed in the log from the ledger. */
-      private void followIfBig() {
-        if (progress == null && sent > CampaignProgress.BIG && delivered.ledger() != null) {
-          progress =
-              CampaignProgress.follow(
-                  campaign.advCampaignId(), fanOutId, batchSize, delivered.ledger());
-        }
-        if (progress != null) {
-          progress.fannedOut(sent);
-        }
-      }
-
-      void finish() {
-        if (progress != null) {
-          int all = slices + (full != null ? 1 : 0) + (slice.isEmpty() ? 0 : 1);
-          progress.finished(sent, all);
-        }
-        if (slice.isEmpty()) {
-          if (full != null) {
-            output(full, slices + 1);
-          }
-        } else {
-          if (full != null) {
-            output(full, 0);
-          }
-          output(slice, slices + 1);
-        }
-      }
-
-      private void output(List<String> clients, int ofSlices) {
-        slices++;
-        LiveState.fannedOut(fanOutId, campaign.endEpochSecond(), clients.size());
-        context.output(new NotificationBatch(campaign, now, clients, fanOutId, slices, ofSlices));
+      Interrupted(InterruptedException cause) {
+        super(cause);
+        this.cause = cause;
       }
     }
   }

@@ -1,5 +1,6 @@
 package dev.campaignnotifier.transforms;
 
+import dev.campaignnotifier.io.DeliveryLedger;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.ops.CampaignProgress;
@@ -18,11 +19,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A fan-out made a few slices per turn: where it has got to ({@link Cursor}), and one turn (the
- * next {@code slicesPerTurn} slices' worth of clients after the cursor). Both ways of taking turns
- * use it: {@link PacedFanOutFn} (a splittable DoFn, the runner calls again after a resume) and
- * {@link TurnsOnTimerFn} (state and a timer, a turn per micro-batch on Spark). The same slices,
- * numbering, ledger marks and trigger time as the one-call fan-out.
+ * Every fan-out, made a few slices per turn: where it has got to ({@link Cursor}, the one progress
+ * tracker), and one turn (the next {@code slicesPerTurn} slices' worth of clients after the cursor,
+ * cut by {@link #slices}, the one slicer). All three ways of fanning out use it: in one call
+ * ({@link FanOutToSubscribers.FanOutFn}, its turns one after the other), {@link PacedFanOutFn} (a
+ * splittable DoFn, the runner calls again after a resume) and {@link TurnsOnTimerFn} (state and a
+ * timer, a turn per micro-batch on Spark); the late subscribers use the slicer.
  */
 final class FanOutTurns implements Serializable {
   private static final Logger LOG = LoggerFactory.getLogger(FanOutToSubscribers.class);
@@ -79,29 +81,41 @@ final class FanOutTurns implements Serializable {
    */
   Cursor begin(Campaign campaign) throws InterruptedException {
     long now = clock.nowEpochSecond();
-    if (!counters.toFanOut(campaign, now, delivered)) {
+    DeliveryLedger.Before before = counters.toFanOut(campaign, now, delivered);
+    if (before == null) {
       return Cursor.START.finished();
     }
-    boolean someHadIt = delivered.anyDelivered(campaign.advCampaignId());
+    boolean someHadIt = before == DeliveryLedger.Before.SOME;
     return new Cursor(UUID.randomUUID().toString(), now, null, 0, 0, 0, someHadIt, false);
   }
 
   /** Reads the clients after {@code at} and makes the next turn's slices of them. */
   Turn take(Campaign campaign, Cursor at, SubscriberReader reader) throws InterruptedException {
-    int turn = sliceSize * slicesPerTurn;
+    int turn = clientsPerTurn();
     List<String> read = new ArrayList<>(turn + 1);
     reader.forEachClientAfter(campaign.restaurantId(), at.after(), turn + 1, read::add);
     boolean last = read.size() <= turn;
-    List<String> chunk = last ? read : read.subList(0, turn);
+    return cut(campaign, at, last ? read : read.subList(0, turn), last);
+  }
+
+  /** Clients read per turn: {@code slicesPerTurn} slices' worth. */
+  int clientsPerTurn() {
+    return sliceSize * slicesPerTurn;
+  }
+
+  /**
+   * The next turn's slices of {@code chunk}, the clients after {@code at} in their order (those
+   * that had the campaign left out), and the cursor after them; {@code last} when no client comes
+   * after them.
+   */
+  Turn cut(Campaign campaign, Cursor at, List<String> chunk, boolean last)
+      throws InterruptedException {
     List<String> toSend = chunk;
     if (at.checkDelivered() && !chunk.isEmpty()) {
       Set<String> had = delivered.deliveredAmong(campaign.advCampaignId(), chunk);
       toSend = chunk.stream().filter(c -> !had.contains(c)).toList();
     }
-    List<List<String>> clientSlices = new ArrayList<>();
-    for (int from = 0; from < toSend.size(); from += sliceSize) {
-      clientSlices.add(toSend.subList(from, Math.min(toSend.size(), from + sliceSize)));
-    }
+    List<List<String>> clientSlices = slices(toSend, sliceSize);
     if (last && clientSlices.isEmpty() && at.slices() > 0) {
       clientSlices.add(List.of()); // the last slice says how many there were, even when none left
     }
@@ -129,6 +143,18 @@ final class FanOutTurns implements Serializable {
               lastSlice ? next.slices() : 0));
     }
     return new Turn(slices, next);
+  }
+
+  /**
+   * The clients cut into slices of {@code sliceSize} in their order, the last one shorter: the one
+   * slicer of every fan-out (in one call or in turns) and of the late subscribers.
+   */
+  static List<List<String>> slices(List<String> clients, int sliceSize) {
+    List<List<String>> slices = new ArrayList<>(clients.size() / sliceSize + 1);
+    for (int from = 0; from < clients.size(); from += sliceSize) {
+      slices.add(clients.subList(from, Math.min(clients.size(), from + sliceSize)));
+    }
+    return slices;
   }
 
   /**

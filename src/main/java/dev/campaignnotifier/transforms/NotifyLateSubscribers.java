@@ -18,9 +18,11 @@ import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.MapCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.state.MapState;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.state.TimeDomain;
@@ -28,7 +30,6 @@ import org.apache.beam.sdk.state.Timer;
 import org.apache.beam.sdk.state.TimerSpec;
 import org.apache.beam.sdk.state.TimerSpecs;
 import org.apache.beam.sdk.state.ValueState;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -44,15 +45,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Notifies a client who subscribes to a restaurant while one of its campaigns is active: once,
- * stamped with the moment of that notification, never after the campaign's end. Per restaurant,
- * Beam state holds the campaigns active now (released by {@link ScheduleCampaigns}, let go at their
- * end) and the subscriptions seen in the last {@code recent} (a subscription can reach this step
- * before the campaign it is late for: the fan-out's reading of the table and the watcher's are not
- * ordered). A pair of campaign and subscription is checked once the campaign's fan-out is recorded
- * in full (the delivery ledger), against the feedback table: a client the fan-out reached, or one
- * notified before, has a row and is skipped; so a subscription made before the start, or removed
- * and made again, is never a second notification. The slices this step makes carry no fan-out id:
- * they are not part of the ledger's count of a fan-out.
+ * stamped with the moment of that notification, never after the campaign's end. Per restaurant
+ * (under shards of restaurants, {@link LateFn}), Beam state holds the campaigns active now
+ * (released by {@link ScheduleCampaigns}, let go at their end) and the subscriptions seen in the
+ * last {@code recent} (a subscription can reach this step before the campaign it is late for: the
+ * fan-out's reading of the table and the watcher's are not ordered). A pair of campaign and
+ * subscription is checked once the campaign's fan-out is recorded in full (the delivery ledger),
+ * against the feedback table: a client the fan-out reached, or one notified before, has a row and
+ * is skipped; so a subscription made before the start, or removed and made again, is never a second
+ * notification. The slices this step makes carry no fan-out id: they are not part of the ledger's
+ * count of a fan-out.
  */
 public final class NotifyLateSubscribers
     extends PTransform<PCollection<Campaign>, PCollection<NotificationBatch>> {
@@ -119,22 +121,75 @@ public final class NotifyLateSubscribers
     }
   }
 
+  /** The event under its restaurant's shard: the keys a runner tracks stay bounded. */
+  private static KV<Integer, KV<String, Event>> byShard(
+      String restaurant, Event event, int shards) {
+    return KV.of(CampaignShards.shardOf(restaurant, shards), KV.of(restaurant, event));
+  }
+
+  /**
+   * What is held for one restaurant: its campaigns active now, the clients seen subscribing lately
+   * (client to epoch ms), and per campaign id the clients waiting to be checked and those this step
+   * has notified.
+   */
+  record Restaurant(
+      List<Campaign> campaigns,
+      Map<String, Long> recent,
+      Map<String, List<String>> pending,
+      Map<String, List<String>> notified) {
+    static final Restaurant NONE = new Restaurant(List.of(), Map.of(), Map.of(), Map.of());
+  }
+
+  /** The four parts of {@link Restaurant} in order. */
+  static final class RestaurantCoder extends AtomicCoder<Restaurant> {
+    private static final RestaurantCoder INSTANCE = new RestaurantCoder();
+    private static final ListCoder<Campaign> CAMPAIGNS = ListCoder.of(Campaign.CampaignCoder.of());
+    private static final MapCoder<String, Long> RECENT =
+        MapCoder.of(StringUtf8Coder.of(), VarLongCoder.of());
+    private static final MapCoder<String, List<String>> CLIENTS =
+        MapCoder.of(StringUtf8Coder.of(), ListCoder.of(StringUtf8Coder.of()));
+
+    static RestaurantCoder of() {
+      return INSTANCE;
+    }
+
+    @Override
+    public void encode(Restaurant r, OutputStream out) throws IOException {
+      CAMPAIGNS.encode(r.campaigns(), out);
+      RECENT.encode(r.recent(), out);
+      CLIENTS.encode(r.pending(), out);
+      CLIENTS.encode(r.notified(), out);
+    }
+
+    @Override
+    public Restaurant decode(InputStream in) throws IOException {
+      return new Restaurant(
+          CAMPAIGNS.decode(in), RECENT.decode(in), CLIENTS.decode(in), CLIENTS.decode(in));
+    }
+  }
+
   @Override
   public PCollection<NotificationBatch> expand(PCollection<Campaign> released) {
-    KvCoder<String, Event> coder = KvCoder.of(StringUtf8Coder.of(), EventCoder.of());
-    TypeDescriptor<KV<String, Event>> type =
-        TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptor.of(Event.class));
-    PCollection<KV<String, Event>> campaigns =
+    int shards = CampaignShards.shardsFor(released.getPipeline().getOptions());
+    KvCoder<Integer, KV<String, Event>> coder =
+        KvCoder.of(VarIntCoder.of(), KvCoder.of(StringUtf8Coder.of(), EventCoder.of()));
+    TypeDescriptor<KV<Integer, KV<String, Event>>> type =
+        TypeDescriptors.kvs(
+            TypeDescriptors.integers(),
+            TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptor.of(Event.class)));
+    PCollection<KV<Integer, KV<String, Event>>> campaigns =
         released
             .apply(
                 "ByRestaurant",
-                MapElements.into(type).via(c -> KV.of(c.restaurantId(), Event.released(c))))
+                MapElements.into(type)
+                    .via(c -> byShard(c.restaurantId(), Event.released(c), shards)))
             .setCoder(coder);
-    PCollection<KV<String, Event>> subscribed =
+    PCollection<KV<Integer, KV<String, Event>>> subscribed =
         subscriptions
             .apply(
                 "SubscriptionsByRestaurant",
-                MapElements.into(type).via(s -> KV.of(s.getKey(), Event.subscribed(s.getValue()))))
+                MapElements.into(type)
+                    .via(s -> byShard(s.getKey(), Event.subscribed(s.getValue()), shards)))
             .setCoder(coder);
     return PCollectionList.of(campaigns)
         .and(subscribed)
@@ -143,7 +198,15 @@ public final class NotifyLateSubscribers
         .setCoder(NotificationBatch.BatchCoder.of());
   }
 
-  static final class LateFn extends DoFn<KV<String, Event>, NotificationBatch> {
+  /**
+   * Per shard of restaurants: each restaurant's {@link Restaurant} in a map, when each next needs
+   * looking at ({@code due}), and one timer for the earliest of those. Keyed by restaurant instead,
+   * every restaurant that ever had a campaign would be a key of its own with a timer: on the
+   * DirectRunner each is a bundle of its own and every timer is scanned on every round, and Beam's
+   * Spark runner checks every key it has seen in every micro-batch.
+   */
+  static final class LateFn
+      extends SparkSafeTimersFn<KV<Integer, KV<String, Event>>, NotificationBatch> {
     private static final Logger LOG = LoggerFactory.getLogger(NotifyLateSubscribers.class);
 
     /** How soon a pair waiting for its campaign's fan-out to be recorded is looked at again. */
@@ -152,24 +215,14 @@ public final class NotifyLateSubscribers
     /** Clients asked about in one query of the feedback table. */
     static final int CHECK_CHUNK = 10_000;
 
-    @StateId("campaigns")
-    private final StateSpec<ValueState<List<Campaign>>> campaignsSpec =
-        StateSpecs.value(ListCoder.of(Campaign.CampaignCoder.of()));
+    @StateId("restaurants")
+    private final StateSpec<MapState<String, Restaurant>> restaurantsSpec =
+        StateSpecs.map(StringUtf8Coder.of(), RestaurantCoder.of());
 
-    /** Client to when it was seen subscribing. */
-    @StateId("recent")
-    private final StateSpec<ValueState<Map<String, Long>>> recentSpec =
+    /** Restaurant to the epoch ms it is next looked at. */
+    @StateId("due")
+    private final StateSpec<ValueState<Map<String, Long>>> dueSpec =
         StateSpecs.value(MapCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
-
-    /** Campaign id to the clients waiting to be checked for it. */
-    @StateId("pending")
-    private final StateSpec<ValueState<Map<String, List<String>>>> pendingSpec =
-        StateSpecs.value(MapCoder.of(StringUtf8Coder.of(), ListCoder.of(StringUtf8Coder.of())));
-
-    /** Campaign id to the clients this step has notified of it. */
-    @StateId("notified")
-    private final StateSpec<ValueState<Map<String, List<String>>>> notifiedSpec =
-        StateSpecs.value(MapCoder.of(StringUtf8Coder.of(), ListCoder.of(StringUtf8Coder.of())));
 
     @TimerId("check")
     private final TimerSpec checkSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
@@ -189,17 +242,17 @@ public final class NotifyLateSubscribers
 
     @ProcessElement
     public void process(
-        @Element KV<String, Event> element,
-        @StateId("campaigns") ValueState<List<Campaign>> campaignsState,
-        @StateId("recent") ValueState<Map<String, Long>> recentState,
-        @StateId("pending") ValueState<Map<String, List<String>>> pendingState,
-        @StateId("notified") ValueState<Map<String, List<String>>> notifiedState,
+        @Element KV<Integer, KV<String, Event>> element,
+        @StateId("restaurants") MapState<String, Restaurant> restaurants,
+        @StateId("due") ValueState<Map<String, Long>> dueState,
         @TimerId("check") Timer check) {
       long now = clock.nowMillis();
-      List<Campaign> campaigns = orEmpty(campaignsState.read());
-      Map<String, Long> recent = new HashMap<>(orEmpty(recentState.read()));
-      Map<String, List<String>> pending = new HashMap<>(orEmpty(pendingState.read()));
-      Event event = element.getValue();
+      String restaurant = element.getValue().getKey();
+      Restaurant held = orNone(restaurants.get(restaurant).read());
+      List<Campaign> campaigns = held.campaigns();
+      Map<String, Long> recent = new HashMap<>(held.recent());
+      Map<String, List<String>> pending = new HashMap<>(held.pending());
+      Event event = element.getValue().getValue();
       if (event.campaign() != null) {
         Campaign campaign = event.campaign();
         if (campaign.hasEndedBy(Math.floorDiv(now, 1000L))
@@ -225,35 +278,60 @@ public final class NotifyLateSubscribers
           }
         }
       }
-      campaignsState.write(campaigns);
-      recentState.write(recent);
-      pendingState.write(pending);
-      if (!arm(check, now, campaigns, recent, pending)) {
-        forget(campaignsState, recentState, pendingState, notifiedState);
-      }
+      Map<String, Long> due = new HashMap<>(orEmpty(dueState.read()));
+      keep(
+          restaurants,
+          due,
+          restaurant,
+          new Restaurant(campaigns, recent, pending, held.notified()),
+          now);
+      arm(check, dueState, due, now);
     }
 
     @OnTimer("check")
     public void onCheck(
-        @StateId("campaigns") ValueState<List<Campaign>> campaignsState,
-        @StateId("recent") ValueState<Map<String, Long>> recentState,
-        @StateId("pending") ValueState<Map<String, List<String>>> pendingState,
-        @StateId("notified") ValueState<Map<String, List<String>>> notifiedState,
+        @StateId("restaurants") MapState<String, Restaurant> restaurants,
+        @StateId("due") ValueState<Map<String, Long>> dueState,
         @TimerId("check") Timer check,
         OutputReceiver<NotificationBatch> out)
         throws InterruptedException {
+      if (firedAfterBundle()) {
+        // What this check output now would be lost (SparkSafeTimersFn): check in the next one.
+        check.offset(Duration.millis(1)).setRelative();
+        return;
+      }
       long now = clock.nowMillis();
+      Map<String, Long> due = new HashMap<>(orEmpty(dueState.read()));
+      for (Map.Entry<String, Long> entry : new ArrayList<>(due.entrySet())) {
+        if (entry.getValue() > now) {
+          continue;
+        }
+        String restaurant = entry.getKey();
+        Restaurant checked =
+            check(orNone(restaurants.get(restaurant).read()), now, restaurant, out);
+        keep(restaurants, due, restaurant, checked, now);
+      }
+      arm(check, dueState, due, now);
+    }
+
+    /**
+     * One restaurant's check: the campaigns that ended are let go, and the clients waiting for a
+     * campaign whose fan-out is recorded in full are notified unless they have a feedback row.
+     */
+    private Restaurant check(
+        Restaurant held, long now, String restaurant, OutputReceiver<NotificationBatch> out)
+        throws InterruptedException {
       long nowSecond = Math.floorDiv(now, 1000L);
       List<Campaign> active = new ArrayList<>();
-      for (Campaign campaign : orEmpty(campaignsState.read())) {
+      for (Campaign campaign : held.campaigns()) {
         if (!campaign.hasEndedBy(nowSecond)) {
           active.add(campaign);
         }
       }
-      Map<String, Long> recent = new HashMap<>(orEmpty(recentState.read()));
+      Map<String, Long> recent = new HashMap<>(held.recent());
       recent.values().removeIf(seen -> now - seen > recentMillis);
-      Map<String, List<String>> pending = new HashMap<>(orEmpty(pendingState.read()));
-      Map<String, List<String>> notified = new HashMap<>(orEmpty(notifiedState.read()));
+      Map<String, List<String>> pending = new HashMap<>(held.pending());
+      Map<String, List<String>> notified = new HashMap<>(held.notified());
       pending.keySet().retainAll(ids(active));
       notified.keySet().retainAll(ids(active));
       for (Campaign campaign : active) {
@@ -275,12 +353,8 @@ public final class NotifyLateSubscribers
         if (clients.isEmpty()) {
           continue;
         }
-        for (int from = 0; from < clients.size(); from += sliceSize) {
-          out.output(
-              new NotificationBatch(
-                  campaign,
-                  nowSecond,
-                  List.copyOf(clients.subList(from, Math.min(clients.size(), from + sliceSize)))));
+        for (List<String> slice : FanOutTurns.slices(clients, sliceSize)) {
+          out.output(new NotificationBatch(campaign, nowSecond, List.copyOf(slice)));
         }
         List<String> told = new ArrayList<>(notified.getOrDefault(id, List.of()));
         told.addAll(clients);
@@ -289,49 +363,59 @@ public final class NotifyLateSubscribers
         LOG.info(
             "Campaign {} of restaurant {}: {} late subscriber(s) notified",
             id,
-            campaign.restaurantId(),
+            restaurant,
             clients.size());
       }
-      campaignsState.write(active);
-      recentState.write(recent);
-      pendingState.write(pending);
-      notifiedState.write(notified);
-      if (!arm(check, now, active, recent, pending)) {
-        forget(campaignsState, recentState, pendingState, notifiedState);
-      }
+      return new Restaurant(active, recent, pending, notified);
     }
 
     /**
-     * Looks again in a second while pairs wait; otherwise at the next campaign's end or the next
-     * subscription's expiry. False when nothing is held: the restaurant can be forgotten.
+     * Keeps the restaurant's state and notes when it is next due; forgets it when nothing is held.
      */
-    private boolean arm(
-        Timer check,
-        long now,
-        List<Campaign> campaigns,
-        Map<String, Long> recent,
-        Map<String, List<String>> pending) {
-      long next = Long.MAX_VALUE;
-      if (!pending.isEmpty()) {
-        next = now + CHECK_MILLIS;
-      }
-      for (Campaign campaign : campaigns) {
-        next = Math.min(next, (campaign.endEpochSecond() + 1) * 1000L);
-      }
-      for (long seen : recent.values()) {
-        next = Math.min(next, seen + recentMillis + 1);
-      }
+    private void keep(
+        MapState<String, Restaurant> restaurants,
+        Map<String, Long> due,
+        String restaurant,
+        Restaurant held,
+        long now) {
+      long next = nextCheck(now, held);
       if (next == Long.MAX_VALUE) {
-        return false;
+        restaurants.remove(restaurant);
+        due.remove(restaurant);
+      } else {
+        restaurants.put(restaurant, held);
+        due.put(restaurant, next);
       }
-      check.offset(Duration.millis(Math.max(1, next - now))).setRelative();
-      return true;
     }
 
-    private static void forget(ValueState<?>... states) {
-      for (ValueState<?> state : states) {
-        state.clear();
+    /** The shard's timer at its earliest due restaurant, or none when none is held. */
+    private static void arm(
+        Timer check, ValueState<Map<String, Long>> dueState, Map<String, Long> due, long now) {
+      if (due.isEmpty()) {
+        dueState.clear();
+        return;
       }
+      dueState.write(due);
+      long next = due.values().stream().mapToLong(Long::longValue).min().getAsLong();
+      check.offset(Duration.millis(Math.max(1, next - now))).setRelative();
+    }
+
+    /**
+     * In a second while pairs wait; otherwise at the next campaign's end or the next subscription's
+     * expiry. {@link Long#MAX_VALUE} when nothing is held: the restaurant can be forgotten.
+     */
+    private long nextCheck(long now, Restaurant held) {
+      long next = Long.MAX_VALUE;
+      if (!held.pending().isEmpty()) {
+        next = now + CHECK_MILLIS;
+      }
+      for (Campaign campaign : held.campaigns()) {
+        next = Math.min(next, (campaign.endEpochSecond() + 1) * 1000L);
+      }
+      for (long seen : held.recent().values()) {
+        next = Math.min(next, seen + recentMillis + 1);
+      }
+      return next;
     }
 
     private static void add(
@@ -350,8 +434,8 @@ public final class NotifyLateSubscribers
       return ids;
     }
 
-    private static <T> List<T> orEmpty(List<T> list) {
-      return list == null ? List.of() : list;
+    private static Restaurant orNone(Restaurant held) {
+      return held == null ? Restaurant.NONE : held;
     }
 
     private static <K, V> Map<K, V> orEmpty(Map<K, V> map) {

@@ -28,6 +28,15 @@ abstract class BenchRun {
     return ServiceUnderTest.start(servers, runner, launch, args, name);
   }
 
+  /** The service's {@code --deliverySliceSize}: the slices of the floor's sliced {@code COPY}. */
+  int sliceSize() {
+    return serviceArgs.stream()
+        .filter(a -> a.startsWith("--deliverySliceSize="))
+        .map(a -> Integer.parseInt(a.substring("--deliverySliceSize=".length())))
+        .reduce((first, last) -> last)
+        .orElse(2_000);
+  }
+
   static void put(Map<String, Object> result, String key, List<Timing> timings) {
     List<Double> rows = timings.stream().map(Timing::lastRowMillis).toList();
     List<Double> messages = timings.stream().map(Timing::lastMessageMillis).toList();

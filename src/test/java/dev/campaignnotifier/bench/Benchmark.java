@@ -25,6 +25,9 @@ import java.util.stream.Collectors;
  *       are being delivered: p50 / p99 to the last row and message of each; for each campaign,
  *       publish to its fan-out (the service's log) and whether a PostgreSQL checkpoint ran
  *       meanwhile (the started server's log), the three slowest printed.
+ *   <li>{@code rush}: the lunch rush, C campaigns of S subscribers each on C restaurants, all
+ *       published at once ({@code --rush}, default {@code 10000x10,2000x500}), against one campaign
+ *       of C x S on the same service and the floor of the same rows ({@link RushBench}).
  *   <li>{@code idle}: the service's CPU use while it waits, after warming up and settling.
  *   <li>{@code scale}: for each size in {@code --subscribers} (default 1,000,000 and 10,000,000), a
  *       table of that many rows in restaurants of 1,000 plus one restaurant of {@code
@@ -64,7 +67,8 @@ public final class Benchmark {
           "launch",
           "idleSeconds",
           "settleSeconds",
-          "endedCampaigns");
+          "endedCampaigns",
+          "rush");
   private static final Set<String> SERVERS =
       Set.of(
           "bootstrapServers",
@@ -145,9 +149,16 @@ public final class Benchmark {
                     Integer.parseInt(own.getOrDefault("restartCampaigns", "10000")),
                     sizes(own.getOrDefault("bigSubscribers", "1000000")).get(0),
                     result);
+        case "rush" ->
+            new RushBench(servers, runner, launch, service)
+                .rush(
+                    Arrays.stream(own.getOrDefault("rush", "10000x10,2000x500").split(","))
+                        .map(RushBench.Workload::parse)
+                        .toList(),
+                    result);
         default ->
             throw new IllegalArgumentException(
-                "--mode must be fanout, latency, idle, scale or restart");
+                "--mode must be fanout, rush, latency, idle, scale or restart");
       }
       return result;
     }

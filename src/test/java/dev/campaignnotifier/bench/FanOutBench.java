@@ -64,14 +64,20 @@ final class FanOutBench extends BenchRun {
     for (Map<String, Object> r : runs) {
       int n = (Integer) r.get("subscribers");
       List<Double> floors = new ArrayList<>();
+      List<Double> oneTransaction = new ArrayList<>();
+      List<Double> sliced = new ArrayList<>();
       for (int i = 1; i <= repeats; i++) {
-        servers.truncateFeedback();
         String id = "floor-" + n + "-" + i;
-        floors.add(Floor.measure(servers, id, "restaurant-" + n, n, id));
+        Floor.Time time = Floor.measure(servers, id, "restaurant-" + n, n, id, sliceSize());
+        floors.add(time.millis());
+        oneTransaction.add(time.oneTransactionMillis());
+        sliced.add(time.slicedMillis());
       }
       double floor = percentile(floors, 50);
       r.put("floor_ms", Math.round(floor));
       r.put("floor_ms_each", floors.stream().map(Math::round).toList());
+      r.put("floor_one_transaction_ms_each", oneTransaction.stream().map(Math::round).toList());
+      r.put("floor_sliced_ms_each", sliced.stream().map(Math::round).toList());
       r.put("ratio_to_floor", round2(((Long) r.get("pipeline_ms")) / floor));
     }
     result.put("runs", runs);

@@ -230,14 +230,19 @@ final class ServiceUnderTest implements AutoCloseable {
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
-  /** Publishes campaigns ({campaign id, restaurant} each) at once, then waits for the broker. */
-  void publishAll(List<String[]> campaigns) {
+  /**
+   * Publishes campaigns ({campaign id, restaurant} each) at once, then waits for the broker;
+   * returns when the first was sent ({@link System#nanoTime}).
+   */
+  long publishAll(List<String[]> campaigns) {
     long now = Instant.now().getEpochSecond();
+    long published = System.nanoTime();
     for (String[] c : campaigns) {
       publisher.send(
           new ProducerRecord<>(inputTopic, "k", campaignJson(c[0], c[1], now - 10, now + 3600)));
     }
     publisher.flush();
+    return published;
   }
 
   /**
@@ -289,7 +294,32 @@ final class ServiceUnderTest implements AutoCloseable {
 
   private Timing await(String campaign, int n, long published, long idsBefore, boolean watchRows)
       throws Exception {
-    String prefix = campaign + ":";
+    return await(campaign + ":", n, published, idsBefore, watchRows, () -> servers.rows(campaign));
+  }
+
+  /**
+   * Waits for the n messages whose keys start with {@code keyPrefix} (the campaigns of a rush) and
+   * for the feedback table, emptied before, to hold n rows.
+   */
+  Timing awaitAll(String keyPrefix, int n, long published, long idsBefore) throws Exception {
+    return await(
+        keyPrefix,
+        n,
+        published,
+        idsBefore,
+        true,
+        () -> servers.query("SELECT count(*) FROM public.subscribers_feedback"));
+  }
+
+  private Timing await(
+      String prefix,
+      int n,
+      long published,
+      long idsBefore,
+      boolean watchRows,
+      java.util.function.LongSupplier rowsSoFar)
+      throws Exception {
+    String campaign = prefix;
     AtomicLong firstMessage = new AtomicLong();
     AtomicLong lastMessage = new AtomicLong();
     CompletableFuture<Long> messages =
@@ -331,10 +361,10 @@ final class ServiceUnderTest implements AutoCloseable {
     // Cheap progress from the id sequence; the exact count only once the ids say it may be done.
     while (System.nanoTime() < deadline && process.isAlive()) {
       long drawn = servers.idsDrawn() - idsBefore;
-      if (firstRow == 0 && drawn > 0 && servers.rows(campaign) > 0) {
+      if (firstRow == 0 && drawn > 0 && rowsSoFar.getAsLong() > 0) {
         firstRow = System.nanoTime();
       }
-      if (drawn >= n && servers.rows(campaign) >= n) {
+      if (drawn >= n && rowsSoFar.getAsLong() >= n) {
         lastRow = System.nanoTime();
         break;
       }

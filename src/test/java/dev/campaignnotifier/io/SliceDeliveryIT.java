@@ -10,6 +10,7 @@ import dev.campaignnotifier.model.DeadLetterReason;
 import dev.campaignnotifier.model.NotificationBatch;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import javax.sql.DataSource;
@@ -149,5 +150,119 @@ class SliceDeliveryIT {
     assertTrue(letter.contains("\"error_code\":\"54000\""), letter);
     assertTrue(letter.contains("\"clients\":[\"" + longClient + "\"]"), letter);
     assertTrue(DeliveryLedger.finished(db, campaignId));
+  }
+
+  /**
+   * The small slices of three campaigns go as one parcel: one transaction (one {@code xmin}), all
+   * rows and messages, and each campaign finished in the ledger.
+   */
+  @Test
+  void smallSlicesOfManyCampaignsAreDeliveredInOneTransaction() throws Exception {
+    DataSource db = database("");
+    MockProducer<String, String> producer = broker("none");
+    List<NotificationBatch> parcel =
+        List.of(
+            new NotificationBatch(
+                Samples.campaign("p1", "r1", 10, 20), 15, List.of("a"), "f1", 1, 1),
+            new NotificationBatch(
+                Samples.campaign("p2", "r2", 10, 20), 15, List.of("a", "b"), "f2", 1, 1),
+            new NotificationBatch(
+                Samples.campaign("p3", "r3", 10, 20), 15, List.of("c", "d", "e"), "f3", 1, 1));
+
+    SliceDelivery.Outcome outcome = SliceDelivery.deliver(sinks(producer, db), parcel);
+
+    assertEquals(6, outcome.delivered());
+    assertEquals(6, count(db, "SELECT count(*) FROM public.subscribers_feedback"));
+    assertEquals(6, sent(producer, OUT).size());
+    assertEquals(
+        Set.of("p1", "p2", "p3"), DeliveryLedger.finishedAmong(db, List.of("p1", "p2", "p3")));
+    assertEquals(
+        1,
+        count(
+            db,
+            "SELECT count(DISTINCT xmin::text) FROM (SELECT xmin FROM public.subscribers_feedback"
+                + " UNION ALL SELECT xmin FROM public.campaign_slices) rows"),
+        "rows and ledger rows of all three written by one transaction");
+  }
+
+  /**
+   * A parcel with a slice delivered before (a replay) and one whose campaign PostgreSQL refuses
+   * goes again slice by slice: the delivered clients keep their one row, the refused campaign is
+   * dead-lettered alone, the third is delivered.
+   */
+  @Test
+  void aParcelWithARowThatExistsOrIsRefusedIsDeliveredSliceBySlice() throws Exception {
+    DataSource db = database("");
+    MockProducer<String, String> producer = broker("none");
+    NotificationBatch before =
+        new NotificationBatch(Samples.campaign("q1", "r1", 10, 20), 15, List.of("a"), "f1", 1, 1);
+    SliceDelivery.deliver(sinks(producer, db), before);
+    String longClient = Samples.randomId(3_000);
+    List<NotificationBatch> parcel =
+        List.of(
+            new NotificationBatch(
+                Samples.campaign("q1", "r1", 10, 20), 15, List.of("a", "b"), "f1b", 1, 1),
+            new NotificationBatch(
+                Samples.campaign(Samples.randomId(1_000), "r2", 10, 20),
+                15,
+                List.of(longClient),
+                "f2",
+                1,
+                1),
+            new NotificationBatch(
+                Samples.campaign("q3", "r3", 10, 20), 15, List.of("c"), "f3", 1, 1));
+
+    SliceDelivery.Outcome outcome = SliceDelivery.deliver(sinks(producer, db), parcel);
+
+    assertEquals(3, outcome.delivered(), "a again (its row exists), b and c");
+    assertEquals(Map.of(DeadLetterReason.FEEDBACK_REFUSED, 1), outcome.deadLettered());
+    assertEquals(
+        1, count(db, "SELECT count(*) FROM public.subscribers_feedback WHERE client_id = 'a'"));
+    assertEquals(3, count(db, "SELECT count(*) FROM public.subscribers_feedback"));
+    assertEquals(Set.of("q1", "q3"), DeliveryLedger.finishedAmong(db, List.of("q1", "q3")));
+  }
+
+  /**
+   * Kafka refuses the messages of one campaign of a parcel (its topic is a poisoned key's): that
+   * slice is dead-lettered and has no rows, the others of the parcel are committed.
+   */
+  @Test
+  void whatKafkaRefusesInAParcelIsDeadLetteredForItsSliceOnly() throws Exception {
+    DataSource db = database("");
+    MockProducer<String, String> producer =
+        new MockProducer<>(true, new StringSerializer(), new StringSerializer()) {
+          @Override
+          public synchronized Future<RecordMetadata> send(
+              ProducerRecord<String, String> record, Callback callback) {
+            if (record.topic().equals(OUT) && record.key().startsWith("big:")) {
+              return CompletableFuture.failedFuture(
+                  new org.apache.kafka.common.errors.RecordTooLargeException("too large"));
+            }
+            return super.send(record, callback);
+          }
+        };
+    List<NotificationBatch> parcel =
+        List.of(
+            new NotificationBatch(
+                Samples.campaign("ok1", "r1", 10, 20), 15, List.of("a"), "f1", 1, 1),
+            new NotificationBatch(
+                Samples.campaign("big", "r2", 10, 20), 15, List.of("a", "b"), "f2", 1, 1),
+            new NotificationBatch(
+                Samples.campaign("ok2", "r3", 10, 20), 15, List.of("c"), "f3", 1, 1));
+
+    SliceDelivery.Outcome outcome = SliceDelivery.deliver(sinks(producer, db), parcel);
+
+    assertEquals(2, outcome.delivered());
+    assertEquals(Map.of(DeadLetterReason.NOTIFICATION_REFUSED, 1), outcome.deadLettered());
+    assertEquals(
+        0,
+        count(
+            db, "SELECT count(*) FROM public.subscribers_feedback WHERE adv_campaign_id = 'big'"));
+    assertEquals(2, count(db, "SELECT count(*) FROM public.subscribers_feedback"));
+    List<ProducerRecord<String, String>> letters = sent(producer, DLQ);
+    assertEquals(List.of("big"), letters.stream().map(ProducerRecord::key).toList());
+    assertEquals(
+        Set.of("ok1", "big", "ok2"),
+        DeliveryLedger.finishedAmong(db, List.of("ok1", "big", "ok2")));
   }
 }

@@ -53,6 +53,36 @@ class BenchmarkIT {
   }
 
   @Test
+  void rushModeMeasuresManyCampaignsAtOnceAgainstOneOfTheSameSizeAndTheFloor() throws Exception {
+    Map<String, Object> result =
+        Benchmark.run(new String[] {LAUNCH, "--mode=rush", "--rush=300x5,20x100"});
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> runs = (List<Map<String, Object>>) result.get("runs");
+    assertEquals(2, runs.size());
+    assertEquals(300, runs.get(0).get("campaigns"));
+    assertEquals(100, runs.get(1).get("subscribers"));
+    for (Map<String, Object> run : runs) {
+      assertFigures(
+          run,
+          List.of(
+              "publish_to_last_row_ms",
+              "publish_to_last_message_ms",
+              "campaign_last_row_p50_ms",
+              "campaign_last_row_p99_ms",
+              "cpu_s_per_1000_campaigns",
+              "single_campaign_ms",
+              "ratio_to_single",
+              "floor_one_transaction_ms",
+              "floor_sliced_ms",
+              "ratio_to_floor"));
+      assertTrue(
+          ((Number) run.get("campaign_last_row_p50_ms")).longValue()
+              <= ((Number) run.get("publish_to_last_row_ms")).longValue() + 1_000,
+          "a campaign's last row after the rush's last row: " + run);
+    }
+  }
+
+  @Test
   void latencyModeMeasuresSmallCampaignsAloneAndBehindABigOne() throws Exception {
     Map<String, Object> result =
         Benchmark.run(new String[] {LAUNCH, "--mode=latency", "--subscribers=50000"});

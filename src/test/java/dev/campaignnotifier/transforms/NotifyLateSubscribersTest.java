@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Set;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
@@ -58,22 +59,30 @@ class NotifyLateSubscribersTest {
     }
   }
 
-  private static KV<String, Event> released(Campaign c) {
-    return KV.of(R, Event.released(c));
+  private static KV<Integer, KV<String, Event>> released(Campaign c) {
+    return KV.of(
+        CampaignShards.shardOf(c.restaurantId()), KV.of(c.restaurantId(), Event.released(c)));
   }
 
-  private static KV<String, Event> subscribed(String... clients) {
-    return KV.of(R, Event.subscribed(List.of(clients)));
+  private static KV<Integer, KV<String, Event>> subscribed(String... clients) {
+    return subscribedTo(R, clients);
   }
 
-  private static TestStream.Builder<KV<String, Event>> stream() {
+  private static KV<Integer, KV<String, Event>> subscribedTo(String restaurant, String... clients) {
+    return KV.of(
+        CampaignShards.shardOf(restaurant), KV.of(restaurant, Event.subscribed(List.of(clients))));
+  }
+
+  private static TestStream.Builder<KV<Integer, KV<String, Event>>> stream() {
     return TestStream.create(
-        KvCoder.of(StringUtf8Coder.of(), NotifyLateSubscribers.EventCoder.of()));
+        KvCoder.of(
+            VarIntCoder.of(),
+            KvCoder.of(StringUtf8Coder.of(), NotifyLateSubscribers.EventCoder.of())));
   }
 
   /** Campaign id, trigger time and clients of each slice. */
   private static PCollection<String> described(
-      TestPipeline p, TestStream<KV<String, Event>> events, Clock clock) {
+      TestPipeline p, TestStream<KV<Integer, KV<String, Event>>> events, Clock clock) {
     return p.apply(events)
         .apply(
             ParDo.of(
@@ -95,7 +104,7 @@ class NotifyLateSubscribersTest {
   @Test
   void aSubscriptionDuringTheCampaignIsNotifiedOnceAndOneAfterItsEndIsNot(TestPipeline p) {
     Campaign c = Samples.campaign("c", R, T0 - 10, T0 + 100);
-    TestStream<KV<String, Event>> events =
+    TestStream<KV<Integer, KV<String, Event>>> events =
         stream()
             .addElements(released(c)) // now T0: active, nobody late yet
             .addElements(subscribed("late")) // T0+5: waits for the check
@@ -115,7 +124,7 @@ class NotifyLateSubscribersTest {
   @Test
   void aSubscriptionBeforeTheStartIsTheFanOutsNotALateOne(TestPipeline p) {
     Campaign c = Samples.campaign("c", R, T0 + 5, T0 + 100);
-    TestStream<KV<String, Event>> events =
+    TestStream<KV<Integer, KV<String, Event>>> events =
         stream()
             .addElements(subscribed("early")) // T0: before the start, kept as recent
             .advanceProcessingTime(Duration.standardSeconds(5))
@@ -131,7 +140,7 @@ class NotifyLateSubscribersTest {
   @Test
   void aSubscriptionSeenJustBeforeItsCampaignArrivesIsStillChecked(TestPipeline p) {
     Campaign c = Samples.campaign("c", R, T0 - 60, T0 + 100);
-    TestStream<KV<String, Event>> events =
+    TestStream<KV<Integer, KV<String, Event>>> events =
         stream()
             .addElements(subscribed("raced")) // T0: the watcher saw it before the campaign
             .addElements(released(c)) // T0+1
@@ -145,7 +154,7 @@ class NotifyLateSubscribersTest {
   @Test
   void manyAtOnceAreSlicedLikeAFanOut(TestPipeline p) {
     Campaign c = Samples.campaign("c", R, T0 - 10, T0 + 100);
-    TestStream<KV<String, Event>> events =
+    TestStream<KV<Integer, KV<String, Event>>> events =
         stream()
             .addElements(released(c)) // T0
             .addElements(subscribed("a", "b", "early", "c")) // T0+1: a bulk of favourites
@@ -155,6 +164,57 @@ class NotifyLateSubscribersTest {
     PAssert.that(described(p, events, clock))
         .containsInAnyOrder("c@3 [a, b] ledger null", "c@3 [c] ledger null");
     p.run().waitUntilFinish();
+  }
+
+  /** Another restaurant under R's shard: one key, one timer, for both. */
+  private static String sameShardAs(String restaurant) {
+    for (int i = 0; ; i++) {
+      String other = "other-" + i;
+      if (CampaignShards.shardOf(other) == CampaignShards.shardOf(restaurant)) {
+        return other;
+      }
+    }
+  }
+
+  /**
+   * Two restaurants of one shard: each one's late subscriber gets that restaurant's campaign only,
+   * and the one whose campaign ended earlier stops while the other goes on.
+   */
+  @Test
+  void restaurantsThatShareAShardAreKeptApart(TestPipeline p) {
+    String other = sameShardAs(R);
+    Campaign c = Samples.campaign("c", R, T0 - 10, T0 + 100);
+    Campaign d = Samples.campaign("d", other, T0 - 10, T0 + 20);
+    TestStream<KV<Integer, KV<String, Event>>> events =
+        stream()
+            .addElements(released(c)) // T0
+            .addElements(released(d)) // T0+1
+            .addElements(subscribedTo(R, "x")) // T0+2
+            .addElements(subscribedTo(other, "y")) // T0+3
+            .advanceProcessingTime(Duration.standardSeconds(2)) // check at T0+5: x of c, y of d
+            .advanceProcessingTime(Duration.standardSeconds(30)) // T0+35: d has ended
+            .addElements(subscribedTo(other, "z")) // T0+36: after d's end
+            .addElements(subscribedTo(R, "w")) // T0+37: during c
+            .advanceProcessingTime(Duration.standardSeconds(2)) // check at T0+39: w of c
+            .advanceWatermarkToInfinity();
+    Clock clock =
+        ScriptedClock.of(T0, T0 + 1, T0 + 2, T0 + 3, T0 + 5, T0 + 21, T0 + 36, T0 + 37, T0 + 39);
+    PAssert.that(described(p, events, clock))
+        .containsInAnyOrder("c@5 [x] ledger null", "d@5 [y] ledger null", "c@39 [w] ledger null");
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void aRestaurantsStateRoundTripsThroughItsCoder() throws Exception {
+    NotifyLateSubscribers.Restaurant held =
+        new NotifyLateSubscribers.Restaurant(
+            List.of(Samples.campaign("c", R, T0, T0 + 1)),
+            java.util.Map.of("x", 5L),
+            java.util.Map.of("c", List.of("x")),
+            java.util.Map.of("c", List.of("y")));
+    byte[] bytes = CoderUtils.encodeToByteArray(NotifyLateSubscribers.RestaurantCoder.of(), held);
+    assertEquals(
+        held, CoderUtils.decodeFromByteArray(NotifyLateSubscribers.RestaurantCoder.of(), bytes));
   }
 
   @Test

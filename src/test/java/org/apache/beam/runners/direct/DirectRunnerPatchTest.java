@@ -24,7 +24,7 @@ import org.joda.time.Instant;
 import org.junit.jupiter.api.Test;
 
 /**
- * The project's copies of three DirectRunner classes (src/direct/java) replace Beam's only because
+ * The project's copies of four DirectRunner classes (src/direct/java) replace Beam's only because
  * they come first on the classpath, and they are copies of one Beam release. This test fails when
  * either of those stops being true, so an upgrade re-checks the patch instead of mixing two
  * releases.
@@ -44,7 +44,8 @@ class DirectRunnerPatchTest {
         new Class<?>[] {
           QuiescenceDriver.class,
           ExecutorServiceParallelExecutor.class,
-          UnboundedReadEvaluatorFactory.class
+          UnboundedReadEvaluatorFactory.class,
+          ParDoEvaluatorFactory.class
         }) {
       String from = patched.getProtectionDomain().getCodeSource().getLocation().toString();
       assertTrue(
