@@ -8,7 +8,8 @@ import org.apache.beam.sdk.options.PipelineOptions;
 public interface DeliveryOptions extends PipelineOptions {
   @Description(
       "Notifications per delivery slice: one wait for Kafka's acknowledgements and one COPY each,"
-          + " and the unit that is spread over the workers.")
+          + " and the unit that is spread over the workers. Small slices (campaigns of fewer"
+          + " subscribers) are delivered together up to this many per transaction.")
   @Default.Integer(2_000)
   int getDeliverySliceSize();
 
