@@ -129,18 +129,7 @@ public final class FeedbackTable {
         copy.endCopy();
         return new Written(clients, Map.of());
       } catch (SQLException e) {
-        if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
-          // The connection broke mid-COPY. pgjdbc keeps the COPY's lock on such a connection,
-          // and a rollback would wait for it forever: drop the connection instead (the pool
-          // discards a closed one), and let the caller retry on a new one.
-          abandon(connection);
-          throw e;
-        }
-        connection.rollback();
-        if (!UNIQUE_VIOLATION.equals(e.getSQLState())
-            && SinkErrors.of(e) != SinkErrors.Kind.REFUSED) {
-          throw e;
-        }
+        rollBackCopy(connection, e);
       }
     }
     try {
@@ -191,16 +180,26 @@ public final class FeedbackTable {
       copy.endCopy();
       return true;
     } catch (SQLException e) {
-      if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
-        abandon(connection);
-        throw e;
-      }
-      connection.rollback();
-      if (!UNIQUE_VIOLATION.equals(e.getSQLState())
-          && SinkErrors.of(e) != SinkErrors.Kind.REFUSED) {
-        throw e;
-      }
+      rollBackCopy(connection, e);
       return false;
+    }
+  }
+
+  /**
+   * After a {@code COPY} failed with {@code e}: returns, the transaction rolled back, when the rows
+   * can go again another way (a row exists, or PostgreSQL refused one for good); throws otherwise.
+   * A connection that broke mid-COPY is dropped, not rolled back: pgjdbc keeps the COPY's lock on
+   * it and a rollback would wait for it forever; the pool discards a closed connection and the
+   * caller retries on a new one.
+   */
+  private static void rollBackCopy(Connection connection, SQLException e) throws SQLException {
+    if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
+      abandon(connection);
+      throw e;
+    }
+    connection.rollback();
+    if (!UNIQUE_VIOLATION.equals(e.getSQLState()) && SinkErrors.of(e) != SinkErrors.Kind.REFUSED) {
+      throw e;
     }
   }
 
