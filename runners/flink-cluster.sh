@@ -8,8 +8,8 @@
 # embedded ones). Checkpoints every 10 s into the cluster's configured state backend
 # (state.checkpoints.dir in its config) and keeps the last one when the job is cancelled; resume
 # by running this again with FLINK_RESTORE=<that chk-N directory, or a savepoint>.
-# A fan-out makes 4 slices per turn unless --fanOutSlicesPerTurn says otherwise, and subscribers
-# are looked up per campaign unless --subscribers says otherwise (both: flink-local.sh).
+# The service's Flink defaults (4 slices per turn, --subscribers=lookup, a checkpoint every 10 s,
+# --fasterCopy) are its RunnerProfile's (docs/runners.md); the options you give win.
 # Builds the bundle (target/*-flink.jar) first if it is missing.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -22,6 +22,5 @@ if [ -z "$JAR" ]; then
   JAR=$(ls target/campaign-notifier-*-flink.jar | head -1)
 fi
 exec "$FLINK" run -m "$FLINK_JOBMANAGER" -d ${FLINK_RESTORE:+-s "$FLINK_RESTORE"} "$JAR" \
-  --runner=FlinkRunner --checkpointingInterval=10000 --externalizedCheckpointsEnabled=true \
-  --retainExternalizedCheckpointsOnCancellation=true --fasterCopy=true \
-  $(default_subscribers lookup "$@") $(default_option fanOutSlicesPerTurn 4 "$@") "$@"
+  --runner=FlinkRunner --externalizedCheckpointsEnabled=true \
+  --retainExternalizedCheckpointsOnCancellation=true "$@"

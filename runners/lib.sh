@@ -44,10 +44,3 @@ default_option() {
     *) echo "--$name=$value" ;;
   esac
 }
-
-# The launcher's subscriber mode unless the arguments choose one.
-default_subscribers() {
-  local mode=$1
-  shift
-  default_option subscribers "$mode" "$@"
-}

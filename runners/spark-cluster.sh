@@ -8,7 +8,8 @@
 # servers' addresses (a cluster never starts the embedded ones). The JDBC password is read on the
 # driver and the executors from $JDBC_PASSWORD (set it in spark-env.sh) or --jdbcPasswordFile (a
 # path present on every node). Builds the bundle (target/*-spark.jar) first if it is missing.
-# Subscribers are looked up per campaign unless --subscribers=snapshot is given (docs/runners.md).
+# Subscribers are looked up per campaign unless --subscribers=snapshot is given (the service's
+# RunnerProfile; docs/runners.md).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
@@ -31,5 +32,4 @@ exec "$SUBMIT" --master "$SPARK_MASTER" --deploy-mode client \
   --conf "spark.driver.extraJavaOptions=$OPENS" \
   --conf "spark.executor.extraJavaOptions=$OPENS" \
   "${PROMETHEUS[@]}" \
-  "$JAR" --runner=SparkRunner --checkpointDir="$CHECKPOINT_DIR" \
-  $(default_subscribers lookup "$@") $(default_option enableSparkMetricSinks false "$@") "$@"
+  "$JAR" --runner=SparkRunner --checkpointDir="$CHECKPOINT_DIR" "$@"

@@ -5,14 +5,15 @@
 #   runners/spark-local.sh --bootstrapServers=... --jdbcUrl=...
 #
 # Spark itself is test-scoped in the build (a cluster provides it); this launcher puts it on the
-# application's classpath (lib.sh). Streaming state (held campaigns, repeats) is checkpointed to CHECKPOINT_DIR; keep it
-# between runs to resume, delete it to start afresh.
+# application's classpath (lib.sh). Spark checkpoints its streaming state under CHECKPOINT_DIR, in a
+# run-<millis> directory per start (earlier ones are deleted); a restart resumes from the replay
+# plan and the delivery ledger, as on every runner (docs/runners.md).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 # BATCH_INTERVAL_MILLIS (default 500) is the micro-batch interval: a new campaign waits for the next
 # batch, and every batch costs Spark a job generation even when idle (see docs/performance.md).
-# Subscribers are looked up per campaign by default on Spark (docs/runners.md: Spark broadcasts a
-# side input again for every refresh); --subscribers=snapshot overrides it.
+# The service's Spark defaults (--subscribers=lookup, Spark's metric sinks off) are its
+# RunnerProfile's (docs/runners.md); the options you give win.
 CHECKPOINT_DIR=${CHECKPOINT_DIR:-/tmp/campaign-notifier/spark-checkpoint}
 # Spark reads spark.* system properties into its configuration: its Prometheus endpoints on the UI
 # port (4040), next to the service's /metrics (docs/operations.md).
@@ -23,5 +24,4 @@ export JAVA_OPTS
 # shellcheck disable=SC2046
 run_local spark-runner \
   --runner=SparkRunner --sparkMaster='local[*]' --batchIntervalMillis="${BATCH_INTERVAL_MILLIS:-500}" \
-  --checkpointDir="$CHECKPOINT_DIR" $(default_subscribers lookup "$@") \
-  $(default_option enableSparkMetricSinks false "$@") "$@"
+  --checkpointDir="$CHECKPOINT_DIR" "$@"

@@ -11,6 +11,7 @@ import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.ops.Health;
 import dev.campaignnotifier.ops.OpsServer;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
+import dev.campaignnotifier.options.RunnerProfile;
 import dev.campaignnotifier.startup.GroupLock;
 import dev.campaignnotifier.startup.Preflight;
 import dev.campaignnotifier.startup.ReplayPlan;
@@ -29,7 +30,6 @@ import dev.campaignnotifier.transforms.SpreadSlices;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.beam.sdk.Pipeline;
@@ -46,14 +46,14 @@ import org.slf4j.LoggerFactory;
 /**
  * Starts the service: parses the options, starts embedded servers for whatever is not given, checks
  * every connection once, then runs the pipeline until it is stopped. The runner is chosen with
- * {@code --runner}; nothing here depends on which.
+ * {@code --runner}; what differs per runner is its {@link RunnerProfile}.
  */
 public final class CampaignNotifier {
   private static final Logger LOG = LoggerFactory.getLogger(CampaignNotifier.class);
 
-  /** How often new rows of subscribers_restaurants are looked for (late subscribers). */
+  /** How often new rows of subscribers_restaurants are looked for (late subscribers): one query. */
   private static final org.joda.time.Duration WATCH_SUBSCRIPTIONS_EVERY =
-      org.joda.time.Duration.standardSeconds(2);
+      org.joda.time.Duration.standardSeconds(1);
 
   /**
    * How long a new subscription is kept for a campaign not yet active: longer than the subscriber
@@ -83,26 +83,24 @@ public final class CampaignNotifier {
     AtomicReference<OpsServer> ops = new AtomicReference<>();
     // On Ctrl-C, stop the pipeline first (where the runner has returned a handle to it), then the
     // embedded servers, so that nothing is left retrying against a broker that is gone.
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  if (running.get() != null) {
-                    cancel(running.get());
-                  }
-                  if (lock.get() != null) {
-                    lock.get().close();
-                  }
-                  if (ops.get() != null) {
-                    ops.get().close();
-                  }
-                  if (local.get() != null) {
-                    local.get().close();
-                  }
-                },
-                "shutdown"));
+    Runnable stop =
+        () -> {
+          if (running.get() != null) {
+            cancel(running.get());
+          }
+          if (lock.get() != null) {
+            lock.get().close();
+          }
+          if (ops.get() != null) {
+            ops.get().close();
+          }
+          if (local.get() != null) {
+            local.get().close();
+          }
+        };
     try {
-      CampaignNotifierOptions options = parseOptions(handBackOnDirect(args));
+      CampaignNotifierOptions options = withLaunchDefaults(args);
+      RunnerProfile.of(options).onShutdown(stop);
       if (LocalStack.isNeeded(options)) {
         local.set(LocalStack.startFor(options));
         System.out.println(local.get().quickStartText(options, Instant.now()));
@@ -131,7 +129,7 @@ public final class CampaignNotifier {
       // Flink's attached run() returns only when the job ends: from here the pipeline runs.
       health.running(running::get);
       PipelineResult result = start(config);
-      if (isDetached(result)) {
+      if (RunnerProfile.of(options).isDetached(result)) {
         // `flink run -d`: the job belongs to the cluster now; this client neither waits for it nor
         // cancels it on exit.
         LOG.info("Submitted detached: {}", result);
@@ -152,39 +150,6 @@ public final class CampaignNotifier {
     }
   }
 
-  /**
-   * Threads of the DirectRunner unless {@code --targetParallelism} is given (Beam's default: the
-   * cores, at least 3). A delivery bundle holds its thread until its parcels are acknowledged and
-   * committed, tens of milliseconds each; with 3 threads a rush of small campaigns left the fan-out
-   * waiting for a free thread while the sinks idled (docs/performance.md, rush).
-   */
-  static final int DIRECT_THREADS = 16;
-
-  /**
-   * The DirectRunner's {@code run()} blocks until the pipeline ends ({@code --blockOnRun} is true
-   * by default), which would leave this process without the handle its metrics, health and Ctrl-C
-   * need; so unless told otherwise it is asked to return at once, and {@link #main} waits instead.
-   * It also gets {@link #DIRECT_THREADS} unless told otherwise.
-   */
-  static String[] handBackOnDirect(String[] args) {
-    if (!parseOptions(args).getRunner().getSimpleName().equals("DirectRunner")) {
-      return args;
-    }
-    List<String> withFlags = new java.util.ArrayList<>(Arrays.asList(args));
-    if (Arrays.stream(args).noneMatch(a -> a.startsWith("--blockOnRun"))) {
-      withFlags.add("--blockOnRun=false");
-    }
-    if (Arrays.stream(args).noneMatch(a -> a.startsWith("--targetParallelism"))) {
-      withFlags.add("--targetParallelism=" + DIRECT_THREADS);
-    }
-    return withFlags.toArray(String[]::new);
-  }
-
-  /** The Flink runner's handle to a job submitted with {@code flink run -d}. */
-  private static boolean isDetached(PipelineResult result) {
-    return result.getClass().getSimpleName().equals("FlinkDetachedRunnerResult");
-  }
-
   private static void cancel(PipelineResult result) {
     try {
       if (!result.getState().isTerminal()) {
@@ -193,6 +158,17 @@ public final class CampaignNotifier {
     } catch (IOException | RuntimeException e) {
       LOG.warn("Could not cancel the pipeline cleanly: {}", e.toString());
     }
+  }
+
+  /**
+   * The command line parsed, with the runner's own options its profile sets unless given ({@link
+   * RunnerProfile#withLaunchDefaults}): the runner is known only once the line is parsed, so a line
+   * that lacks some of them is parsed again with them.
+   */
+  static CampaignNotifierOptions withLaunchDefaults(String[] args) {
+    CampaignNotifierOptions options = parseOptions(args);
+    String[] full = RunnerProfile.of(options).withLaunchDefaults(args);
+    return full.length == args.length ? options : parseOptions(full);
   }
 
   /**
@@ -233,6 +209,7 @@ public final class CampaignNotifier {
     ReplayPlan.Resume resume = ReplayPlan.prepare(config, System.currentTimeMillis());
     options.setStreaming(true);
     Pipeline pipeline = Pipeline.create(options);
+    RunnerProfile.of(options).beforeRun(options);
     buildPipeline(pipeline, config, Clock.system(), resume);
     LOG.info(
         "Reading campaigns from {} on {}; notifications to {} and {}",

@@ -52,7 +52,9 @@ public final class ReadCampaigns
                     ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
                     "earliest",
                     ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-                    false))
+                    false,
+                    ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                    5_000))
             .withConsumerFactoryFn(clients.consumerFactory())
             .commitOffsetsInFinalize());
   }

@@ -17,10 +17,10 @@ public interface DeliveryOptions extends PipelineOptions {
 
   @Description(
       "Slices a fan-out makes per turn before other campaigns get theirs; 0 makes a campaign's"
-          + " slices in one go. The Flink launchers pass 4: a small campaign is then not stuck"
-          + " behind a big one's delivery. On the SparkRunner a turn per micro-batch, in lookup"
-          + " mode only (ignored with a warning in snapshot mode).")
-  @Default.Integer(0)
+          + " slices in one go. Default: 4 on Flink (a small campaign is then not stuck behind a"
+          + " big one's delivery), 0 elsewhere (RunnerProfile). On the SparkRunner a turn per"
+          + " micro-batch, in lookup mode only (ignored with a warning in snapshot mode).")
+  @Default.InstanceFactory(RunnerProfile.SlicesPerTurnDefault.class)
   int getFanOutSlicesPerTurn();
 
   void setFanOutSlicesPerTurn(int value);

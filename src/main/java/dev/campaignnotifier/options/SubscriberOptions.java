@@ -10,8 +10,9 @@ public interface SubscriberOptions extends PipelineOptions {
   @Description(
       "How a campaign's subscribers are found: snapshot (the whole subscribers_restaurants table"
           + " in memory on every worker, re-read every --subscribersRefresh) or lookup (one"
-          + " query per campaign through the index of sql/003_subscriber_lookup_index.sql).")
-  @Default.Enum("snapshot")
+          + " query per campaign through the index of sql/003_subscriber_lookup_index.sql)."
+          + " Default: snapshot on the DirectRunner, lookup on Spark and Flink (RunnerProfile).")
+  @Default.InstanceFactory(RunnerProfile.SubscribersDefault.class)
   SubscriberMode getSubscribers();
 
   void setSubscribers(SubscriberMode value);

@@ -4,6 +4,7 @@ import dev.campaignnotifier.io.KafkaClients;
 import dev.campaignnotifier.io.PostgresDataSource;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import dev.campaignnotifier.options.Durations;
+import dev.campaignnotifier.options.RunnerProfile;
 import dev.campaignnotifier.subscribers.SubscriberMode;
 import org.joda.time.Duration;
 import org.slf4j.Logger;
@@ -12,10 +13,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The options resolved once, at start: the Kafka clients' settings, the PostgreSQL data source, the
  * durations, the slice and turn sizes, each read and checked here and nowhere else, and what the
- * runner leaves of them (the SparkRunner takes a fan-out's turns on a timer, in lookup mode only,
- * and runs no late subscribers). What starts or watches the pipeline (the start-up checks, the
- * group lock, the replay plan, health, the pipeline itself) takes this one value; plain values
- * (topic names, limits) are read from {@link #options()}.
+ * runner leaves of them ({@link RunnerProfile}: on Spark a fan-out's turns are taken on a timer, in
+ * lookup mode only). What starts or watches the pipeline (the start-up checks, the group lock, the
+ * replay plan, health, the pipeline itself) takes this one value; plain values (topic names,
+ * limits) are read from {@link #options()}.
  */
 public record ServiceConfig(
     CampaignNotifierOptions options,
@@ -54,24 +55,13 @@ public record ServiceConfig(
       throw new StartupException(
           "--fanOutSlicesPerTurn=" + perTurn + " must be 0 (all at once) or a positive number");
     }
-    boolean spark = options.getRunner().getSimpleName().startsWith("SparkRunner");
-    if (perTurn > 0 && spark && options.getSubscribers() != SubscriberMode.lookup) {
-      // Spark takes the turns on a timer (a splittable DoFn's resume is not offered there), and a
-      // timer cannot read the snapshot side input.
+    RunnerProfile runner = RunnerProfile.of(options);
+    if (perTurn > 0 && runner.turnsOnTimer() && options.getSubscribers() != SubscriberMode.lookup) {
+      // The turns are taken on a timer there, and a timer cannot read the snapshot side input.
       LOG.warn(
-          "--fanOutSlicesPerTurn needs --subscribers=lookup on the SparkRunner; fanning out in one"
-              + " go");
+          "--fanOutSlicesPerTurn needs --subscribers=lookup on the {}; fanning out in one go",
+          options.getRunner().getSimpleName());
       perTurn = 0;
-    }
-    boolean late = options.getNotifyLateSubscribers();
-    if (late && spark) {
-      // Beam 2.70's Spark runner fails a stateful step fed by more than one source ("Synchronized
-      // time is expected to keep synchronized across sources", apache/beam#39822, fixed after
-      // 2.70 by apache/beam#39823); NotifyLateSubscribers is fed by the campaigns and the watcher.
-      LOG.warn(
-          "--notifyLateSubscribers is not available on the SparkRunner with Beam 2.70"
-              + " (apache/beam#39822); late subscribers are not notified");
-      late = false;
     }
     if (options.getMetricsPort() < 0 || options.getMetricsPort() > 65535) {
       throw new StartupException(
@@ -92,8 +82,8 @@ public record ServiceConfig(
         stuckAfter,
         sliceSize,
         perTurn,
-        spark && perTurn > 0,
-        late);
+        runner.turnsOnTimer() && perTurn > 0,
+        options.getNotifyLateSubscribers());
   }
 
   /** {@code --deliverySliceSize}, or its deprecated old name {@code --jdbcBatchSize} if given. */

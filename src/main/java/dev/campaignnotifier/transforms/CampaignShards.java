@@ -1,6 +1,7 @@
 package dev.campaignnotifier.transforms;
 
 import dev.campaignnotifier.model.Campaign;
+import dev.campaignnotifier.options.RunnerProfile;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -11,23 +12,20 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * Keys campaigns by one of {@link #SHARDS} shards of their id, for the stateful steps ({@link
+ * Keys campaigns by one of a few shards of their id, for the stateful steps ({@link
  * ScheduleCampaigns}, {@link TurnsOnTimerFn}): the set of keys a runner tracks stays bounded
  * however many campaigns come and go. Beam's Spark runner injects a timer check for every key it
- * has ever seen into every micro-batch and never forgets a key.
+ * has ever seen into every micro-batch and never forgets a key. How many shards is the runner's
+ * ({@link RunnerProfile#shards}: fewer on the DirectRunner, where every key is a bundle of its own
+ * each time it has work).
  */
 final class CampaignShards
     extends PTransform<PCollection<Campaign>, PCollection<KV<Integer, Campaign>>> {
-  /** How many keys the campaigns are spread over. */
-  static final int SHARDS = 256;
-
   /**
-   * Shards on the DirectRunner: it runs a few threads, and there every key is a bundle of its own
-   * each time it has work and every key's timers are scanned on every round of its loop, so a rush
-   * of thousands of campaigns over 256 keys made hundreds of tiny bundles per step. Measured in
-   * docs/performance.md (rush).
+   * The most shards a runner uses; every runner's count divides it, so two ids in one shard here
+   * are in one shard on every runner.
    */
-  static final int DIRECT_SHARDS = 16;
+  static final int SHARDS = 256;
 
   static int shardOf(String id) {
     return shardOf(id, SHARDS);
@@ -39,10 +37,7 @@ final class CampaignShards
 
   /** The shards for the pipeline's runner. */
   static int shardsFor(PipelineOptions options) {
-    String runner = options.getRunner().getSimpleName();
-    return runner.equals("DirectRunner") || runner.equals("TestDirectRunner")
-        ? DIRECT_SHARDS
-        : SHARDS;
+    return RunnerProfile.of(options).shards();
   }
 
   @Override

@@ -284,7 +284,8 @@ public final class NotifyLateSubscribers
           due,
           restaurant,
           new Restaurant(campaigns, recent, pending, held.notified()),
-          now);
+          now,
+          0);
       arm(check, dueState, due, now);
     }
 
@@ -309,7 +310,7 @@ public final class NotifyLateSubscribers
         String restaurant = entry.getKey();
         Restaurant checked =
             check(orNone(restaurants.get(restaurant).read()), now, restaurant, out);
-        keep(restaurants, due, restaurant, checked, now);
+        keep(restaurants, due, restaurant, checked, now, CHECK_MILLIS);
       }
       arm(check, dueState, due, now);
     }
@@ -370,15 +371,19 @@ public final class NotifyLateSubscribers
     }
 
     /**
-     * Keeps the restaurant's state and notes when it is next due; forgets it when nothing is held.
+     * Keeps the restaurant's state and notes when it is next due, {@code wait} ms from now at the
+     * soonest while pairs wait; forgets it when nothing is held. A pair is first checked at once
+     * (0: on the next firing of timers) and then every {@link #CHECK_MILLIS} until its campaign's
+     * fan-out is recorded.
      */
     private void keep(
         MapState<String, Restaurant> restaurants,
         Map<String, Long> due,
         String restaurant,
         Restaurant held,
-        long now) {
-      long next = nextCheck(now, held);
+        long now,
+        long wait) {
+      long next = nextCheck(now, held, wait);
       if (next == Long.MAX_VALUE) {
         restaurants.remove(restaurant);
         due.remove(restaurant);
@@ -401,13 +406,14 @@ public final class NotifyLateSubscribers
     }
 
     /**
-     * In a second while pairs wait; otherwise at the next campaign's end or the next subscription's
-     * expiry. {@link Long#MAX_VALUE} when nothing is held: the restaurant can be forgotten.
+     * In {@code wait} ms while pairs wait; otherwise at the next campaign's end or the next
+     * subscription's expiry. {@link Long#MAX_VALUE} when nothing is held: the restaurant can be
+     * forgotten.
      */
-    private long nextCheck(long now, Restaurant held) {
+    private long nextCheck(long now, Restaurant held, long wait) {
       long next = Long.MAX_VALUE;
       if (!held.pending().isEmpty()) {
-        next = now + CHECK_MILLIS;
+        next = now + wait;
       }
       for (Campaign campaign : held.campaigns()) {
         next = Math.min(next, (campaign.endEpochSecond() + 1) * 1000L);

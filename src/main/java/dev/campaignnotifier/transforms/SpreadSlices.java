@@ -1,6 +1,7 @@
 package dev.campaignnotifier.transforms;
 
 import dev.campaignnotifier.model.NotificationBatch;
+import dev.campaignnotifier.options.RunnerProfile;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.values.PCollection;
@@ -20,8 +21,7 @@ public final class SpreadSlices
     extends PTransform<PCollection<NotificationBatch>, PCollection<NotificationBatch>> {
   @Override
   public PCollection<NotificationBatch> expand(PCollection<NotificationBatch> slices) {
-    String runner = slices.getPipeline().getOptions().getRunner().getSimpleName();
-    if (runner.equals("DirectRunner") || runner.equals("TestDirectRunner")) {
+    if (!RunnerProfile.of(slices.getPipeline().getOptions()).spreadsSlices()) {
       return slices;
     }
     return slices.apply("Reshuffle", Reshuffle.viaRandomKey());

@@ -45,9 +45,9 @@ import java.util.stream.Collectors;
  * <p>Its own options: {@code --mode}, {@code --subscribers} (sizes), {@code --subscriberMode} (the
  * service's {@code --subscribers}), {@code --subscriberModes}, {@code --runner=DirectRunner|
  * FlinkRunner|SparkRunner}, {@code --launch=script|classpath}, {@code --settleSeconds}, {@code
- * --idleSeconds} and {@code --endedCampaigns} (idle); the service's connection options select given
- * servers; anything else goes to the service. Prints a table and one line starting {@code BENCHMARK
- * } with the figures as JSON.
+ * --idleSeconds}, {@code --endedCampaigns}, {@code --briefCampaigns} and {@code --briefSeconds}
+ * (idle); the service's connection options select given servers; anything else goes to the service.
+ * Prints a table and one line starting {@code BENCHMARK } with the figures as JSON.
  *
  * <p>Each mode is a class of its own ({@link FanOutBench}, {@link LatencyBench}, {@link IdleBench},
  * {@link ScaleBench}, {@link RestartBench}) on what they share ({@link BenchRun}); this class reads
@@ -68,6 +68,8 @@ public final class Benchmark {
           "idleSeconds",
           "settleSeconds",
           "endedCampaigns",
+          "briefCampaigns",
+          "briefSeconds",
           "rush");
   private static final Set<String> SERVERS =
       Set.of(
@@ -134,6 +136,8 @@ public final class Benchmark {
                     Integer.parseInt(own.getOrDefault("settleSeconds", "240")),
                     Integer.parseInt(own.getOrDefault("idleSeconds", "60")),
                     Integer.parseInt(own.getOrDefault("endedCampaigns", "0")),
+                    Integer.parseInt(own.getOrDefault("briefCampaigns", "0")),
+                    Integer.parseInt(own.getOrDefault("briefSeconds", "120")),
                     result);
         case "scale" ->
             new ScaleBench(servers, runner, launch, service)

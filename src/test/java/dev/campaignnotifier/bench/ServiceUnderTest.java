@@ -134,11 +134,7 @@ final class ServiceUnderTest implements AutoCloseable {
       command.add("-cp");
       command.add(System.getProperty("java.class.path"));
       command.add("dev.campaignnotifier.CampaignNotifier");
-      command.addAll(
-          List.of(
-              "--runner=DirectRunner",
-              "--enforceImmutability=false",
-              "--enforceEncodability=false"));
+      command.add("--runner=DirectRunner");
     } else {
       command.add(Path.of("runners", launcher(runner)).toAbsolutePath().toString());
       builder
@@ -257,6 +253,24 @@ final class ServiceUnderTest implements AutoCloseable {
               inputTopic, "k", campaignJson("ended-" + i, "r-ended", now - 3600, now - 60)));
     }
     publisher.flush();
+  }
+
+  /**
+   * Publishes n campaigns, each a new id, active from now for {@code seconds}, on up to {@code
+   * restaurants} restaurants that nobody has in favourites: they come and go through every stateful
+   * step (held, seen, late subscribers) without a notification. Returns when they have all ended.
+   */
+  long publishBrief(int n, int restaurants, int seconds) {
+    long now = Instant.now().getEpochSecond();
+    for (int i = 0; i < n; i++) {
+      publisher.send(
+          new ProducerRecord<>(
+              inputTopic,
+              "k",
+              campaignJson("brief-" + i, "r-brief-" + (i % restaurants), now - 1, now + seconds)));
+    }
+    publisher.flush();
+    return now + seconds;
   }
 
   /** Publishes a campaign without waiting for it. */

@@ -119,6 +119,30 @@ final class ClusterKit {
         args);
   }
 
+  /**
+   * The options a local launcher ({@code runners/<script>}) passes to the service, read from the
+   * script itself so that a test checks the launcher's settings, with {@code $CHECKPOINT_DIR} set
+   * to {@code dir} and each {@code ${VARIABLE:-default}} to its default. What the service adds by
+   * itself per runner is its RunnerProfile's.
+   */
+  static List<String> launcherArgs(String script, Path dir) throws IOException {
+    String text = Files.readString(Path.of("runners", script));
+    String call = text.substring(text.indexOf("run_local "));
+    List<String> args = new ArrayList<>();
+    for (String token : call.replace("\\\n", " ").lines().findFirst().orElseThrow().split("\\s+")) {
+      if (token.startsWith("--") && !token.contains("$(")) {
+        args.add(
+            token
+                .replaceAll("\\$\\{\\w+:-([^}]*)}", "$1")
+                .replace("\"", "")
+                .replace("'", "")
+                .replace("$CHECKPOINT_DIR", dir.toAbsolutePath().toString()));
+      }
+    }
+    assertTrue(args.stream().anyMatch(a -> a.startsWith("--runner=")), "launcher args: " + args);
+    return args;
+  }
+
   /** The body of a GET on a daemon's web endpoint, or "" while it does not answer. */
   static String httpGet(String url) {
     try {
@@ -159,6 +183,31 @@ final class ClusterKit {
     assertEquals(9, messages.values().stream().mapToInt(Integer::intValue).sum(), "9 messages");
     assertEquals(9, messages.size(), "a repeated campaign notifies once");
     assertTrue(client.deadLetters().get(0).value().contains(DeadLetterReason.NOT_JSON.name()));
+  }
+
+  /**
+   * After {@link #sampleRoundTrip}: a client who adds the sample's restaurant to favourites while
+   * its campaign is active gets one row and one message, and nobody else gets a second one.
+   */
+  static void lateSubscriberOfTheSample(
+      ServiceClient client, BooleanSupplier running, Supplier<String> logs) {
+    client.execute(
+        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id) VALUES"
+            + " ('cluster-late', '"
+            + Samples.RESTAURANT
+            + "')");
+    Duration wait = Duration.ofMinutes(2);
+    Await.until(
+        "the late subscriber's row",
+        wait,
+        () -> running.getAsBoolean() && client.feedbackRows() >= 10,
+        logs);
+    String key = Samples.CAMPAIGN_ID + ":cluster-late";
+    Await.until("its message", wait, () -> client.notificationsByKey().containsKey(key));
+    assertEquals(10, client.feedbackRows());
+    Map<String, Integer> messages = client.notificationsByKey();
+    assertEquals(10, messages.size());
+    assertEquals(10, messages.values().stream().mapToInt(Integer::intValue).sum(), "once each");
   }
 
   private static void maven(Path dir, String... args) {

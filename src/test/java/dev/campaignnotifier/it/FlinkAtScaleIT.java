@@ -55,8 +55,11 @@ class FlinkAtScaleIT {
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add("dev.campaignnotifier.CampaignNotifier");
-    command.addAll(flinkLocalLauncherArgs(checkpoints));
+    command.addAll(ClusterKit.launcherArgs("flink-local.sh", checkpoints));
     command.add("--parallelism=2");
+    // The launcher's Flink runs in lookup mode unless told: this test is of the snapshot side input
+    // held in every checkpoint.
+    command.add("--subscribers=snapshot");
     ServiceClient.serviceArgs(options, options.getJdbcUrl()).stream()
         .filter(arg -> !arg.startsWith("--subscribersRefresh="))
         .forEach(command::add);
@@ -113,34 +116,6 @@ class FlinkAtScaleIT {
       assertEquals(0, messages.values().stream().filter(n -> n > 1).count(), "duplicated messages");
       assertEquals(1_200_000, client.feedbackRows());
     }
-  }
-
-  /**
-   * The options {@code runners/flink-local.sh} passes to the service, read from the script itself
-   * so that this test checks the launcher's settings, with {@code $CHECKPOINT_DIR} set to {@code
-   * dir}.
-   */
-  static List<String> flinkLocalLauncherArgs(Path dir) throws IOException {
-    String script = Files.readString(Path.of("runners", "flink-local.sh"));
-    String call = script.substring(script.indexOf("run_local flink-runner"));
-    List<String> args = new ArrayList<>();
-    for (String token : call.replace("\\\n", " ").lines().findFirst().orElseThrow().split("\\s+")) {
-      if (token.startsWith("--")) {
-        args.add(
-            token
-                .replace("\"", "")
-                .replace("'", "")
-                .replace("$CHECKPOINT_DIR", dir.toAbsolutePath().toString()));
-      }
-    }
-    // The launcher's defaults with a plain value ("$(default_option fanOutSlicesPerTurn 4 "$@")").
-    Matcher defaults =
-        Pattern.compile("\\$\\(default_option (\\w+) ([\\w.]+) \"\\$@\"\\)").matcher(call);
-    while (defaults.find()) {
-      args.add("--" + defaults.group(1) + "=" + defaults.group(2));
-    }
-    assertTrue(args.contains("--runner=FlinkRunner"), "launcher args: " + args);
-    return args;
   }
 
   /** Per worker, its last logged tally: {slices, notifications}. */

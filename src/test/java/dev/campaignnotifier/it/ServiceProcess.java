@@ -30,8 +30,6 @@ final class ServiceProcess implements AutoCloseable {
     command.add(System.getProperty("java.class.path"));
     command.add("dev.campaignnotifier.CampaignNotifier");
     command.add("--runner=DirectRunner");
-    command.add("--enforceImmutability=false");
-    command.add("--enforceEncodability=false");
     command.addAll(args);
     return exec(command, Map.of(), "service");
   }

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * The Spark bundle on a real Spark standalone cluster: a master and a worker from Spark's jars on
  * Maven Central (a SPARK_HOME of our own, on loopback), the bundle built with {@code mvn
  * -Pspark-runner package} and submitted with SparkSubmit (what {@code spark-submit} runs), client
- * deploy mode. The fan-out and both sinks run in an executor the worker started.
+ * deploy mode. The fan-out, the late subscribers and both sinks run in an executor the worker
+ * started.
  */
 @Tag("slow")
 class SparkClusterIT {
@@ -109,10 +111,10 @@ class SparkClusterIT {
           () -> "\nmaster:\n" + master.log() + "\nworker:\n" + worker.log());
 
       try (ServiceProcess driver = ServiceProcess.exec(submit, env, "spark-driver")) {
-        ClusterKit.sampleRoundTrip(
-            client,
-            () -> driver.alive("the driver"),
-            () -> "\ndriver:\n" + driver.log() + "\nexecutors:\n" + executorLogs(workDir));
+        Supplier<String> logs =
+            () -> "\ndriver:\n" + driver.log() + "\nexecutors:\n" + executorLogs(workDir);
+        ClusterKit.sampleRoundTrip(client, () -> driver.alive("the driver"), logs);
+        ClusterKit.lateSubscriberOfTheSample(client, () -> driver.alive("the driver"), logs);
         String state = masterState(masterUi);
         assertTrue(
             state.contains("\"activeapps\" : [ {"),

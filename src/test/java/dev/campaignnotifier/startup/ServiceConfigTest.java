@@ -50,18 +50,18 @@ class ServiceConfigTest {
   }
 
   @Test
-  void theSparkRunnerTakesTurnsOnATimerInLookupModeOnlyAndRunsNoLateSubscribers() {
+  void theSparkRunnerTakesTurnsOnATimerInLookupModeOnlyAndNotifiesLateSubscribers() {
     ServiceConfig direct = resolve("--fanOutSlicesPerTurn=4");
     assertEquals(4, direct.fanOutSlicesPerTurn());
     assertFalse(direct.fanOutTurnsOnTimer());
     assertTrue(direct.notifyLateSubscribers());
+    ServiceConfig sparkSnapshot =
+        resolve("--runner=SparkRunner", "--subscribers=snapshot", "--fanOutSlicesPerTurn=4");
+    assertEquals(0, sparkSnapshot.fanOutSlicesPerTurn());
+    assertFalse(sparkSnapshot.fanOutTurnsOnTimer());
     ServiceConfig spark = resolve("--runner=SparkRunner", "--fanOutSlicesPerTurn=4");
-    assertEquals(0, spark.fanOutSlicesPerTurn());
-    assertFalse(spark.fanOutTurnsOnTimer());
-    assertEquals(false, spark.notifyLateSubscribers());
-    ServiceConfig sparkLookup =
-        resolve("--runner=SparkRunner", "--subscribers=lookup", "--fanOutSlicesPerTurn=4");
-    assertEquals(4, sparkLookup.fanOutSlicesPerTurn());
-    assertTrue(sparkLookup.fanOutTurnsOnTimer());
+    assertEquals(4, spark.fanOutSlicesPerTurn());
+    assertTrue(spark.fanOutTurnsOnTimer());
+    assertTrue(spark.notifyLateSubscribers());
   }
 }

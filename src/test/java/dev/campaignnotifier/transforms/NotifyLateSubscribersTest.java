@@ -1,6 +1,7 @@
 package dev.campaignnotifier.transforms;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.model.Campaign;
@@ -9,16 +10,23 @@ import dev.campaignnotifier.transforms.NotifyLateSubscribers.Event;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.MapCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.state.MapState;
+import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.reflect.DoFnSignature;
+import org.apache.beam.sdk.transforms.reflect.DoFnSignatures;
 import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -226,5 +234,46 @@ class NotifyLateSubscribersTest {
       byte[] bytes = CoderUtils.encodeToByteArray(NotifyLateSubscribers.EventCoder.of(), e);
       assertEquals(e, CoderUtils.decodeFromByteArray(NotifyLateSubscribers.EventCoder.of(), bytes));
     }
+  }
+
+  @Test
+  void aCheckFiredAfterItsBundleOnlySetsItselfAgainAndTheNextOneNotifies() throws Exception {
+    // Beam 2.70's Spark runner fires timers that fell due as a key's bundle ended once more, after
+    // it has collected the bundle's output, and drops what they output (SparkSafeTimersFn). The
+    // check marks a client notified as it outputs it: in that firing it would be lost for good.
+    long[] now = {(T0 + 20) * 1000};
+    NotifyLateSubscribers.LateFn fn =
+        new NotifyLateSubscribers.LateFn(new FannedOut(), () -> now[0], RECENT.getMillis(), 2);
+    DirectCalls calls = new DirectCalls();
+    MapState<String, NotifyLateSubscribers.Restaurant> restaurants =
+        calls.map("restaurants", StringUtf8Coder.of(), NotifyLateSubscribers.RestaurantCoder.of());
+    ValueState<Map<String, Long>> due =
+        calls.value("due", MapCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
+    DirectCalls.CountingTimer timer = new DirectCalls.CountingTimer();
+    DirectCalls.Collected<NotificationBatch> out = new DirectCalls.Collected<>();
+
+    fn.startBundle();
+    fn.process(released(Samples.campaign("lunch", R, T0, T0 + 600)), restaurants, due, timer);
+    fn.process(subscribed("late"), restaurants, due, timer);
+    fn.finishBundle();
+    int setBefore = timer.sets;
+    now[0] += 5_000;
+    fn.onCheck(restaurants, due, timer, out);
+    assertEquals(0, out.all.size(), "nothing output where the runner drops it");
+    assertEquals(setBefore + 1, timer.sets, "set again for the next micro-batch");
+
+    fn.startBundle();
+    fn.onCheck(restaurants, due, timer, out);
+    assertEquals(1, out.all.size());
+    assertEquals(List.of("late"), out.all.get(0).clients());
+    fn.onCheck(restaurants, due, timer, out);
+    assertEquals(1, out.all.size(), "once");
+  }
+
+  @Test
+  void runnersSeeTheInheritedBundleMethods() {
+    DoFnSignature signature = DoFnSignatures.getSignature(NotifyLateSubscribers.LateFn.class);
+    assertNotNull(signature.startBundle());
+    assertNotNull(signature.finishBundle());
   }
 }
