@@ -406,17 +406,17 @@ final class ServiceUnderTest implements AutoCloseable {
         (lastMessage.get() - published) / 1e6);
   }
 
+  /** When {@code campaign} was published, wall clock (epoch ms). */
+  long publishedAt(String campaign) {
+    return publishedAt.get(campaign);
+  }
+
   /**
    * Publish to the service's "Fanned out campaign" log line, in milliseconds, for each campaign
    * published by {@link #publish} that the log names: what part of a campaign's time passed before
    * its fan-out (read, scheduled, fanned out) and what part after it (the sinks). The log's times
    * are wall clock to the millisecond, of the same machine.
    */
-  /** When {@code campaign} was published, wall clock (epoch ms). */
-  long publishedAt(String campaign) {
-    return publishedAt.get(campaign);
-  }
-
   Map<String, Long> fannedOutMillis() throws IOException {
     return fannedOutMillis(
         Files.readAllLines(log, StandardCharsets.UTF_8), publishedAt, ZoneId.systemDefault());
