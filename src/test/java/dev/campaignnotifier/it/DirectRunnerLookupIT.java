@@ -8,4 +8,10 @@ class DirectRunnerLookupIT extends DirectRunnerIT {
   SubscriberMode mode() {
     return SubscriberMode.lookup;
   }
+
+  /** Lookup mode's late subscribers: SparkRunnerIT and FlinkRunnerLookupIT. */
+  @Override
+  boolean coversLateSubscribers() {
+    return false;
+  }
 }

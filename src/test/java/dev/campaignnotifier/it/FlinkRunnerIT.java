@@ -28,6 +28,12 @@ class FlinkRunnerIT extends RunnerContract {
     };
   }
 
+  /** Snapshot mode's late subscribers: DirectRunnerIT and SparkRunnerSnapshotIT. */
+  @Override
+  boolean coversLateSubscribers() {
+    return false;
+  }
+
   /**
    * The launcher's Flink configuration (runners/flink-conf) with the reporter on a free port: the
    * pipeline's sink counter is scraped from Flink's Prometheus reporter, one series per subtask.

@@ -8,4 +8,9 @@ class FlinkRunnerLookupIT extends FlinkRunnerIT {
   SubscriberMode mode() {
     return SubscriberMode.lookup;
   }
+
+  @Override
+  boolean coversLateSubscribers() {
+    return true;
+  }
 }

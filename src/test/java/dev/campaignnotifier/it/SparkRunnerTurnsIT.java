@@ -10,4 +10,10 @@ class SparkRunnerTurnsIT extends SparkRunnerIT {
   String[] runnerArgs() {
     return sparkArgs("--fanOutSlicesPerTurn=1", "--deliverySliceSize=2");
   }
+
+  /** The same late-subscriber step as without turns: SparkRunnerIT. */
+  @Override
+  boolean coversLateSubscribers() {
+    return false;
+  }
 }
