@@ -1,5 +1,6 @@
 package dev.campaignnotifier;
 
+import dev.campaignnotifier.io.CampaignVersions;
 import dev.campaignnotifier.io.DeliverNotifications;
 import dev.campaignnotifier.io.KafkaClients;
 import dev.campaignnotifier.io.PostgresDataSource;
@@ -258,16 +259,21 @@ public final class CampaignNotifier {
 
     FanOutToSubscribers.Delivered delivered =
         FanOutToSubscribers.Delivered.fromFeedbackTable(postgres, resume.deliveredInFull());
-    PCollection<Campaign> released =
+    // A campaign published again (an update, "sold out", a cancellation) is recorded here, and the
+    // fan-out and the delivery ask for it before each turn and each slice.
+    CampaignVersions versions = CampaignVersions.inPostgres(postgres);
+    PCollectionTuple scheduled =
         parsed
             .get(ParseCampaigns.CAMPAIGNS)
-            .apply("ScheduleCampaigns", new ScheduleCampaigns(clock));
+            .apply("ScheduleCampaigns", new ScheduleCampaigns(clock, versions));
+    PCollection<Campaign> released = scheduled.get(ScheduleCampaigns.RELEASED);
     PCollection<NotificationBatch> fannedOut =
         released.apply(
             "FanOutToSubscribers",
             new FanOutToSubscribers(
                 subscribers,
                 delivered,
+                versions,
                 clock,
                 config.deliverySliceSize(),
                 config.fanOutSlicesPerTurn(),
@@ -285,6 +291,7 @@ public final class CampaignNotifier {
       // again before its offset; both are active here without a fan-out.
       PCollection<Campaign> active =
           PCollectionList.of(released)
+              .and(scheduled.get(ScheduleCampaigns.CHANGED))
               .and(parsed.get(ParseCampaigns.DELIVERED_BEFORE))
               .and(
                   ticks.apply(
@@ -313,7 +320,8 @@ public final class CampaignNotifier {
             options.getInputTopic(),
             kafka,
             postgres,
-            config.deliverySliceSize()));
+            config.deliverySliceSize(),
+            versions));
     parsed
         .get(ParseCampaigns.DEAD_LETTERS)
         .apply(

@@ -1,5 +1,6 @@
 package dev.campaignnotifier.io;
 
+import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.DeadLetterReason;
 import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.ops.LiveState;
@@ -74,6 +75,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
   private final KafkaClients kafka;
   private final SerializableFunction<Void, DataSource> postgres;
   private final int parcelSize;
+  private final CampaignVersions versions;
 
   /** Slices one delivery step's instance has in delivery at once (the benchmark's floor too). */
   public static int slicesInDelivery() {
@@ -100,6 +102,31 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       KafkaClients kafka,
       SerializableFunction<Void, DataSource> postgres,
       int parcelSize) {
+    this(
+        bootstrapServers,
+        topic,
+        deadLetterTopic,
+        inputTopic,
+        kafka,
+        postgres,
+        parcelSize,
+        CampaignVersions.NONE);
+  }
+
+  /**
+   * @param versions asked before each parcel is published: a slice of a campaign that ended early
+   *     (or whose start moved later) is withdrawn, one whose text changed carries the new text
+   */
+  public DeliverNotifications(
+      String bootstrapServers,
+      String topic,
+      String deadLetterTopic,
+      String inputTopic,
+      KafkaClients kafka,
+      SerializableFunction<Void, DataSource> postgres,
+      int parcelSize,
+      CampaignVersions versions) {
+    this.versions = versions;
     this.parcelSize = parcelSize;
     this.bootstrapServers = bootstrapServers;
     this.topic = topic;
@@ -134,6 +161,9 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     private final KafkaClients kafka;
     private final SerializableFunction<Void, DataSource> postgres;
     private final int parcelSize;
+    private final CampaignVersions versions;
+    private final Counter withdrawn = Metrics.counter("notifications", "withdrawn");
+    private final AtomicLong withdrawnSinceLastBundle = new AtomicLong();
     private final Counter toKafka = Metrics.counter("sinks", "notificationsToKafka");
     private final Counter toPostgres = Metrics.counter("sinks", "feedbackRowsToPostgres");
     private final Counter retries = Metrics.counter("sinks", "postgresRetries");
@@ -161,6 +191,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       this.kafka = delivery.kafka;
       this.postgres = delivery.postgres;
       this.parcelSize = delivery.parcelSize;
+      this.versions = delivery.versions;
     }
 
     @Setup
@@ -293,6 +324,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       toKafka.inc(delivered);
       toPostgres.inc(delivered);
       retries.inc(retriesSinceLastBundle.getAndSet(0));
+      withdrawn.inc(withdrawnSinceLastBundle.getAndSet(0));
       kafkaRetries.inc(kafkaRetriesSinceLastBundle.getAndSet(0));
       deadLettersSinceLastBundle.forEach(
           (reason, count) -> Metrics.counter("deadLetters", reason.name()).inc(count.getAndSet(0)));
@@ -303,6 +335,10 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
      * outages of either are waited out. Returns the notifications delivered to both sinks.
      */
     private int deliver(List<NotificationBatch> parcel) throws InterruptedException {
+      parcel = asNewest(parcel, versions, System.currentTimeMillis() / 1000, LOG);
+      if (parcel.isEmpty()) {
+        return 0;
+      }
       Object inDelivery = LiveState.deliveryStarted(System.nanoTime());
       SliceDelivery.Outcome outcome;
       try {
@@ -321,6 +357,38 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
         LiveState.recorded(slice.fanOutId(), slice.campaign().endEpochSecond(), slice.size());
       }
       return outcome.delivered();
+    }
+
+    /**
+     * The parcel as its campaigns' newest versions have it, just before it is published: the slices
+     * of a campaign that changed so that it is not active now (ended early, cancelled, starting
+     * later) are withdrawn, counted and logged; those of a campaign whose text or end changed carry
+     * its newest version.
+     */
+    List<NotificationBatch> asNewest(
+        List<NotificationBatch> parcel, CampaignVersions versions, long nowSecond, Logger log)
+        throws InterruptedException {
+      List<NotificationBatch> current = new ArrayList<>(parcel.size());
+      for (NotificationBatch slice : parcel) {
+        Campaign newest = versions.newest(slice.campaign());
+        if (newest == slice.campaign()) {
+          current.add(slice);
+        } else if (newest.isActiveAt(nowSecond)) {
+          current.add(slice.withCampaign(newest));
+        } else {
+          withdrawnSinceLastBundle.addAndGet(slice.size());
+          // Settled: no longer pending (the /metrics gauge), though never published.
+          LiveState.recorded(slice.fanOutId(), slice.campaign().endEpochSecond(), slice.size());
+          log.info(
+              "Campaign {} is not active in its newest version ({}..{}): a slice of {}"
+                  + " notifications withdrawn",
+              newest.advCampaignId(),
+              newest.startEpochSecond(),
+              newest.endEpochSecond(),
+              slice.size());
+        }
+      }
+      return current;
     }
 
     @Teardown

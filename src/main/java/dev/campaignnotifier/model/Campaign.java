@@ -29,6 +29,29 @@ public record Campaign(
     return nowEpochSecond > endEpochSecond;
   }
 
+  /** Whether the campaign is active at that second: {@code start <= now <= end}. */
+  public boolean isActiveAt(long nowEpochSecond) {
+    return startEpochSecond <= nowEpochSecond && !hasEndedBy(nowEpochSecond);
+  }
+
+  /**
+   * Whether this is a newer version of the same campaign than {@code held} (the same id published
+   * again): created later, or created in the same second with other fields, as the one read later.
+   * An older or identical version is a repeat.
+   */
+  public boolean supersedes(Campaign held) {
+    return createdEpochSecond > held.createdEpochSecond
+        || (createdEpochSecond == held.createdEpochSecond && !equals(held));
+  }
+
+  /**
+   * Whether this version, arriving as an update, leaves nothing to send: its end is not after
+   * {@code nowEpochSecond}, or not after its start (a restaurant's way to call a campaign off).
+   */
+  public boolean cancelsAt(long nowEpochSecond) {
+    return endEpochSecond <= nowEpochSecond || endEpochSecond <= startEpochSecond;
+  }
+
   /** Field by field, in declaration order; strings as UTF-8, times as var-longs. */
   public static final class CampaignCoder extends AtomicCoder<Campaign> {
     private static final CampaignCoder INSTANCE = new CampaignCoder();

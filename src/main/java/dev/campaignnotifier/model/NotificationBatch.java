@@ -39,6 +39,11 @@ public record NotificationBatch(
     this(campaign, triggerEpochSecond, clients, null, 0, 0);
   }
 
+  /** The same slice carrying another version of its campaign (an update's new text or end). */
+  public NotificationBatch withCampaign(Campaign newest) {
+    return new NotificationBatch(newest, triggerEpochSecond, clients, fanOutId, slice, ofSlices);
+  }
+
   /** The notifications, one per client. */
   public List<Notification> notifications() {
     List<Notification> all = new ArrayList<>(clients.size());

@@ -45,6 +45,10 @@ final class BeamMetrics implements MultiCollector {
     COUNTERS.put("campaigns/expiredWhileHeld", "Held campaigns that ended before their start.");
     COUNTERS.put("campaigns/expired", "Campaigns that had ended when they arrived.");
     COUNTERS.put("campaigns/duplicates", "Repeats of a campaign id already received.");
+    COUNTERS.put("campaigns/updated", "Campaigns published again with new fields (updated).");
+    COUNTERS.put("campaigns/cancelled", "Campaigns published again so that nothing more is sent.");
+    COUNTERS.put("campaigns/updatesAfterEnd", "New versions of ended or cancelled campaigns.");
+    COUNTERS.put("campaigns/fanOutsStopped", "Fan-outs stopped: their campaign ended early.");
     COUNTERS.put("campaigns/fannedOut", "Campaigns fanned out.");
     COUNTERS.put("campaigns/endedBeforeFanOut", "Campaigns that ended while waiting to fan out.");
     COUNTERS.put("campaigns/postgresRetries", "Waits for PostgreSQL while fanning out.");
@@ -54,6 +58,7 @@ final class BeamMetrics implements MultiCollector {
     COUNTERS.put("notifications/fannedOut", "Notifications made.");
     COUNTERS.put("notifications/lateSubscribers", "Clients notified as late subscribers.");
     COUNTERS.put("notifications/alreadyDelivered", "Clients skipped: a replay had reached them.");
+    COUNTERS.put("notifications/withdrawn", "Notifications not sent: their campaign ended early.");
     COUNTERS.put("sinks/notificationsToKafka", "Notifications acknowledged by the broker.");
     COUNTERS.put("sinks/feedbackRowsToPostgres", "Feedback rows recorded.");
     COUNTERS.put("sinks/postgresRetries", "Waits for PostgreSQL while recording.");

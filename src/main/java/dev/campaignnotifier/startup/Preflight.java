@@ -95,6 +95,14 @@ public final class Preflight {
                 + ": apply sql/service/V1__campaign_slices.sql, or start without"
                 + " --initSchema=false to let the service create it");
       }
+      if (!exists(c, "SELECT to_regclass(?) IS NOT NULL", "public.campaign_versions")) {
+        throw new StartupException(
+            "Table public.campaign_versions (campaigns published again: updates, cancellations)"
+                + " does not exist in "
+                + options.getJdbcUrl()
+                + ": apply sql/service/V3__campaign_versions.sql, or start without"
+                + " --initSchema=false to let the service create it");
+      }
       checkSubscriberMode(options, c);
       if (!exists(c, UNIQUE_INDEX_QUERY, "public.subscribers_feedback")) {
         LOG.warn(

@@ -10,7 +10,6 @@ import dev.campaignnotifier.options.CampaignNotifierOptions;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -40,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * from Kafka was slow on the DirectRunner (docs/performance.md, restart). Replaying it is safe: the
  * fan-out skips every client that already has a feedback row, and a row is only written after its
  * message was acknowledged. Records before the committed offset that are not campaigns are not
- * dead-lettered a second time.
+ * dead-lettered a second time. A campaign published again counts as its newest version: one
+ * cancelled or ended early is not replayed.
  */
 public final class ReplayPlan {
   private static final Logger LOG = LoggerFactory.getLogger(ReplayPlan.class);
@@ -186,7 +186,12 @@ public final class ReplayPlan {
         () -> DeliveryLedger.finishedAmong(postgres.apply(null), ids));
   }
 
-  /** Offset to id of each valid campaign in [from, to) whose end has not passed, in order. */
+  /**
+   * Offset to campaign of each valid campaign in [from, to) whose newest version there has not
+   * ended nor been cancelled, in order: the offset of its first version (the replay reads every
+   * version again, in order), and its newest version (published again with the same id: newer by
+   * {@code datetime_created}, or later in the partition).
+   */
   private static Map<Long, Campaign> openCampaigns(
       KafkaConsumer<byte[], byte[]> consumer,
       TopicPartition tp,
@@ -194,24 +199,43 @@ public final class ReplayPlan {
       long to,
       CampaignParser parser,
       long nowMillis) {
-    Map<Long, Campaign> open = new LinkedHashMap<>();
-    if (from >= to) {
-      return open;
-    }
-    consumer.assign(List.of(tp));
-    consumer.seek(tp, from);
-    long nowSecond = nowMillis / 1000;
-    while (consumer.position(tp) < to) {
-      for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
-        if (record.offset() >= to) {
-          return open;
-        }
-        CampaignParser.Result result = parser.parse(record.value());
-        if (result.isValid() && !result.campaign().hasEndedBy(nowSecond)) {
-          open.put(record.offset(), result.campaign());
+    Map<String, Long> firstOffset = new HashMap<>();
+    Map<String, Campaign> first = new HashMap<>();
+    Map<String, Campaign> newest = new HashMap<>();
+    if (from < to) {
+      consumer.assign(List.of(tp));
+      consumer.seek(tp, from);
+      read:
+      while (consumer.position(tp) < to) {
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
+          if (record.offset() >= to) {
+            break read;
+          }
+          CampaignParser.Result result = parser.parse(record.value());
+          if (!result.isValid()) {
+            continue;
+          }
+          Campaign campaign = result.campaign();
+          String id = campaign.advCampaignId();
+          firstOffset.putIfAbsent(id, record.offset());
+          first.putIfAbsent(id, campaign);
+          Campaign known = newest.get(id);
+          if (known == null || campaign.supersedes(known)) {
+            newest.put(id, campaign);
+          }
         }
       }
     }
+    long nowSecond = nowMillis / 1000;
+    Map<Long, Campaign> open = new java.util.TreeMap<>();
+    newest.forEach(
+        (id, campaign) -> {
+          boolean updated = campaign != first.get(id);
+          boolean over = updated ? campaign.cancelsAt(nowSecond) : campaign.hasEndedBy(nowSecond);
+          if (!over) {
+            open.put(firstOffset.get(id), campaign);
+          }
+        });
     return open;
   }
 }

@@ -22,6 +22,7 @@ final class FanOutCounters implements Serializable {
   private final Counter fannedOut = Metrics.counter("campaigns", "fannedOut");
   private final Counter notifications = Metrics.counter("notifications", "fannedOut");
   private final Counter alreadyDelivered = Metrics.counter("notifications", "alreadyDelivered");
+  private final Counter stopped = Metrics.counter("campaigns", "fanOutsStopped");
 
   /**
    * What an earlier fan-out delivered of the campaign (one question to PostgreSQL); null (counted
@@ -51,5 +52,10 @@ final class FanOutCounters implements Serializable {
     fannedOut.inc();
     notifications.inc(sent);
     alreadyDelivered.inc(clients - sent);
+  }
+
+  /** A fan-out stopped before its end: its campaign changed so that nothing more may be sent. */
+  void stopped() {
+    stopped.inc();
   }
 }

@@ -1,5 +1,6 @@
 package dev.campaignnotifier.transforms;
 
+import dev.campaignnotifier.io.CampaignVersions;
 import dev.campaignnotifier.io.DeliveryLedger;
 import dev.campaignnotifier.io.FeedbackTable;
 import dev.campaignnotifier.io.Retry;
@@ -177,6 +178,7 @@ public final class FanOutToSubscribers
   private final int batchSize;
   private final int slicesPerTurn;
   private final boolean turnsOnTimer;
+  private final CampaignVersions versions;
 
   public FanOutToSubscribers(
       SubscriberSource subscribers, Delivered delivered, Clock clock, int batchSize) {
@@ -207,6 +209,30 @@ public final class FanOutToSubscribers
       int batchSize,
       int slicesPerTurn,
       boolean turnsOnTimer) {
+    this(
+        subscribers,
+        delivered,
+        CampaignVersions.NONE,
+        clock,
+        batchSize,
+        slicesPerTurn,
+        turnsOnTimer);
+  }
+
+  /**
+   * @param versions the newest version of campaigns published again, asked before each turn: a
+   *     fan-out of a campaign ended early stops, and one of a campaign whose text changed goes on
+   *     with the new text
+   */
+  public FanOutToSubscribers(
+      SubscriberSource subscribers,
+      Delivered delivered,
+      CampaignVersions versions,
+      Clock clock,
+      int batchSize,
+      int slicesPerTurn,
+      boolean turnsOnTimer) {
+    this.versions = versions;
     this.subscribers = subscribers;
     this.delivered = delivered;
     this.clock = clock;
@@ -222,13 +248,15 @@ public final class FanOutToSubscribers
           .apply("KeyByShard", new CampaignShards())
           .apply(
               "NotifyEachSubscriber",
-              ParDo.of(new TurnsOnTimerFn(subscribers, clock, delivered, batchSize, slicesPerTurn)))
+              ParDo.of(
+                  new TurnsOnTimerFn(
+                      subscribers, clock, delivered, versions, batchSize, slicesPerTurn)))
           .setCoder(NotificationBatch.BatchCoder.of());
     }
     DoFn<Campaign, NotificationBatch> fn =
         slicesPerTurn > 0
-            ? new PacedFanOutFn(subscribers, clock, delivered, batchSize, slicesPerTurn)
-            : new FanOutFn(subscribers, clock, delivered, batchSize);
+            ? new PacedFanOutFn(subscribers, clock, delivered, versions, batchSize, slicesPerTurn)
+            : new FanOutFn(subscribers, clock, delivered, versions, batchSize);
     return campaigns
         .apply("NotifyEachSubscriber", ParDo.of(fn).withSideInputs(subscribers.sideInputs()))
         .setCoder(NotificationBatch.BatchCoder.of());
@@ -247,9 +275,14 @@ public final class FanOutToSubscribers
     private final SubscriberSource subscribers;
     private final FanOutTurns turns;
 
-    FanOutFn(SubscriberSource subscribers, Clock clock, Delivered delivered, int batchSize) {
+    FanOutFn(
+        SubscriberSource subscribers,
+        Clock clock,
+        Delivered delivered,
+        CampaignVersions versions,
+        int batchSize) {
       this.subscribers = subscribers;
-      this.turns = new FanOutTurns(clock, delivered, batchSize, SLICES_PER_READ);
+      this.turns = new FanOutTurns(clock, delivered, versions, batchSize, SLICES_PER_READ);
     }
 
     @ProcessElement

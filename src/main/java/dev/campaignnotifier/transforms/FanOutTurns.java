@@ -1,5 +1,6 @@
 package dev.campaignnotifier.transforms;
 
+import dev.campaignnotifier.io.CampaignVersions;
 import dev.campaignnotifier.io.DeliveryLedger;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.NotificationBatch;
@@ -36,11 +37,26 @@ final class FanOutTurns implements Serializable {
   private final Delivered delivered;
   private final int sliceSize;
   private final int slicesPerTurn;
+  private final CampaignVersions versions;
   private final FanOutCounters counters = new FanOutCounters();
 
   FanOutTurns(Clock clock, Delivered delivered, int sliceSize, int slicesPerTurn) {
+    this(clock, delivered, CampaignVersions.NONE, sliceSize, slicesPerTurn);
+  }
+
+  /**
+   * @param versions asked before each turn: a campaign changed since its fan-out began is cut with
+   *     its newest text, and one that ended early (or whose start moved later) stops
+   */
+  FanOutTurns(
+      Clock clock,
+      Delivered delivered,
+      CampaignVersions versions,
+      int sliceSize,
+      int slicesPerTurn) {
     this.clock = clock;
     this.delivered = delivered;
+    this.versions = versions;
     this.sliceSize = sliceSize;
     this.slicesPerTurn = slicesPerTurn;
   }
@@ -72,8 +88,15 @@ final class FanOutTurns implements Serializable {
     }
   }
 
-  /** A turn's slices and the cursor after them. */
-  record Turn(List<NotificationBatch> slices, Cursor next) {}
+  /**
+   * A turn's slices and the cursor after them; {@code stopped} when the campaign changed so that
+   * nothing more of this fan-out may be sent (its newest version ended, or starts later).
+   */
+  record Turn(List<NotificationBatch> slices, Cursor next, boolean stopped) {
+    Turn(List<NotificationBatch> slices, Cursor next) {
+      this(slices, next, false);
+    }
+  }
 
   /**
    * The cursor of a fan-out that begins now, or a finished one if the campaign is not to be fanned
@@ -110,6 +133,11 @@ final class FanOutTurns implements Serializable {
    */
   Turn cut(Campaign campaign, Cursor at, List<String> chunk, boolean last)
       throws InterruptedException {
+    Campaign newest = versions.newest(campaign);
+    if (newest != campaign && !newest.isActiveAt(clock.nowEpochSecond())) {
+      return new Turn(List.of(), at.finished(), true);
+    }
+    campaign = newest;
     List<String> toSend = chunk;
     if (at.checkDelivered() && !chunk.isEmpty()) {
       Set<String> had = delivered.deliveredAmong(campaign.advCampaignId(), chunk);
@@ -164,6 +192,18 @@ final class FanOutTurns implements Serializable {
   void output(Campaign campaign, Turn turn, Consumer<NotificationBatch> out)
       throws InterruptedException {
     Cursor next = turn.next();
+    if (turn.stopped()) {
+      FOLLOWED.remove(next.fanOutId());
+      counters.stopped();
+      LOG.info(
+          "Campaign {} of restaurant {} changed (ended early, cancelled or starting later): its"
+              + " fan-out stopped after {} slices, {} notifications",
+          campaign.advCampaignId(),
+          campaign.restaurantId(),
+          next.slices(),
+          next.sent());
+      return;
+    }
     for (NotificationBatch slice : turn.slices()) {
       LiveState.fannedOut(next.fanOutId(), campaign.endEpochSecond(), slice.clients().size());
       out.accept(slice);

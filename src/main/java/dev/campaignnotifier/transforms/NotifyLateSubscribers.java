@@ -54,7 +54,9 @@ import org.slf4j.LoggerFactory;
  * against the feedback table: a client the fan-out reached, or one notified before, has a row and
  * is skipped; so a subscription made before the start, or removed and made again, is never a second
  * notification. The slices this step makes carry no fan-out id: they are not part of the ledger's
- * count of a fan-out.
+ * count of a fan-out. A newer version of a campaign (an update, {@code ScheduleCampaigns.CHANGED})
+ * replaces the one held: late subscribers are notified until its end, with its text, and wait while
+ * its start is to come.
  */
 public final class NotifyLateSubscribers
     extends PTransform<PCollection<Campaign>, PCollection<NotificationBatch>> {
@@ -255,9 +257,31 @@ public final class NotifyLateSubscribers
       Event event = element.getValue().getValue();
       if (event.campaign() != null) {
         Campaign campaign = event.campaign();
-        if (campaign.hasEndedBy(Math.floorDiv(now, 1000L))
-            || campaigns.stream()
-                .anyMatch(c -> c.advCampaignId().equals(campaign.advCampaignId()))) {
+        Campaign known =
+            campaigns.stream()
+                .filter(c -> c.advCampaignId().equals(campaign.advCampaignId()))
+                .findFirst()
+                .orElse(null);
+        if (known != null) {
+          if (!campaign.supersedes(known)) {
+            return;
+          }
+          // A new version (ScheduleCampaigns.CHANGED): its end and text count from now on; the
+          // clients waiting and those notified stay with it.
+          campaigns = new ArrayList<>(campaigns);
+          campaigns.set(campaigns.indexOf(known), campaign);
+          Map<String, Long> due = new HashMap<>(orEmpty(dueState.read()));
+          keep(
+              restaurants,
+              due,
+              restaurant,
+              new Restaurant(campaigns, recent, pending, held.notified()),
+              now,
+              0);
+          arm(check, dueState, due, now);
+          return;
+        }
+        if (campaign.hasEndedBy(Math.floorDiv(now, 1000L))) {
           return;
         }
         campaigns = new ArrayList<>(campaigns);
@@ -337,6 +361,9 @@ public final class NotifyLateSubscribers
       notified.keySet().retainAll(ids(active));
       for (Campaign campaign : active) {
         String id = campaign.advCampaignId();
+        if (campaign.startEpochSecond() > nowSecond) {
+          continue; // its start moved later: the clients wait for it
+        }
         List<String> waiting = pending.get(id);
         if (waiting == null || !delivered.finished(id)) {
           continue;
@@ -417,6 +444,9 @@ public final class NotifyLateSubscribers
       }
       for (Campaign campaign : held.campaigns()) {
         next = Math.min(next, (campaign.endEpochSecond() + 1) * 1000L);
+        if (campaign.startEpochSecond() * 1000L > now) {
+          next = Math.min(next, campaign.startEpochSecond() * 1000L);
+        }
       }
       for (long seen : held.recent().values()) {
         next = Math.min(next, seen + recentMillis + 1);

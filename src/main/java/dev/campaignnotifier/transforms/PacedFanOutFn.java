@@ -1,5 +1,6 @@
 package dev.campaignnotifier.transforms;
 
+import dev.campaignnotifier.io.CampaignVersions;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.subscribers.SubscriberSource;
@@ -32,10 +33,11 @@ final class PacedFanOutFn extends DoFn<Campaign, NotificationBatch> {
       SubscriberSource subscribers,
       Clock clock,
       Delivered delivered,
+      CampaignVersions versions,
       int sliceSize,
       int slicesPerTurn) {
     this.subscribers = subscribers;
-    this.turns = new FanOutTurns(clock, delivered, sliceSize, slicesPerTurn);
+    this.turns = new FanOutTurns(clock, delivered, versions, sliceSize, slicesPerTurn);
   }
 
   @GetInitialRestriction

@@ -1,5 +1,6 @@
 package dev.campaignnotifier.transforms;
 
+import dev.campaignnotifier.io.CampaignVersions;
 import dev.campaignnotifier.model.Campaign;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +21,9 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 import org.joda.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,31 +35,60 @@ import org.slf4j.LoggerFactory;
  * notify anyone twice; that memory is released one second after the campaign's end, which bounds
  * the state by the number of campaigns live at once.
  *
+ * <p>The same id published again with other fields is a new version (newer by {@code
+ * datetime_created}, or read later in the same second, {@link Campaign#supersedes}), and the newest
+ * version counts for everything not yet sent: a held campaign takes its new start, end and text or
+ * is cancelled; an active one's change is recorded for the fan-out and the delivery ({@link
+ * CampaignVersions}) and output on {@link #CHANGED} for the late subscribers; an active campaign
+ * whose start moves later is held again until then. An older version is a repeat; any version after
+ * the end is ignored.
+ *
  * <p>The state is kept under the shards of {@link CampaignShards}, each holding its campaigns in a
  * map and one timer for the earliest start or end among them, not under one key per campaign: keyed
  * by campaign id, a service running for months on Spark would check millions of long-gone campaigns
  * twice a second.
  */
-public final class ScheduleCampaigns
-    extends PTransform<PCollection<Campaign>, PCollection<Campaign>> {
+public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, PCollectionTuple> {
+  /** Campaigns to fan out: each once, when active (again, after a start moved later). */
+  public static final TupleTag<Campaign> RELEASED = new TupleTag<>() {};
+
+  /** The newest version of a released campaign that changed (end, text), for the late step. */
+  public static final TupleTag<Campaign> CHANGED = new TupleTag<>() {};
+
   private final Clock clock;
+  private final CampaignVersions versions;
 
+  /** Without a record of versions ({@link CampaignVersions#NONE}): the rules in this step only. */
   public ScheduleCampaigns(Clock clock) {
-    this.clock = clock;
-  }
-
-  @Override
-  public PCollection<Campaign> expand(PCollection<Campaign> campaigns) {
-    return campaigns
-        .apply("KeyByShard", new CampaignShards())
-        .apply("HoldUntilStart", ParDo.of(new HoldUntilStartFn(clock)))
-        .setCoder(Campaign.CampaignCoder.of());
+    this(clock, CampaignVersions.NONE);
   }
 
   /**
-   * Per shard: the campaigns held until their start, the campaigns released (by id, with the epoch
-   * second after which a repeat can no longer come: one second after the end), and one timer set
-   * for the earliest moment either map has something to do.
+   * @param versions where a new version of a campaign is recorded before anything else sees it
+   */
+  public ScheduleCampaigns(Clock clock, CampaignVersions versions) {
+    this.clock = clock;
+    this.versions = versions;
+  }
+
+  @Override
+  public PCollectionTuple expand(PCollection<Campaign> campaigns) {
+    PCollectionTuple out =
+        campaigns
+            .apply("KeyByShard", new CampaignShards())
+            .apply(
+                "HoldUntilStart",
+                ParDo.of(new HoldUntilStartFn(clock, versions))
+                    .withOutputTags(RELEASED, TupleTagList.of(CHANGED)));
+    out.get(RELEASED).setCoder(Campaign.CampaignCoder.of());
+    out.get(CHANGED).setCoder(Campaign.CampaignCoder.of());
+    return out;
+  }
+
+  /**
+   * Per shard: the campaigns held until their start, the campaigns released (the newest version of
+   * each, forgotten one second after its end), and one timer set for the earliest moment either map
+   * has something to do.
    */
   static final class HoldUntilStartFn extends SparkSafeTimersFn<KV<Integer, Campaign>, Campaign> {
     private static final Logger LOG = LoggerFactory.getLogger(ScheduleCampaigns.class);
@@ -64,9 +97,10 @@ public final class ScheduleCampaigns
     private final StateSpec<MapState<String, Campaign>> heldSpec =
         StateSpecs.map(StringUtf8Coder.of(), Campaign.CampaignCoder.of());
 
-    @StateId("released")
-    private final StateSpec<MapState<String, Long>> releasedSpec =
-        StateSpecs.map(StringUtf8Coder.of(), VarLongCoder.of());
+    /** Released campaigns by id, their newest version (was {@code released}, id to forget-at). */
+    @StateId("releasedVersions")
+    private final StateSpec<MapState<String, Campaign>> releasedSpec =
+        StateSpecs.map(StringUtf8Coder.of(), Campaign.CampaignCoder.of());
 
     @StateId("wakeAt")
     private final StateSpec<ValueState<Long>> wakeAtSpec = StateSpecs.value(VarLongCoder.of());
@@ -75,33 +109,60 @@ public final class ScheduleCampaigns
     private final TimerSpec wakeSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
 
     private final Clock clock;
+    private final CampaignVersions versions;
     private final Counter active = Metrics.counter("campaigns", "releasedAtOnce");
     private final Counter held = Metrics.counter("campaigns", "held");
     private final Counter releasedAtStart = Metrics.counter("campaigns", "releasedAtStart");
     private final Counter expired = Metrics.counter("campaigns", "expired");
     private final Counter expiredWhileHeld = Metrics.counter("campaigns", "expiredWhileHeld");
     private final Counter repeats = Metrics.counter("campaigns", "duplicates");
+    private final Counter updated = Metrics.counter("campaigns", "updated");
+    private final Counter cancelled = Metrics.counter("campaigns", "cancelled");
+    private final Counter afterEnd = Metrics.counter("campaigns", "updatesAfterEnd");
 
     HoldUntilStartFn(Clock clock) {
+      this(clock, CampaignVersions.NONE);
+    }
+
+    HoldUntilStartFn(Clock clock, CampaignVersions versions) {
       this.clock = clock;
+      this.versions = versions;
     }
 
     @ProcessElement
     public void process(
         @Element KV<Integer, Campaign> element,
         @StateId("held") MapState<String, Campaign> heldState,
-        @StateId("released") MapState<String, Long> releasedState,
+        @StateId("releasedVersions") MapState<String, Campaign> releasedState,
         @StateId("wakeAt") ValueState<Long> wakeAt,
         @TimerId("wake") Timer wake,
-        OutputReceiver<Campaign> out) {
+        MultiOutputReceiver out)
+        throws InterruptedException {
       Campaign campaign = element.getValue();
       String id = campaign.advCampaignId();
-      if (heldState.get(id).read() != null || releasedState.get(id).read() != null) {
-        repeats.inc();
-        LOG.info("Campaign {} was already received; the repeat is ignored", id);
-        return;
-      }
       long now = clock.nowMillis();
+      Campaign heldVersion = heldState.get(id).read();
+      Campaign releasedVersion = heldVersion == null ? releasedState.get(id).read() : null;
+      Long due;
+      if (heldVersion != null || releasedVersion != null) {
+        due = change(heldVersion, releasedVersion, campaign, now, heldState, releasedState, out);
+      } else {
+        due = first(campaign, now, heldState, releasedState, out);
+      }
+      Long set = wakeAt.read();
+      if (due != null && (set == null || due * 1000L < set)) {
+        wakeAt(wake, wakeAt, due, now);
+      }
+    }
+
+    /** A campaign id not held nor released: returns when to wake for it, or null. */
+    private Long first(
+        Campaign campaign,
+        long now,
+        MapState<String, Campaign> heldState,
+        MapState<String, Campaign> releasedState,
+        MultiOutputReceiver out) {
+      String id = campaign.advCampaignId();
       if (campaign.hasEndedBy(Math.floorDiv(now, 1000L))) {
         expired.inc();
         LOG.info(
@@ -109,35 +170,99 @@ public final class ScheduleCampaigns
             id,
             campaign.restaurantId(),
             campaign.endEpochSecond());
-        return;
+        return null;
       }
-      long due;
       if (campaign.startEpochSecond() * 1000L <= now) {
         active.inc();
-        due = release(campaign, releasedState, out);
-      } else {
-        held.inc();
+        return release(campaign, releasedState, out);
+      }
+      held.inc();
+      LOG.info(
+          "Campaign {} of restaurant {} starts at {}; held until then",
+          id,
+          campaign.restaurantId(),
+          campaign.startEpochSecond());
+      heldState.put(id, campaign);
+      return campaign.startEpochSecond();
+    }
+
+    /**
+     * The id is held ({@code heldVersion}) or released ({@code releasedVersion}): a repeat, or a
+     * new version that replaces it. Returns when to wake for it, or null.
+     */
+    private Long change(
+        Campaign heldVersion,
+        Campaign releasedVersion,
+        Campaign campaign,
+        long now,
+        MapState<String, Campaign> heldState,
+        MapState<String, Campaign> releasedState,
+        MultiOutputReceiver out)
+        throws InterruptedException {
+      String id = campaign.advCampaignId();
+      Campaign known = heldVersion != null ? heldVersion : releasedVersion;
+      long second = Math.floorDiv(now, 1000L);
+      if (!campaign.supersedes(known)) {
+        repeats.inc();
         LOG.info(
-            "Campaign {} of restaurant {} starts at {}; held until then",
+            "Campaign {} was already received{}; the repeat is ignored",
             id,
-            campaign.restaurantId(),
-            campaign.startEpochSecond());
+            campaign.equals(known) ? "" : " in a newer version");
+        return null;
+      }
+      if (releasedVersion != null && releasedVersion.cancelsAt(second)) {
+        // Ended, or cancelled: nothing is left of it to change until it is forgotten.
+        afterEnd.inc();
+        LOG.info("Campaign {} changed after its end or cancellation; ignored", id);
+        return null;
+      }
+      // Recorded before anything else sees the version: the fan-out and the delivery read it.
+      versions.record(campaign, Math.max(known.endEpochSecond(), campaign.endEpochSecond()));
+      boolean cancels = campaign.cancelsAt(second);
+      (cancels ? cancelled : updated).inc();
+      LOG.info(
+          "Campaign {} of restaurant {} {} while {}: {}..{} -> {}..{}{}",
+          id,
+          campaign.restaurantId(),
+          cancels ? "cancelled" : "updated",
+          heldVersion != null ? "held" : "active",
+          known.startEpochSecond(),
+          known.endEpochSecond(),
+          campaign.startEpochSecond(),
+          campaign.endEpochSecond(),
+          campaign.content().equals(known.content()) ? "" : ", new text");
+      if (heldVersion != null) {
+        heldState.remove(id);
+        if (cancels) {
+          // Remembered until its end, so that an older version read later is a repeat.
+          releasedState.put(id, campaign);
+          return campaign.endEpochSecond() + 1;
+        }
+        if (campaign.startEpochSecond() * 1000L <= now) {
+          return release(campaign, releasedState, out);
+        }
         heldState.put(id, campaign);
-        due = campaign.startEpochSecond();
+        return campaign.startEpochSecond();
       }
-      Long set = wakeAt.read();
-      if (set == null || due * 1000L < set) {
-        wakeAt(wake, wakeAt, due, now);
+      out.get(CHANGED).output(campaign);
+      if (!cancels && campaign.startEpochSecond() * 1000L > now) {
+        // Its start moved later: nothing more is sent until then, when it is released again and
+        // its fan-out reaches those who have not had it.
+        releasedState.remove(id);
+        heldState.put(id, campaign);
+        return campaign.startEpochSecond();
       }
+      releasedState.put(id, campaign);
+      return campaign.endEpochSecond() + 1;
     }
 
     @OnTimer("wake")
     public void onWake(
         @StateId("held") MapState<String, Campaign> heldState,
-        @StateId("released") MapState<String, Long> releasedState,
+        @StateId("releasedVersions") MapState<String, Campaign> releasedState,
         @StateId("wakeAt") ValueState<Long> wakeAt,
         @TimerId("wake") Timer wake,
-        OutputReceiver<Campaign> out) {
+        MultiOutputReceiver out) {
       if (firedAfterBundle()) {
         // A campaign released now would be lost (SparkSafeTimersFn): wake in the next micro-batch.
         wake.offset(Duration.millis(1)).setRelative();
@@ -147,12 +272,13 @@ public final class ScheduleCampaigns
       long second = Math.floorDiv(now, 1000L);
       long next = Long.MAX_VALUE;
       // The ended ones first: a campaign released below is not to be forgotten in the same wake.
-      for (Map.Entry<String, Long> e : entries(releasedState)) {
-        if (e.getValue() * 1000L <= now) {
+      for (Map.Entry<String, Campaign> e : entries(releasedState)) {
+        long forgetAt = e.getValue().endEpochSecond() + 1;
+        if (forgetAt * 1000L <= now) {
           // The campaign has ended: nothing can repeat it any more, so forget it.
           releasedState.remove(e.getKey());
         } else {
-          next = Math.min(next, e.getValue());
+          next = Math.min(next, forgetAt);
         }
       }
       for (Map.Entry<String, Campaign> e : entries(heldState)) {
@@ -189,11 +315,10 @@ public final class ScheduleCampaigns
 
     /** Outputs the campaign and remembers it until its end; returns when to forget it. */
     private static long release(
-        Campaign campaign, MapState<String, Long> releasedState, OutputReceiver<Campaign> out) {
-      out.output(campaign);
-      long forgetAt = campaign.endEpochSecond() + 1;
-      releasedState.put(campaign.advCampaignId(), forgetAt);
-      return forgetAt;
+        Campaign campaign, MapState<String, Campaign> releasedState, MultiOutputReceiver out) {
+      out.get(RELEASED).output(campaign);
+      releasedState.put(campaign.advCampaignId(), campaign);
+      return campaign.endEpochSecond() + 1;
     }
 
     private static void wakeAt(Timer wake, ValueState<Long> wakeAt, long epochSecond, long now) {

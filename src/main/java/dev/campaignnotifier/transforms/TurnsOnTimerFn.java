@@ -1,5 +1,6 @@
 package dev.campaignnotifier.transforms;
 
+import dev.campaignnotifier.io.CampaignVersions;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.subscribers.SubscriberReader;
@@ -54,13 +55,14 @@ final class TurnsOnTimerFn extends SparkSafeTimersFn<KV<Integer, Campaign>, Noti
       SubscriberSource subscribers,
       Clock clock,
       Delivered delivered,
+      CampaignVersions versions,
       int sliceSize,
       int slicesPerTurn) {
     this.reader = subscribers.readerWithoutSideInput();
     if (reader == null) {
       throw new IllegalArgumentException("a fan-out in turns on a timer needs lookup mode");
     }
-    this.turns = new FanOutTurns(clock, delivered, sliceSize, slicesPerTurn);
+    this.turns = new FanOutTurns(clock, delivered, versions, sliceSize, slicesPerTurn);
   }
 
   @ProcessElement

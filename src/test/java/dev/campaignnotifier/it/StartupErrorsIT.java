@@ -112,6 +112,18 @@ class StartupErrorsIT {
   }
 
   @Test
+  void missingVersionsTableNamesItsSchemaFile() {
+    CampaignNotifierOptions options = ServiceClient.options(true, "--initSchema=false");
+    execute(options, "DROP TABLE public.campaign_versions");
+    assertMentions(
+        assertThrows(StartupException.class, () -> Preflight.check(ServiceConfig.resolve(options)))
+            .getMessage(),
+        "Table public.campaign_versions",
+        "sql/service/V3__campaign_versions.sql",
+        "--initSchema=false");
+  }
+
+  @Test
   void lookupModeWithoutItsIndexNamesTheStatementToRun() {
     CampaignNotifierOptions options = ServiceClient.options(true, "--subscribers=lookup");
     execute(options, "DROP INDEX public.subscribers_restaurants_restaurant_client_idx");
@@ -165,19 +177,19 @@ class StartupErrorsIT {
     assertEquals(1, first.size(), first.toString());
     assertMentions(
         first.get(0),
-        "Applied 1 campaign slices, 2 watch mark",
-        "schema version 2",
+        "Applied 1 campaign slices, 2 watch mark, 3 campaign versions",
+        "schema version 3",
         "campaign_notifier_schema_history");
     try (ServiceClient client = new ServiceClient(options)) {
       assertEquals(
-          2,
+          3,
           client.count(
               "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename IN"
-                  + " ('campaign_slices', 'campaign_notifier_watch')"));
+                  + " ('campaign_slices', 'campaign_notifier_watch', 'campaign_versions')"));
     }
     List<String> second = logOf(ServiceSchema.class, options);
     assertEquals(1, second.size(), second.toString());
-    assertMentions(second.get(0), "up to date", "schema version 2");
+    assertMentions(second.get(0), "up to date", "schema version 3");
   }
 
   /** What {@code source} logs during the start-up checks. */

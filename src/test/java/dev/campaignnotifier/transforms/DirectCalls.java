@@ -1,7 +1,9 @@
 package dev.campaignnotifier.transforms;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.beam.runners.core.InMemoryStateInternals;
 import org.apache.beam.runners.core.StateNamespaces;
 import org.apache.beam.runners.core.StateTags;
@@ -9,8 +11,11 @@ import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.state.MapState;
 import org.apache.beam.sdk.state.Timer;
 import org.apache.beam.sdk.state.ValueState;
+import org.apache.beam.sdk.transforms.DoFn.MultiOutputReceiver;
 import org.apache.beam.sdk.transforms.DoFn.OutputReceiver;
 import org.apache.beam.sdk.values.OutputBuilder;
+import org.apache.beam.sdk.values.Row;
+import org.apache.beam.sdk.values.TupleTag;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
 
@@ -84,6 +89,22 @@ final class DirectCalls {
     @Override
     public void output(T value) {
       all.add(value);
+    }
+  }
+
+  /** Outputs by tag, each keeping what it was given. */
+  static final class CollectedByTag implements MultiOutputReceiver {
+    private final Map<TupleTag<?>, Collected<?>> byTag = new HashMap<>();
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> Collected<T> get(TupleTag<T> tag) {
+      return (Collected<T>) byTag.computeIfAbsent(tag, t -> new Collected<>());
+    }
+
+    @Override
+    public <T> OutputReceiver<Row> getRowReceiver(TupleTag<T> tag) {
+      throw new UnsupportedOperationException("rows are not expected");
     }
   }
 }

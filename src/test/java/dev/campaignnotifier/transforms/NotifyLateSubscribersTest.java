@@ -7,6 +7,7 @@ import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.transforms.NotifyLateSubscribers.Event;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -268,6 +269,111 @@ class NotifyLateSubscribersTest {
     assertEquals(List.of("late"), out.all.get(0).clients());
     fn.onCheck(restaurants, due, timer, out);
     assertEquals(1, out.all.size(), "once");
+  }
+
+  // A campaign published again (ScheduleCampaigns.CHANGED): the newest version counts.
+
+  /** LateFn called directly on one shard's state, at the time {@code now} says. */
+  private static final class LateCalls {
+    final long[] now = {T0 * 1000};
+    final NotifyLateSubscribers.LateFn fn =
+        new NotifyLateSubscribers.LateFn(new FannedOut(), () -> now[0], RECENT.getMillis(), 2);
+    final DirectCalls calls = new DirectCalls();
+    final MapState<String, NotifyLateSubscribers.Restaurant> restaurants =
+        calls.map("restaurants", StringUtf8Coder.of(), NotifyLateSubscribers.RestaurantCoder.of());
+    final ValueState<Map<String, Long>> due =
+        calls.value("due", MapCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
+    final DirectCalls.CountingTimer timer = new DirectCalls.CountingTimer();
+    final DirectCalls.Collected<NotificationBatch> out = new DirectCalls.Collected<>();
+
+    LateCalls() {
+      fn.startBundle();
+    }
+
+    void at(long epochSecond) throws InterruptedException {
+      now[0] = epochSecond * 1000;
+      fn.onCheck(restaurants, due, timer, out);
+    }
+
+    void event(KV<Integer, KV<String, Event>> event) {
+      fn.process(event, restaurants, due, timer);
+    }
+
+    List<String> notified() {
+      List<String> told = new ArrayList<>();
+      out.all.forEach(b -> b.clients().forEach(c -> told.add(b.campaign().content() + ":" + c)));
+      return told;
+    }
+  }
+
+  private static Campaign version(Campaign c, long end, long created, String text) {
+    return new Campaign(
+        c.restaurantId(),
+        c.advCampaignId(),
+        text,
+        c.owner(),
+        c.ownerContact(),
+        c.startEpochSecond(),
+        end,
+        created);
+  }
+
+  @Test
+  void afterAnEndMovedEarlierALateSubscriberGetsNothingAndMovedLaterGetsIt() throws Exception {
+    Campaign lunch = Samples.campaign("lunch", R, T0 - 10, T0 + 100);
+    Campaign soldOut = version(lunch, T0 + 20, lunch.createdEpochSecond() + 1, "sold out");
+    Campaign dinner = Samples.campaign("dinner", R, T0 - 10, T0 + 100);
+    Campaign extended = version(dinner, T0 + 500, dinner.createdEpochSecond() + 1, "extended");
+    LateCalls late = new LateCalls();
+    late.event(released(lunch));
+    late.event(released(dinner));
+    late.event(released(soldOut));
+    late.event(released(extended));
+    late.event(released(lunch)); // the older version again: no change
+    late.at(T0 + 30); // lunch ended at T0+20
+    late.event(subscribed("a"));
+    late.at(T0 + 31);
+    late.at(T0 + 200); // after dinner's first end, before its new one
+    late.event(subscribed("b"));
+    late.at(T0 + 201);
+    assertEquals(List.of("extended:a", "extended:b"), late.notified());
+  }
+
+  @Test
+  void aLateSubscriberAfterANewTextGetsTheNewText() throws Exception {
+    Campaign lunch = Samples.campaign("lunch", R, T0 - 10, T0 + 100);
+    LateCalls late = new LateCalls();
+    late.event(released(lunch));
+    late.event(subscribed("a"));
+    late.at(T0 + 1);
+    late.event(released(version(lunch, T0 + 100, lunch.createdEpochSecond() + 1, "fixed typo")));
+    late.event(subscribed("a", "b"));
+    late.at(T0 + 2);
+    assertEquals(List.of(lunch.content() + ":a", "fixed typo:b"), late.notified());
+  }
+
+  @Test
+  void aLateSubscriberWaitsForAStartMovedLater() throws Exception {
+    Campaign lunch = Samples.campaign("lunch", R, T0 - 10, T0 + 3600);
+    Campaign later =
+        new Campaign(
+            R,
+            "lunch",
+            "at one",
+            lunch.owner(),
+            lunch.ownerContact(),
+            T0 + 60,
+            T0 + 3600,
+            lunch.createdEpochSecond() + 1);
+    LateCalls late = new LateCalls();
+    late.event(released(lunch));
+    late.event(released(later));
+    late.event(subscribed("a"));
+    late.at(T0 + 30);
+    assertEquals(List.of(), late.notified(), "not before the new start");
+    late.event(released(later)); // released again at its new start: the same version
+    late.at(T0 + 60);
+    assertEquals(List.of("at one:a"), late.notified());
   }
 
   @Test

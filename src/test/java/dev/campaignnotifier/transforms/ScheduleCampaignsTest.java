@@ -3,7 +3,9 @@ package dev.campaignnotifier.transforms;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.campaignnotifier.Samples;
+import dev.campaignnotifier.io.CampaignVersions;
 import dev.campaignnotifier.model.Campaign;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -42,7 +44,8 @@ class ScheduleCampaignsTest {
     Campaign active = Samples.campaign("a", Samples.RESTAURANT, T0 - 5, T0 + 5);
     PCollection<Campaign> out =
         p.apply(stream().addElements(active).advanceWatermarkToInfinity())
-            .apply(new ScheduleCampaigns(ScriptedClock.of(T0)));
+            .apply(new ScheduleCampaigns(ScriptedClock.of(T0)))
+            .get(ScheduleCampaigns.RELEASED);
     PAssert.that(out).containsInAnyOrder(active);
     p.run().waitUntilFinish();
   }
@@ -52,7 +55,8 @@ class ScheduleCampaignsTest {
     Campaign ended = Samples.campaign("e", Samples.RESTAURANT, T0 - 50, T0 - 1);
     PCollection<Campaign> out =
         p.apply(stream().addElements(ended).advanceWatermarkToInfinity())
-            .apply(new ScheduleCampaigns(ScriptedClock.of(T0)));
+            .apply(new ScheduleCampaigns(ScriptedClock.of(T0)))
+            .get(ScheduleCampaigns.RELEASED);
     PAssert.that(out).empty();
     p.run().waitUntilFinish();
   }
@@ -66,7 +70,8 @@ class ScheduleCampaignsTest {
                     .addElements(future)
                     .advanceProcessingTime(Duration.standardSeconds(9))
                     .advanceWatermarkToInfinity())
-            .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0 + 9)));
+            .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0 + 9)))
+            .get(ScheduleCampaigns.RELEASED);
     PAssert.that(out).empty();
     p.run().waitUntilFinish();
   }
@@ -80,7 +85,8 @@ class ScheduleCampaignsTest {
                     .addElements(future)
                     .advanceProcessingTime(Duration.millis(10_001))
                     .advanceWatermarkToInfinity())
-            .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0 + 10)));
+            .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0 + 10)))
+            .get(ScheduleCampaigns.RELEASED);
     PAssert.that(out).containsInAnyOrder(future);
     p.run().waitUntilFinish();
   }
@@ -95,7 +101,8 @@ class ScheduleCampaignsTest {
                     .advanceProcessingTime(Duration.millis(10_001))
                     .advanceWatermarkToInfinity())
             // The process was stalled: by the time the timer ran, the wall clock was past the end.
-            .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0 + 12)));
+            .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0 + 12)))
+            .get(ScheduleCampaigns.RELEASED);
     PAssert.that(out).empty();
     PipelineResult result = p.run();
     result.waitUntilFinish();
@@ -128,7 +135,8 @@ class ScheduleCampaignsTest {
                     .advanceProcessingTime(Duration.standardSeconds(1))
                     .addElements(active)
                     .advanceWatermarkToInfinity())
-            .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0 + 1)));
+            .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0 + 1)))
+            .get(ScheduleCampaigns.RELEASED);
     PAssert.that(out).containsInAnyOrder(active);
     p.run().waitUntilFinish();
   }
@@ -145,7 +153,8 @@ class ScheduleCampaignsTest {
                     .advanceProcessingTime(Duration.millis(6_001))
                     .addElements(second)
                     .advanceWatermarkToInfinity())
-            .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0 + 6)));
+            .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0 + 6)))
+            .get(ScheduleCampaigns.RELEASED);
     PAssert.that(out).containsInAnyOrder(first, second);
     p.run().waitUntilFinish();
   }
@@ -164,7 +173,8 @@ class ScheduleCampaignsTest {
                     .addElements(earlier)
                     .advanceProcessingTime(Duration.millis(10_001))
                     .advanceWatermarkToInfinity())
-            .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0, T0 + 10)));
+            .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0, T0 + 10)))
+            .get(ScheduleCampaigns.RELEASED);
     PAssert.that(out).containsInAnyOrder(earlier);
     p.run().waitUntilFinish();
   }
@@ -179,30 +189,232 @@ class ScheduleCampaignsTest {
   }
 
   @Test
-  void aWakeFiredAfterItsBundleFinishedReleasesNothingAndComesBack() {
+  void aWakeFiredAfterItsBundleFinishedReleasesNothingAndComesBack() throws Exception {
     // Beam 2.70's Spark runner fires timers that fell due as a bundle finished once more, after it
     // has collected the bundle's output, and drops what they output.
-    ScheduleCampaigns.HoldUntilStartFn fn =
-        new ScheduleCampaigns.HoldUntilStartFn(ScriptedClock.of(T0, T0 + 10));
-    DirectCalls calls = new DirectCalls();
-    MapState<String, Campaign> held =
-        calls.map("held", StringUtf8Coder.of(), Campaign.CampaignCoder.of());
-    MapState<String, Long> released =
-        calls.map("released", StringUtf8Coder.of(), VarLongCoder.of());
-    ValueState<Long> wakeAt = calls.value("wakeAt", VarLongCoder.of());
-    DirectCalls.CountingTimer wake = new DirectCalls.CountingTimer();
-    DirectCalls.Collected<Campaign> out = new DirectCalls.Collected<>();
+    Calls calls = new Calls(ScriptedClock.of(T0, T0 + 10));
     Campaign future = Samples.campaign("f", Samples.RESTAURANT, T0 + 10, T0 + 100);
 
-    fn.startBundle();
-    fn.process(KV.of(0, future), held, released, wakeAt, wake, out);
-    fn.finishBundle();
-    fn.onWake(held, released, wakeAt, wake, out);
-    assertEquals(List.of(), out.all, "nothing released by the late firing");
-    assertEquals(2, wake.sets, "set for the start, and again by the late firing");
+    calls.fn.startBundle();
+    calls.process(future);
+    calls.fn.finishBundle();
+    calls.wake();
+    assertEquals(List.of(), calls.released(), "nothing released by the late firing");
+    assertEquals(2, calls.wake.sets, "set for the start, and again by the late firing");
 
-    fn.startBundle();
-    fn.onWake(held, released, wakeAt, wake, out);
-    assertEquals(List.of(future), out.all);
+    calls.fn.startBundle();
+    calls.wake();
+    assertEquals(List.of(future), calls.released());
+  }
+
+  // A campaign published again: the newest version counts for everything not yet sent.
+
+  private static Campaign version(Campaign c, long start, long end, long created, String text) {
+    return new Campaign(
+        c.restaurantId(),
+        c.advCampaignId(),
+        text,
+        c.owner(),
+        c.ownerContact(),
+        start,
+        end,
+        created);
+  }
+
+  @Test
+  void aHeldCampaignPublishedAgainTakesItsNewStartEndAndText() throws Exception {
+    long[] now = {T0};
+    Calls calls = new Calls(() -> now[0] * 1000L);
+    Campaign first = Samples.campaign("h", Samples.RESTAURANT, T0 + 10, T0 + 100);
+    Campaign moved =
+        version(first, T0 + 20, T0 + 200, first.createdEpochSecond() + 1, "moved to one");
+    calls.process(first);
+    calls.process(moved);
+    now[0] = T0 + 10;
+    calls.wake();
+    assertEquals(List.of(), calls.released(), "not at the old start");
+    now[0] = T0 + 20;
+    calls.wake();
+    assertEquals(List.of(moved), calls.released());
+    assertEquals(List.of(), calls.changed(), "nothing was active to change");
+    assertEquals(List.of(moved), calls.versions.recorded);
+  }
+
+  @Test
+  void aHeldCampaignWhoseNewEndIsNotAfterItsStartIsCancelledAndNothingIsSent() throws Exception {
+    long[] now = {T0};
+    Calls calls = new Calls(() -> now[0] * 1000L);
+    Campaign first = Samples.campaign("c", Samples.RESTAURANT, T0 + 10, T0 + 100);
+    Campaign off = version(first, T0 + 10, T0 + 10, first.createdEpochSecond() + 1, "called off");
+    calls.process(first);
+    calls.process(off);
+    calls.process(first); // the old version read again (a replay): a stale repeat
+    for (long t = T0 + 10; t <= T0 + 101; t++) {
+      now[0] = t;
+      calls.wake();
+    }
+    assertEquals(List.of(), calls.released());
+    assertEquals(List.of(off), calls.versions.recorded);
+  }
+
+  @Test
+  void aHeldCampaignWhoseNewEndHasPassedIsCancelled() throws Exception {
+    long[] now = {T0};
+    Calls calls = new Calls(() -> now[0] * 1000L);
+    Campaign first = Samples.campaign("p", Samples.RESTAURANT, T0 + 10, T0 + 100);
+    calls.process(first);
+    calls.process(version(first, T0 - 10, T0 - 1, first.createdEpochSecond() + 1, "gone"));
+    now[0] = T0 + 10;
+    calls.wake();
+    assertEquals(List.of(), calls.released());
+  }
+
+  @Test
+  void anOlderVersionIsAStaleRepeatAndAnIdenticalOneARepeat() throws Exception {
+    Calls calls = new Calls(() -> T0 * 1000L);
+    Campaign newer = Samples.campaign("s", Samples.RESTAURANT, T0 - 10, T0 + 100);
+    Campaign older = version(newer, T0 - 10, T0 + 50, newer.createdEpochSecond() - 1, "old");
+    calls.process(newer);
+    calls.process(older);
+    calls.process(newer);
+    assertEquals(List.of(newer), calls.released());
+    assertEquals(List.of(), calls.changed());
+    assertEquals(List.of(), calls.versions.recorded);
+  }
+
+  @Test
+  void anActiveCampaignEndedEarlyIsRecordedForTheDeliveryAndForgottenASecondAfterItsNewEnd()
+      throws Exception {
+    long[] now = {T0};
+    Calls calls = new Calls(() -> now[0] * 1000L);
+    Campaign lunch = Samples.campaign("a", Samples.RESTAURANT, T0 - 10, T0 + 3600);
+    Campaign soldOut = version(lunch, T0 - 10, T0 + 5, lunch.createdEpochSecond() + 1, "sold out");
+    calls.process(lunch);
+    calls.process(soldOut);
+    assertEquals(List.of(lunch), calls.released(), "not fanned out again");
+    assertEquals(List.of(soldOut), calls.changed(), "to the late step");
+    assertEquals(List.of(soldOut), calls.versions.recorded, "for the fan-out and the delivery");
+    now[0] = T0 + 6;
+    calls.wake();
+    // Forgotten: the same id is a campaign of its own again, as after any end.
+    Campaign again = version(lunch, T0 + 6, T0 + 60, lunch.createdEpochSecond() + 2, "tomorrow");
+    calls.process(again);
+    assertEquals(List.of(lunch, again), calls.released());
+  }
+
+  @Test
+  void anActiveCampaignWithANewTextOrALaterEndIsChangedNotFannedOutAgain() throws Exception {
+    Calls calls = new Calls(() -> T0 * 1000L);
+    Campaign lunch = Samples.campaign("t", Samples.RESTAURANT, T0 - 10, T0 + 100);
+    Campaign typo = version(lunch, T0 - 10, T0 + 100, lunch.createdEpochSecond() + 1, "fixed");
+    Campaign longer = version(typo, T0 - 10, T0 + 900, lunch.createdEpochSecond() + 2, "fixed");
+    calls.process(lunch);
+    calls.process(typo);
+    calls.process(longer);
+    calls.process(typo); // stale
+    assertEquals(List.of(lunch), calls.released());
+    assertEquals(List.of(typo, longer), calls.changed());
+    assertEquals(List.of(typo, longer), calls.versions.recorded);
+  }
+
+  @Test
+  void anActiveCampaignWhoseStartMovesLaterIsHeldAgainAndReleasedAtTheNewStart() throws Exception {
+    long[] now = {T0};
+    Calls calls = new Calls(() -> now[0] * 1000L);
+    Campaign lunch = Samples.campaign("m", Samples.RESTAURANT, T0 - 10, T0 + 3600);
+    Campaign later = version(lunch, T0 + 60, T0 + 3600, lunch.createdEpochSecond() + 1, "at one");
+    calls.process(lunch);
+    calls.process(later);
+    assertEquals(List.of(later), calls.changed(), "the late step waits for the new start");
+    now[0] = T0 + 59;
+    calls.wake();
+    assertEquals(List.of(lunch), calls.released());
+    now[0] = T0 + 60;
+    calls.wake();
+    assertEquals(List.of(lunch, later), calls.released(), "its fan-out skips who had it");
+  }
+
+  @Test
+  void anUpdateAfterTheEndOrACancellationIsIgnored() throws Exception {
+    long[] now = {T0};
+    Calls calls = new Calls(() -> now[0] * 1000L);
+    Campaign lunch = Samples.campaign("e", Samples.RESTAURANT, T0 - 10, T0 + 100);
+    Campaign ended = version(lunch, T0 - 10, T0, lunch.createdEpochSecond() + 1, "over");
+    Campaign revived = version(lunch, T0 - 10, T0 + 500, lunch.createdEpochSecond() + 2, "back");
+    calls.process(lunch);
+    calls.process(ended);
+    calls.process(revived);
+    assertEquals(List.of(lunch), calls.released());
+    assertEquals(List.of(ended), calls.changed());
+    assertEquals(List.of(ended), calls.versions.recorded);
+  }
+
+  @Test
+  void repeatedUpdatesOfAHeldCampaignKeepTheNewest(TestPipeline p) {
+    Campaign first = Samples.campaign("r", Samples.RESTAURANT, T0 + 10, T0 + 100);
+    Campaign second = version(first, T0 + 5, T0 + 100, first.createdEpochSecond() + 1, "two");
+    Campaign third = version(first, T0 + 8, T0 + 100, first.createdEpochSecond() + 2, "three");
+    PCollection<Campaign> out =
+        p.apply(
+                stream()
+                    .addElements(first)
+                    .addElements(third)
+                    .addElements(second) // older than the third: a stale repeat
+                    .advanceProcessingTime(Duration.millis(8_001))
+                    .advanceWatermarkToInfinity())
+            .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0, T0, T0 + 8)))
+            .get(ScheduleCampaigns.RELEASED);
+    PAssert.that(out).containsInAnyOrder(third);
+    p.run().waitUntilFinish();
+  }
+
+  /** The step's DoFn with its state, timer and outputs, called directly. */
+  private static final class Calls {
+    final RecordedVersions versions = new RecordedVersions();
+    final ScheduleCampaigns.HoldUntilStartFn fn;
+    final DirectCalls state = new DirectCalls();
+    final MapState<String, Campaign> held;
+    final MapState<String, Campaign> released;
+    final ValueState<Long> wakeAt;
+    final DirectCalls.CountingTimer wake = new DirectCalls.CountingTimer();
+    final DirectCalls.CollectedByTag out = new DirectCalls.CollectedByTag();
+
+    Calls(Clock clock) {
+      fn = new ScheduleCampaigns.HoldUntilStartFn(clock, versions);
+      held = state.map("held", StringUtf8Coder.of(), Campaign.CampaignCoder.of());
+      released = state.map("releasedVersions", StringUtf8Coder.of(), Campaign.CampaignCoder.of());
+      wakeAt = state.value("wakeAt", VarLongCoder.of());
+    }
+
+    void process(Campaign campaign) throws InterruptedException {
+      fn.process(KV.of(0, campaign), held, released, wakeAt, wake, out);
+    }
+
+    void wake() {
+      fn.onWake(held, released, wakeAt, wake, out);
+    }
+
+    List<Campaign> released() {
+      return out.get(ScheduleCampaigns.RELEASED).all;
+    }
+
+    List<Campaign> changed() {
+      return out.get(ScheduleCampaigns.CHANGED).all;
+    }
+  }
+
+  /** The versions recorded, in order; asked, it knows none. */
+  private static final class RecordedVersions implements CampaignVersions {
+    final List<Campaign> recorded = new ArrayList<>();
+
+    @Override
+    public Campaign newest(Campaign campaign) {
+      return campaign;
+    }
+
+    @Override
+    public void record(Campaign newest, long keepUntilEpochSecond) {
+      recorded.add(newest);
+    }
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.campaignnotifier.Samples;
+import dev.campaignnotifier.io.CampaignVersions;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.subscribers.SubscriberReader;
@@ -147,6 +148,69 @@ class TurnsOnTimerTest {
     p.run().waitUntilFinish();
   }
 
+  /** One newest version, set by the test between turns. */
+  private static final class OneVersion implements CampaignVersions {
+    Campaign newest;
+
+    @Override
+    public Campaign newest(Campaign campaign) {
+      return newest != null && newest.supersedes(campaign) ? newest : campaign;
+    }
+
+    @Override
+    public void record(Campaign newest, long keepUntilEpochSecond) {
+      this.newest = newest;
+    }
+  }
+
+  @Test
+  void anUpdateBetweenTurnsGivesTheRestTheNewTextAndAnEndedOneStopsTheFanOut() throws Exception {
+    OneVersion versions = new OneVersion();
+    FanOutTurns turns = new FanOutTurns(() -> NOW * 1000L, c -> Set.of(), versions, 100, 3);
+    Campaign big = Samples.campaign("lunch", "big", NOW - 10, NOW + 3600);
+    BigLookup reader = new BigLookup();
+
+    FanOutTurns.Turn first = turns.take(big, turns.begin(big), reader);
+    assertEquals(3, first.slices().size());
+    assertEquals(big, first.slices().get(2).campaign());
+
+    Campaign typo =
+        new Campaign(
+            "big",
+            "lunch",
+            "fixed text",
+            big.owner(),
+            big.ownerContact(),
+            big.startEpochSecond(),
+            big.endEpochSecond(),
+            big.createdEpochSecond() + 1);
+    versions.record(typo, typo.endEpochSecond());
+    FanOutTurns.Turn second = turns.take(big, first.next(), reader);
+    assertEquals(3, second.slices().size());
+    assertEquals(
+        List.of(typo), second.slices().stream().map(b -> b.campaign()).distinct().toList());
+    assertEquals(4, second.slices().get(0).slice(), "the same fan-out goes on");
+
+    Campaign soldOut =
+        new Campaign(
+            "big",
+            "lunch",
+            "sold out",
+            big.owner(),
+            big.ownerContact(),
+            big.startEpochSecond(),
+            NOW - 1,
+            big.createdEpochSecond() + 2);
+    versions.record(soldOut, big.endEpochSecond());
+    FanOutTurns.Turn third = turns.take(big, second.next(), reader);
+    assertEquals(List.of(), third.slices());
+    assertEquals(true, third.stopped());
+    assertEquals(true, third.next().done(), "no further turn");
+    List<NotificationBatch> out = new ArrayList<>();
+    turns.output(big, third, out::add);
+    assertEquals(List.of(), out);
+  }
+
   @Test
   void snapshotModeIsRefused() {
     SubscriberSource snapshot =
@@ -155,7 +219,9 @@ class TurnsOnTimerTest {
         "a fan-out in turns on a timer needs lookup mode",
         assertThrows(
                 IllegalArgumentException.class,
-                () -> new TurnsOnTimerFn(snapshot, () -> 0L, c -> Set.of(), 10, 1))
+                () ->
+                    new TurnsOnTimerFn(
+                        snapshot, () -> 0L, c -> Set.of(), CampaignVersions.NONE, 10, 1))
             .getMessage());
   }
 
@@ -165,7 +231,12 @@ class TurnsOnTimerTest {
     // has collected the bundle's output, and drops what they output.
     TurnsOnTimerFn fn =
         new TurnsOnTimerFn(
-            SubscriberSource.fromLookup(new BigLookup()), () -> NOW * 1000L, c -> Set.of(), 100, 3);
+            SubscriberSource.fromLookup(new BigLookup()),
+            () -> NOW * 1000L,
+            c -> Set.of(),
+            CampaignVersions.NONE,
+            100,
+            3);
     DirectCalls calls = new DirectCalls();
     MapState<String, Campaign> campaigns =
         calls.map("campaigns", StringUtf8Coder.of(), Campaign.CampaignCoder.of());

@@ -1,0 +1,164 @@
+package dev.campaignnotifier.io;
+
+import dev.campaignnotifier.model.Campaign;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Timestamp;
+import java.util.HashMap;
+import java.util.Map;
+import javax.sql.DataSource;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link CampaignVersions} in {@code campaign_versions} ({@code
+ * sql/service/V3__campaign_versions.sql}). Each copy (one per DoFn instance) keeps the table in
+ * memory and reads what changed at most every {@link #POLL_MILLIS}, only when asked: an idle
+ * service asks nothing. The table holds only campaigns that were published again, until every
+ * version of them has ended.
+ *
+ * <p>One surprise: a version newer than the copy's memory can only come from a step that recorded
+ * it first, so a version created in the same second as the remembered one and different from it
+ * means the memory is behind: it is read again at once rather than trusted.
+ */
+final class PostgresCampaignVersions implements CampaignVersions {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(CampaignVersions.class);
+
+  /** How stale the memory of the table may be when a turn or a slice asks. */
+  static final long POLL_MILLIS = 500;
+
+  /**
+   * How far before the last read's start a read looks again: a row is stamped when its statement
+   * starts and seen when it commits, a few milliseconds later.
+   */
+  private static final long OVERLAP_MILLIS = 5_000;
+
+  static final String UPSERT =
+      "INSERT INTO public.campaign_versions (adv_campaign_id, restaurant_id, content, owner,"
+          + " owner_contact, start_epoch, end_epoch, created_epoch, keep_until_epoch)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (adv_campaign_id) DO UPDATE SET"
+          + " restaurant_id = EXCLUDED.restaurant_id, content = EXCLUDED.content,"
+          + " owner = EXCLUDED.owner, owner_contact = EXCLUDED.owner_contact,"
+          + " start_epoch = EXCLUDED.start_epoch, end_epoch = EXCLUDED.end_epoch,"
+          + " created_epoch = EXCLUDED.created_epoch,"
+          + " keep_until_epoch = greatest(campaign_versions.keep_until_epoch,"
+          + " EXCLUDED.keep_until_epoch), changed_at = now()";
+
+  static final String FORGET = "DELETE FROM public.campaign_versions WHERE keep_until_epoch < ?";
+
+  /** Always one row, carrying the server's time of the read, then the rows changed since. */
+  static final String CHANGED_SINCE =
+      "SELECT statement_timestamp(), v.adv_campaign_id, v.restaurant_id, v.content, v.owner,"
+          + " v.owner_contact, v.start_epoch, v.end_epoch, v.created_epoch, v.keep_until_epoch"
+          + " FROM (SELECT 1) AS one LEFT JOIN public.campaign_versions v ON v.changed_at >= ?";
+
+  private final SerializableFunction<Void, DataSource> dataSource;
+  private transient Map<String, Kept> known;
+  private transient Timestamp readFrom;
+  private transient long readAtNanos;
+
+  private record Kept(Campaign campaign, long keepUntilEpochSecond) {}
+
+  PostgresCampaignVersions(SerializableFunction<Void, DataSource> dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  @Override
+  public synchronized Campaign newest(Campaign campaign) throws InterruptedException {
+    if (known == null || System.nanoTime() - readAtNanos >= POLL_MILLIS * 1_000_000L) {
+      read();
+    }
+    Kept kept = known.get(campaign.advCampaignId());
+    if (kept == null) {
+      return campaign;
+    }
+    if (kept.campaign().createdEpochSecond() == campaign.createdEpochSecond()
+        && !kept.campaign().equals(campaign)) {
+      read();
+      kept = known.get(campaign.advCampaignId());
+    }
+    return kept.campaign().supersedes(campaign) ? kept.campaign() : campaign;
+  }
+
+  @Override
+  public void record(Campaign newest, long keepUntilEpochSecond) throws InterruptedException {
+    Retry.sql(
+        "record the new version of campaign " + newest.advCampaignId(),
+        LOG,
+        Metrics.counter("campaigns", "postgresRetries")::inc,
+        () -> {
+          try (Connection c = dataSource.apply(null).getConnection()) {
+            c.setAutoCommit(true);
+            try (PreparedStatement s = c.prepareStatement(UPSERT)) {
+              s.setString(1, newest.advCampaignId());
+              s.setString(2, newest.restaurantId());
+              s.setString(3, newest.content());
+              s.setString(4, newest.owner());
+              s.setString(5, newest.ownerContact());
+              s.setLong(6, newest.startEpochSecond());
+              s.setLong(7, newest.endEpochSecond());
+              s.setLong(8, newest.createdEpochSecond());
+              s.setLong(9, keepUntilEpochSecond);
+              s.executeUpdate();
+            }
+            try (PreparedStatement s = c.prepareStatement(FORGET)) {
+              s.setLong(1, System.currentTimeMillis() / 1000 - 60);
+              s.executeUpdate();
+            }
+          }
+          return null;
+        });
+  }
+
+  /** Reads the rows changed since the last read (all of them the first time). */
+  private void read() throws InterruptedException {
+    Map<String, Kept> changed = new HashMap<>();
+    Timestamp[] at = new Timestamp[1];
+    Timestamp from =
+        readFrom == null ? new Timestamp(0) : new Timestamp(readFrom.getTime() - OVERLAP_MILLIS);
+    Retry.sql(
+        "read the campaigns published again",
+        LOG,
+        () -> {},
+        () -> {
+          changed.clear();
+          try (Connection c = dataSource.apply(null).getConnection()) {
+            c.setAutoCommit(true);
+            try (PreparedStatement s = c.prepareStatement(CHANGED_SINCE)) {
+              s.setTimestamp(1, from);
+              try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                  at[0] = r.getTimestamp(1);
+                  if (r.getString(2) != null) {
+                    Campaign campaign =
+                        new Campaign(
+                            r.getString(3),
+                            r.getString(2),
+                            r.getString(4),
+                            r.getString(5),
+                            r.getString(6),
+                            r.getLong(7),
+                            r.getLong(8),
+                            r.getLong(9));
+                    changed.put(campaign.advCampaignId(), new Kept(campaign, r.getLong(10)));
+                  }
+                }
+              }
+            }
+          }
+          return null;
+        });
+    if (known == null) {
+      known = new HashMap<>();
+    }
+    known.putAll(changed);
+    long nowSecond = System.currentTimeMillis() / 1000;
+    known.values().removeIf(k -> k.keepUntilEpochSecond() < nowSecond);
+    readFrom = at[0];
+    readAtNanos = System.nanoTime();
+  }
+}
