@@ -4,6 +4,7 @@ import dev.campaignnotifier.io.CampaignVersions;
 import dev.campaignnotifier.io.DeliverNotifications;
 import dev.campaignnotifier.io.KafkaClients;
 import dev.campaignnotifier.io.PostgresDataSource;
+import dev.campaignnotifier.io.PublishCampaignUpdates;
 import dev.campaignnotifier.io.ReadCampaigns;
 import dev.campaignnotifier.io.WriteDeadLetters;
 import dev.campaignnotifier.local.LocalStack;
@@ -322,6 +323,14 @@ public final class CampaignNotifier {
             postgres,
             config.deliverySliceSize(),
             versions));
+    if (!options.getCampaignUpdatesTopic().isEmpty()) {
+      scheduled
+          .get(ScheduleCampaigns.CHANGED)
+          .apply(
+              "PublishCampaignUpdates",
+              new PublishCampaignUpdates(
+                  options.getBootstrapServers(), options.getCampaignUpdatesTopic(), kafka));
+    }
     parsed
         .get(ParseCampaigns.DEAD_LETTERS)
         .apply(

@@ -36,6 +36,17 @@ public final class Samples {
     return SampleCampaign.json(campaignId, restaurant, start, end, CREATED);
   }
 
+  /**
+   * A version of a campaign: the sample with the given times, {@code datetime_created} after the
+   * sample's by {@code version} seconds (0: the sample's), and {@code content}.
+   */
+  public static String versionJson(
+      String campaignId, String restaurant, long start, long end, int version, String content) {
+    return campaignJson(campaignId, restaurant, start, end)
+        .replace("\"datetime_created\": " + CREATED, "\"datetime_created\": " + (CREATED + version))
+        .replace("first campaign", content);
+  }
+
   public static byte[] campaignBytes(long start, long end) {
     return campaignJson(CAMPAIGN_ID, RESTAURANT, start, end).getBytes(StandardCharsets.UTF_8);
   }

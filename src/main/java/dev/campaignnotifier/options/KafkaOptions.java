@@ -25,6 +25,16 @@ public interface KafkaOptions extends PipelineOptions {
 
   void setOutputTopic(String value);
 
+  @Description(
+      "Topic that receives the newest version of each active campaign published again (its end"
+          + " or text changed, or it was ended early), keyed by adv_campaign_id, in the input's"
+          + " format: for a push service that queues notifications and should drop those of a"
+          + " campaign that has ended. Empty: not published.")
+  @Default.String("")
+  String getCampaignUpdatesTopic();
+
+  void setCampaignUpdatesTopic(String value);
+
   @Description("Kafka consumer group of the campaign reader; committed offsets are kept under it.")
   @Default.String("campaign-notifier")
   String getConsumerGroup();

@@ -55,10 +55,14 @@ public final class Preflight {
       throw new StartupException("Interrupted while connecting to Kafka");
     }
     List<Map.Entry<String, String>> needed =
-        List.of(
-            Map.entry("inputTopic", options.getInputTopic()),
-            Map.entry("outputTopic", options.getOutputTopic()),
-            Map.entry("deadLetterTopic", options.getDeadLetterTopic()));
+        new java.util.ArrayList<>(
+            List.of(
+                Map.entry("inputTopic", options.getInputTopic()),
+                Map.entry("outputTopic", options.getOutputTopic()),
+                Map.entry("deadLetterTopic", options.getDeadLetterTopic())));
+    if (!options.getCampaignUpdatesTopic().isEmpty()) {
+      needed.add(Map.entry("campaignUpdatesTopic", options.getCampaignUpdatesTopic()));
+    }
     for (Map.Entry<String, String> topic : needed) {
       if (!topics.contains(topic.getValue())) {
         throw new StartupException(

@@ -412,7 +412,7 @@ public final class NotifyLateSubscribers
         long wait) {
       long next = nextCheck(now, held, wait);
       if (next == Long.MAX_VALUE) {
-        restaurants.remove(restaurant);
+        SparkSafeMaps.remove(restaurants, restaurant);
         due.remove(restaurant);
       } else {
         restaurants.put(restaurant, held);

@@ -232,7 +232,7 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
           campaign.endEpochSecond(),
           campaign.content().equals(known.content()) ? "" : ", new text");
       if (heldVersion != null) {
-        heldState.remove(id);
+        SparkSafeMaps.remove(heldState, id);
         if (cancels) {
           // Remembered until its end, so that an older version read later is a repeat.
           releasedState.put(id, campaign);
@@ -248,7 +248,7 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
       if (!cancels && campaign.startEpochSecond() * 1000L > now) {
         // Its start moved later: nothing more is sent until then, when it is released again and
         // its fan-out reaches those who have not had it.
-        releasedState.remove(id);
+        SparkSafeMaps.remove(releasedState, id);
         heldState.put(id, campaign);
         return campaign.startEpochSecond();
       }
@@ -276,7 +276,7 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
         long forgetAt = e.getValue().endEpochSecond() + 1;
         if (forgetAt * 1000L <= now) {
           // The campaign has ended: nothing can repeat it any more, so forget it.
-          releasedState.remove(e.getKey());
+          SparkSafeMaps.remove(releasedState, e.getKey());
         } else {
           next = Math.min(next, forgetAt);
         }
@@ -287,7 +287,7 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
           next = Math.min(next, campaign.startEpochSecond());
           continue;
         }
-        heldState.remove(e.getKey());
+        SparkSafeMaps.remove(heldState, e.getKey());
         if (campaign.hasEndedBy(second)) {
           expiredWhileHeld.inc();
           LOG.info("Campaign {} ended while it was held; nothing sent", e.getKey());

@@ -108,8 +108,8 @@ final class TurnsOnTimerFn extends SparkSafeTimersFn<KV<Integer, Campaign>, Noti
       Campaign campaign = campaigns.get(e.getKey()).read();
       Cursor next = campaign == null ? e.getValue().finished() : take(campaign, e.getValue(), out);
       if (next.done()) {
-        campaigns.remove(e.getKey());
-        cursors.remove(e.getKey());
+        SparkSafeMaps.remove(campaigns, e.getKey());
+        SparkSafeMaps.remove(cursors, e.getKey());
       } else {
         cursors.put(e.getKey(), next);
         more = true;

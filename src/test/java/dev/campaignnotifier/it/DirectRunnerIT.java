@@ -6,4 +6,10 @@ class DirectRunnerIT extends RunnerContract {
   String[] runnerArgs() {
     return new String[] {"--runner=DirectRunner"};
   }
+
+  /** Campaign updates on this runner: {@code lookup} mode's class. */
+  @Override
+  boolean coversUpdates() {
+    return false;
+  }
 }

@@ -81,4 +81,10 @@ class FlinkRunnerIT extends RunnerContract {
       return -1;
     }
   }
+
+  /** Campaign updates on this runner: {@code lookup} mode's class. */
+  @Override
+  boolean coversUpdates() {
+    return false;
+  }
 }

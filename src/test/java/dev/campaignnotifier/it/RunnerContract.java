@@ -14,6 +14,7 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -36,9 +37,10 @@ abstract class RunnerContract {
     return SubscriberMode.snapshot;
   }
 
-  RunningPipeline start() {
+  RunningPipeline start(String... more) {
     List<String> args = new ArrayList<>(List.of(runnerArgs()));
     args.add("--subscribers=" + mode());
+    args.addAll(List.of(more));
     return RunningPipeline.start(true, args.toArray(String[]::new));
   }
 
@@ -178,6 +180,132 @@ abstract class RunnerContract {
       assertEquals(10, keys.stream().distinct().count(), keys.toString());
       assertTrue(keys.contains("short:tenth"), keys.toString());
     }
+  }
+
+  /**
+   * Whether this class runs the campaign-update test (about a minute): once per runner, in lookup
+   * mode, each runner's own way of fanning out (in one go on Direct and Spark, in turns on Flink).
+   */
+  boolean coversUpdates() {
+    return true;
+  }
+
+  /**
+   * A restaurant publishes its campaigns again (docs/contract.md, Updates): a held campaign called
+   * off sends nothing, even after a restart before its start; a 200,000-subscriber campaign sold
+   * out in the middle of its fan-out stops; after an end moved later a late subscriber is notified
+   * with the new text, after an end moved earlier one is not, and nobody is notified twice.
+   */
+  @Test
+  void aCampaignPublishedAgainIsCancelledEndedEarlyOrExtended() {
+    Assumptions.assumeTrue(coversUpdates(), "covered by another class of this runner");
+    String updates = LocalServers.unique("updates");
+    LocalServers.kafka().createTopics(1, updates);
+    RunningPipeline service = start("--campaignUpdatesTopic=" + updates);
+    try {
+      String big = "big-restaurant";
+      service.insertSubscribers(big, BIG_CAMPAIGN);
+      long t = now();
+      service.publish(
+          "k", Samples.versionJson("off", Samples.RESTAURANT, t + 30, t + 3600, 0, "lunch"));
+      service.publish(
+          "k", Samples.versionJson("off", Samples.RESTAURANT, t + 30, t + 30, 1, "called off"));
+      RunningPipeline first = service;
+      Await.until("the cancellation recorded", WAIT, () -> versionsOf(first, "off") == 1);
+      service = service.restart();
+      RunningPipeline s = service;
+
+      s.publish("k", Samples.versionJson("big", big, t - 10, t + 3600, 0, "lunch"));
+      Await.until("the big fan-out under way", WAIT, () -> s.rowsOf("big") > 0);
+      long rowsAtUpdate = s.rowsOf("big");
+      long published = System.nanoTime();
+      s.publish("k", Samples.versionJson("big", big, t - 10, now() - 1, 1, "sold out"));
+      Await.until("the sold-out version recorded", WAIT, () -> versionsOf(s, "big") == 1);
+      double toRecorded = (System.nanoTime() - published) / 1e9;
+
+      long firstEnd = Math.max(now() + 15, t + 32);
+      s.publish(
+          "k", Samples.versionJson("longer", Samples.OTHER_RESTAURANT, t - 10, firstEnd, 0, "a"));
+      s.publish("k", Samples.versionJson("shorter", Samples.RESTAURANT, t - 10, t + 3600, 0, "b"));
+      Await.until(
+          "both fanned out", WAIT, () -> s.rowsOf("longer") == 1 && s.rowsOf("shorter") == 9);
+      s.publish(
+          "k",
+          Samples.versionJson("longer", Samples.OTHER_RESTAURANT, t - 10, t + 3600, 1, "extended"));
+      s.publish(
+          "k",
+          Samples.versionJson("shorter", Samples.RESTAURANT, t - 10, now() + 2, 1, "ends early"));
+      Await.until(
+          "both changes recorded",
+          WAIT,
+          () -> versionsOf(s, "longer") == 1 && versionsOf(s, "shorter") == 1);
+
+      Await.until("longer's first end", Duration.ofSeconds(90), () -> now() > firstEnd + 1);
+      s.execute(
+          "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id) VALUES"
+              + " ('late-longer', '"
+              + Samples.OTHER_RESTAURANT
+              + "'), ('late-shorter', '"
+              + Samples.RESTAURANT
+              + "')");
+      Await.until("late-longer notified", WAIT, () -> rows(s, "longer", "late-longer") == 1);
+      Await.until(
+          "late-longer's message",
+          WAIT,
+          () -> s.notificationsByKey().containsKey("longer:late-longer"));
+
+      long bigRows = s.rowsOf("big");
+      long begunAfter =
+          s.count(
+              "SELECT count(*) FROM public.campaign_slices l, public.campaign_versions v"
+                  + " WHERE l.adv_campaign_id = 'big' AND v.adv_campaign_id = 'big'"
+                  + " AND l.recorded_at > v.changed_at");
+      long begunLate =
+          s.count(
+              "SELECT count(*) FROM public.campaign_slices l, public.campaign_versions v"
+                  + " WHERE l.adv_campaign_id = 'big' AND v.adv_campaign_id = 'big'"
+                  + " AND l.recorded_at > v.changed_at + interval '2 seconds'");
+      System.out.printf(
+          "sold out mid fan-out, %s: %d rows at the update's publish, %d in the end (of %d);"
+              + " %d slices begun after it was recorded (%.1f s after its publish)%n",
+          getClass().getSimpleName(), rowsAtUpdate, bigRows, BIG_CAMPAIGN, begunAfter, toRecorded);
+      assertTrue(bigRows < BIG_CAMPAIGN, "the fan-out stopped: " + bigRows + " rows");
+      assertEquals(0, begunLate, "slices begun more than 2 s after the update was recorded");
+      assertEquals(bigRows, messagesOf(s, "big").size(), "a message for each row, no more");
+
+      assertEquals(0, s.rowsOf("off"), "called off, before and after a restart");
+      assertEquals(9, s.rowsOf("shorter"));
+      assertEquals(0, rows(s, "shorter", "late-shorter"), "after an end moved earlier");
+      assertEquals(2, s.rowsOf("longer"));
+      List<String> longer = messagesOf(s, "longer");
+      assertEquals(2, longer.size(), longer.toString());
+      String late =
+          s.notifications().stream()
+              .filter(r -> r.key().equals("longer:late-longer"))
+              .findFirst()
+              .orElseThrow()
+              .value();
+      assertTrue(late.contains("extended"), "the new text: " + late);
+      assertTrue(late.contains(String.valueOf(t + 3600)), "the new end: " + late);
+
+      // The active campaigns' newest versions, for a push service's queue; not the held one's.
+      Await.until("3 campaign updates", WAIT, () -> s.readAll(updates).size() >= 3);
+      List<String> changed = s.readAll(updates).stream().map(ConsumerRecord::key).sorted().toList();
+      assertEquals(List.of("big", "longer", "shorter"), changed);
+      assertTrue(
+          s.readAll(updates).stream()
+              .anyMatch(r -> r.key().equals("big") && r.value().contains("sold out")));
+    } finally {
+      service.close();
+    }
+  }
+
+  /** Subscribers of the campaign ended early in the middle of its fan-out. */
+  static final int BIG_CAMPAIGN = 200_000;
+
+  private static long versionsOf(RunningPipeline service, String campaign) {
+    return service.count(
+        "SELECT count(*) FROM public.campaign_versions WHERE adv_campaign_id = '" + campaign + "'");
   }
 
   private static void subscribe(RunningPipeline service, String client, String restaurant) {

@@ -62,6 +62,12 @@ public final class RunningPipeline extends ServiceClient {
         () -> ", it is " + counter(namespace, name));
   }
 
+  /** Stops this pipeline, then starts the service again on the same topics, group and database. */
+  public RunningPipeline restart() {
+    close();
+    return new RunningPipeline(options, CampaignNotifier.run(options));
+  }
+
   public PipelineResult.State state() {
     return result.getState();
   }

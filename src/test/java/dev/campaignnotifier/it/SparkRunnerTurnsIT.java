@@ -16,4 +16,10 @@ class SparkRunnerTurnsIT extends SparkRunnerIT {
   boolean coversLateSubscribers() {
     return false;
   }
+
+  /** Campaign updates on this runner: its contract class in its default mode. */
+  @Override
+  boolean coversUpdates() {
+    return false;
+  }
 }
