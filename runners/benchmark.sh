@@ -10,6 +10,7 @@
 #   runners/benchmark.sh --mode=idle                          # CPU while idle
 #   runners/benchmark.sh --mode=scale --subscribers=10000000  # both subscriber modes: heap, reads, latency, checkpoints
 #   runners/benchmark.sh --mode=restart                       # a restart after 10,000 campaigns: time, rows read
+#   runners/benchmark.sh --mode=startup                       # release archive vs runners/direct.sh: to /health/ready
 #   JDBC_PASSWORD=... runners/benchmark.sh --bootstrapServers=broker:9092 \
 #     --jdbcUrl=jdbc:postgresql://db:5432/bench --jdbcUser=bench   # given servers, empty tables
 #

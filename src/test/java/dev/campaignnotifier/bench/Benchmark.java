@@ -160,9 +160,12 @@ public final class Benchmark {
                         .map(RushBench.Workload::parse)
                         .toList(),
                     result);
+        case "startup" ->
+            new StartupBench(servers, runner, launch, service)
+                .startup(Integer.parseInt(own.getOrDefault("repeats", "3")), result);
         default ->
             throw new IllegalArgumentException(
-                "--mode must be fanout, rush, latency, idle, scale or restart");
+                "--mode must be fanout, rush, latency, idle, scale, restart or startup");
       }
       return result;
     }

@@ -201,7 +201,9 @@ abstract class RunnerContract {
     Assumptions.assumeTrue(coversUpdates(), "covered by another class of this runner");
     String updates = LocalServers.unique("updates");
     LocalServers.kafka().createTopics(1, updates);
-    RunningPipeline service = start("--campaignUpdatesTopic=" + updates);
+    List<String> args = new ArrayList<>(List.of(updateArgs()));
+    args.add("--campaignUpdatesTopic=" + updates);
+    RunningPipeline service = start(args.toArray(String[]::new));
     try {
       String big = "big-restaurant";
       service.insertSubscribers(big, BIG_CAMPAIGN);
@@ -298,6 +300,11 @@ abstract class RunnerContract {
     } finally {
       service.close();
     }
+  }
+
+  /** More options for the campaign-update test. */
+  String[] updateArgs() {
+    return new String[0];
   }
 
   /** Subscribers of the campaign ended early in the middle of its fan-out. */
