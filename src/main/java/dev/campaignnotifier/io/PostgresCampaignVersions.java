@@ -29,7 +29,7 @@ final class PostgresCampaignVersions implements CampaignVersions {
   private static final Logger LOG = LoggerFactory.getLogger(CampaignVersions.class);
 
   /** How stale the memory of the table may be when a turn or a slice asks. */
-  static final long POLL_MILLIS = 500;
+  static final long POLL_MILLIS = 200;
 
   /**
    * How far before the last read's start a read looks again: a row is stamped when its statement

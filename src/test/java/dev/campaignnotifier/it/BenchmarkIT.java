@@ -148,6 +148,14 @@ class BenchmarkIT {
   }
 
   @Test
+  void startupModeTimesTheArchiveAndTheLauncherToReady() throws Exception {
+    Map<String, Object> result = Benchmark.run(new String[] {"--mode=startup", "--repeats=1"});
+    assertFigures(
+        result,
+        List.of("archive_bytes", "archive_to_ready_median_s", "launcher_to_ready_median_s"));
+  }
+
+  @Test
   void restartModeMeasuresTheReplayWithAndWithoutTheLedger() throws Exception {
     Map<String, Object> result =
         Benchmark.run(
