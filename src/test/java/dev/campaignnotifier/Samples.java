@@ -47,6 +47,19 @@ public final class Samples {
         .replace("first campaign", content);
   }
 
+  /** Another version of {@code c}: the same ids, owner and contact, the given fields. */
+  public static Campaign version(Campaign c, long start, long end, long created, String content) {
+    return new Campaign(
+        c.restaurantId(),
+        c.advCampaignId(),
+        content,
+        c.owner(),
+        c.ownerContact(),
+        start,
+        end,
+        created);
+  }
+
   public static byte[] campaignBytes(long start, long end) {
     return campaignJson(CAMPAIGN_ID, RESTAURANT, start, end).getBytes(StandardCharsets.UTF_8);
   }

@@ -93,27 +93,6 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
    * @param parcelSize notifications delivered together at most (one transaction, one wait for
    *     Kafka's acknowledgements): the small slices of a bundle go together up to this size ({@code
    *     --deliverySliceSize})
-   */
-  public DeliverNotifications(
-      String bootstrapServers,
-      String topic,
-      String deadLetterTopic,
-      String inputTopic,
-      KafkaClients kafka,
-      SerializableFunction<Void, DataSource> postgres,
-      int parcelSize) {
-    this(
-        bootstrapServers,
-        topic,
-        deadLetterTopic,
-        inputTopic,
-        kafka,
-        postgres,
-        parcelSize,
-        CampaignVersions.NONE);
-  }
-
-  /**
    * @param versions asked before each parcel is published: a slice of a campaign that ended early
    *     (or whose start moved later) is withdrawn, one whose text changed carries the new text
    */

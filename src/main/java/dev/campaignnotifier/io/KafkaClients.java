@@ -18,7 +18,10 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Opens Kafka clients with the user's properties file laid over the service's own settings. KafkaIO
@@ -84,5 +87,21 @@ public final class KafkaClients implements Serializable {
 
   public <K, V> SerializableFunction<Map<String, Object>, Producer<K, V>> producerFactory() {
     return config -> new KafkaProducer<>(configure(config));
+  }
+
+  /**
+   * A producer of string values that waits for every replica ({@code acks=all}) and never writes a
+   * record twice on its own retries (idempotence): for the topics written a few records at a time
+   * and acknowledged per bundle (dead letters, campaign updates).
+   */
+  public <K> Producer<K, String> acknowledgedProducer(
+      String bootstrapServers, Class<? extends Serializer<K>> keySerializer) {
+    Map<String, Object> config = new java.util.HashMap<>();
+    config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
+    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, keySerializer);
+    config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    return this.<K, String>producerFactory().apply(config);
   }
 }

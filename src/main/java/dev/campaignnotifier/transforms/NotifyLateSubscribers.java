@@ -262,38 +262,21 @@ public final class NotifyLateSubscribers
                 .filter(c -> c.advCampaignId().equals(campaign.advCampaignId()))
                 .findFirst()
                 .orElse(null);
-        if (known != null) {
-          if (!campaign.supersedes(known)) {
-            return;
-          }
-          // A new version (ScheduleCampaigns.CHANGED): its end and text count from now on; the
-          // clients waiting and those notified stay with it.
-          campaigns = new ArrayList<>(campaigns);
-          campaigns.set(campaigns.indexOf(known), campaign);
-          Map<String, Long> due = new HashMap<>(orEmpty(dueState.read()));
-          keep(
-              restaurants,
-              due,
-              restaurant,
-              new Restaurant(campaigns, recent, pending, held.notified()),
-              now,
-              0);
-          arm(check, dueState, due, now);
+        if (known != null && !campaign.supersedes(known)) {
           return;
         }
-        if (campaign.hasEndedBy(Math.floorDiv(now, 1000L))) {
+        if (known == null && campaign.hasEndedBy(Math.floorDiv(now, 1000L))) {
           return;
         }
         campaigns = new ArrayList<>(campaigns);
-        campaigns.add(campaign);
-        List<String> seen = new ArrayList<>();
-        recent.forEach(
-            (client, at) -> {
-              if (now - at <= recentMillis) {
-                seen.add(client);
-              }
-            });
-        add(pending, campaign.advCampaignId(), seen);
+        if (known != null) {
+          // A new version (ScheduleCampaigns.CHANGED): its end and text count from now on; the
+          // clients waiting and those notified stay with it.
+          campaigns.set(campaigns.indexOf(known), campaign);
+        } else {
+          campaigns.add(campaign);
+          addRecent(pending, recent, campaign, now);
+        }
       } else {
         event.clients().forEach(client -> recent.put(client, now));
         for (Campaign campaign : campaigns) {
@@ -452,6 +435,19 @@ public final class NotifyLateSubscribers
         next = Math.min(next, seen + recentMillis + 1);
       }
       return next;
+    }
+
+    /** The clients seen subscribing lately wait for a campaign that has just arrived. */
+    private void addRecent(
+        Map<String, List<String>> pending, Map<String, Long> recent, Campaign campaign, long now) {
+      List<String> seen = new ArrayList<>();
+      recent.forEach(
+          (client, at) -> {
+            if (now - at <= recentMillis) {
+              seen.add(client);
+            }
+          });
+      add(pending, campaign.advCampaignId(), seen);
     }
 
     private static void add(

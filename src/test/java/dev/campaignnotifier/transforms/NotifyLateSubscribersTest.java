@@ -306,24 +306,20 @@ class NotifyLateSubscribersTest {
     }
   }
 
-  private static Campaign version(Campaign c, long end, long created, String text) {
-    return new Campaign(
-        c.restaurantId(),
-        c.advCampaignId(),
-        text,
-        c.owner(),
-        c.ownerContact(),
-        c.startEpochSecond(),
-        end,
-        created);
-  }
-
   @Test
   void afterAnEndMovedEarlierALateSubscriberGetsNothingAndMovedLaterGetsIt() throws Exception {
     Campaign lunch = Samples.campaign("lunch", R, T0 - 10, T0 + 100);
-    Campaign soldOut = version(lunch, T0 + 20, lunch.createdEpochSecond() + 1, "sold out");
+    Campaign soldOut =
+        Samples.version(
+            lunch, lunch.startEpochSecond(), T0 + 20, lunch.createdEpochSecond() + 1, "sold out");
     Campaign dinner = Samples.campaign("dinner", R, T0 - 10, T0 + 100);
-    Campaign extended = version(dinner, T0 + 500, dinner.createdEpochSecond() + 1, "extended");
+    Campaign extended =
+        Samples.version(
+            dinner,
+            dinner.startEpochSecond(),
+            T0 + 500,
+            dinner.createdEpochSecond() + 1,
+            "extended");
     LateCalls late = new LateCalls();
     late.event(released(lunch));
     late.event(released(dinner));
@@ -346,7 +342,14 @@ class NotifyLateSubscribersTest {
     late.event(released(lunch));
     late.event(subscribed("a"));
     late.at(T0 + 1);
-    late.event(released(version(lunch, T0 + 100, lunch.createdEpochSecond() + 1, "fixed typo")));
+    late.event(
+        released(
+            Samples.version(
+                lunch,
+                lunch.startEpochSecond(),
+                T0 + 100,
+                lunch.createdEpochSecond() + 1,
+                "fixed typo")));
     late.event(subscribed("a", "b"));
     late.at(T0 + 2);
     assertEquals(List.of(lunch.content() + ":a", "fixed typo:b"), late.notified());
@@ -356,15 +359,7 @@ class NotifyLateSubscribersTest {
   void aLateSubscriberWaitsForAStartMovedLater() throws Exception {
     Campaign lunch = Samples.campaign("lunch", R, T0 - 10, T0 + 3600);
     Campaign later =
-        new Campaign(
-            R,
-            "lunch",
-            "at one",
-            lunch.owner(),
-            lunch.ownerContact(),
-            T0 + 60,
-            T0 + 3600,
-            lunch.createdEpochSecond() + 1);
+        Samples.version(lunch, T0 + 60, T0 + 3600, lunch.createdEpochSecond() + 1, "at one");
     LateCalls late = new LateCalls();
     late.event(released(lunch));
     late.event(released(later));

@@ -209,25 +209,13 @@ class ScheduleCampaignsTest {
 
   // A campaign published again: the newest version counts for everything not yet sent.
 
-  private static Campaign version(Campaign c, long start, long end, long created, String text) {
-    return new Campaign(
-        c.restaurantId(),
-        c.advCampaignId(),
-        text,
-        c.owner(),
-        c.ownerContact(),
-        start,
-        end,
-        created);
-  }
-
   @Test
   void aHeldCampaignPublishedAgainTakesItsNewStartEndAndText() throws Exception {
     long[] now = {T0};
     Calls calls = new Calls(() -> now[0] * 1000L);
     Campaign first = Samples.campaign("h", Samples.RESTAURANT, T0 + 10, T0 + 100);
     Campaign moved =
-        version(first, T0 + 20, T0 + 200, first.createdEpochSecond() + 1, "moved to one");
+        Samples.version(first, T0 + 20, T0 + 200, first.createdEpochSecond() + 1, "moved to one");
     calls.process(first);
     calls.process(moved);
     now[0] = T0 + 10;
@@ -245,7 +233,8 @@ class ScheduleCampaignsTest {
     long[] now = {T0};
     Calls calls = new Calls(() -> now[0] * 1000L);
     Campaign first = Samples.campaign("c", Samples.RESTAURANT, T0 + 10, T0 + 100);
-    Campaign off = version(first, T0 + 10, T0 + 10, first.createdEpochSecond() + 1, "called off");
+    Campaign off =
+        Samples.version(first, T0 + 10, T0 + 10, first.createdEpochSecond() + 1, "called off");
     calls.process(first);
     calls.process(off);
     calls.process(first); // the old version read again (a replay): a stale repeat
@@ -263,7 +252,7 @@ class ScheduleCampaignsTest {
     Calls calls = new Calls(() -> now[0] * 1000L);
     Campaign first = Samples.campaign("p", Samples.RESTAURANT, T0 + 10, T0 + 100);
     calls.process(first);
-    calls.process(version(first, T0 - 10, T0 - 1, first.createdEpochSecond() + 1, "gone"));
+    calls.process(Samples.version(first, T0 - 10, T0 - 1, first.createdEpochSecond() + 1, "gone"));
     now[0] = T0 + 10;
     calls.wake();
     assertEquals(List.of(), calls.released());
@@ -273,7 +262,8 @@ class ScheduleCampaignsTest {
   void anOlderVersionIsAStaleRepeatAndAnIdenticalOneARepeat() throws Exception {
     Calls calls = new Calls(() -> T0 * 1000L);
     Campaign newer = Samples.campaign("s", Samples.RESTAURANT, T0 - 10, T0 + 100);
-    Campaign older = version(newer, T0 - 10, T0 + 50, newer.createdEpochSecond() - 1, "old");
+    Campaign older =
+        Samples.version(newer, T0 - 10, T0 + 50, newer.createdEpochSecond() - 1, "old");
     calls.process(newer);
     calls.process(older);
     calls.process(newer);
@@ -288,7 +278,8 @@ class ScheduleCampaignsTest {
     long[] now = {T0};
     Calls calls = new Calls(() -> now[0] * 1000L);
     Campaign lunch = Samples.campaign("a", Samples.RESTAURANT, T0 - 10, T0 + 3600);
-    Campaign soldOut = version(lunch, T0 - 10, T0 + 5, lunch.createdEpochSecond() + 1, "sold out");
+    Campaign soldOut =
+        Samples.version(lunch, T0 - 10, T0 + 5, lunch.createdEpochSecond() + 1, "sold out");
     calls.process(lunch);
     calls.process(soldOut);
     assertEquals(List.of(lunch), calls.released(), "not fanned out again");
@@ -297,7 +288,8 @@ class ScheduleCampaignsTest {
     now[0] = T0 + 6;
     calls.wake();
     // Forgotten: the same id is a campaign of its own again, as after any end.
-    Campaign again = version(lunch, T0 + 6, T0 + 60, lunch.createdEpochSecond() + 2, "tomorrow");
+    Campaign again =
+        Samples.version(lunch, T0 + 6, T0 + 60, lunch.createdEpochSecond() + 2, "tomorrow");
     calls.process(again);
     assertEquals(List.of(lunch, again), calls.released());
   }
@@ -306,8 +298,10 @@ class ScheduleCampaignsTest {
   void anActiveCampaignWithANewTextOrALaterEndIsChangedNotFannedOutAgain() throws Exception {
     Calls calls = new Calls(() -> T0 * 1000L);
     Campaign lunch = Samples.campaign("t", Samples.RESTAURANT, T0 - 10, T0 + 100);
-    Campaign typo = version(lunch, T0 - 10, T0 + 100, lunch.createdEpochSecond() + 1, "fixed");
-    Campaign longer = version(typo, T0 - 10, T0 + 900, lunch.createdEpochSecond() + 2, "fixed");
+    Campaign typo =
+        Samples.version(lunch, T0 - 10, T0 + 100, lunch.createdEpochSecond() + 1, "fixed");
+    Campaign longer =
+        Samples.version(typo, T0 - 10, T0 + 900, lunch.createdEpochSecond() + 2, "fixed");
     calls.process(lunch);
     calls.process(typo);
     calls.process(longer);
@@ -322,7 +316,8 @@ class ScheduleCampaignsTest {
     long[] now = {T0};
     Calls calls = new Calls(() -> now[0] * 1000L);
     Campaign lunch = Samples.campaign("m", Samples.RESTAURANT, T0 - 10, T0 + 3600);
-    Campaign later = version(lunch, T0 + 60, T0 + 3600, lunch.createdEpochSecond() + 1, "at one");
+    Campaign later =
+        Samples.version(lunch, T0 + 60, T0 + 3600, lunch.createdEpochSecond() + 1, "at one");
     calls.process(lunch);
     calls.process(later);
     assertEquals(List.of(later), calls.changed(), "the late step waits for the new start");
@@ -339,8 +334,9 @@ class ScheduleCampaignsTest {
     long[] now = {T0};
     Calls calls = new Calls(() -> now[0] * 1000L);
     Campaign lunch = Samples.campaign("e", Samples.RESTAURANT, T0 - 10, T0 + 100);
-    Campaign ended = version(lunch, T0 - 10, T0, lunch.createdEpochSecond() + 1, "over");
-    Campaign revived = version(lunch, T0 - 10, T0 + 500, lunch.createdEpochSecond() + 2, "back");
+    Campaign ended = Samples.version(lunch, T0 - 10, T0, lunch.createdEpochSecond() + 1, "over");
+    Campaign revived =
+        Samples.version(lunch, T0 - 10, T0 + 500, lunch.createdEpochSecond() + 2, "back");
     calls.process(lunch);
     calls.process(ended);
     calls.process(revived);
@@ -352,8 +348,10 @@ class ScheduleCampaignsTest {
   @Test
   void repeatedUpdatesOfAHeldCampaignKeepTheNewest(TestPipeline p) {
     Campaign first = Samples.campaign("r", Samples.RESTAURANT, T0 + 10, T0 + 100);
-    Campaign second = version(first, T0 + 5, T0 + 100, first.createdEpochSecond() + 1, "two");
-    Campaign third = version(first, T0 + 8, T0 + 100, first.createdEpochSecond() + 2, "three");
+    Campaign second =
+        Samples.version(first, T0 + 5, T0 + 100, first.createdEpochSecond() + 1, "two");
+    Campaign third =
+        Samples.version(first, T0 + 8, T0 + 100, first.createdEpochSecond() + 2, "three");
     PCollection<Campaign> out =
         p.apply(
                 stream()

@@ -175,15 +175,12 @@ class TurnsOnTimerTest {
     assertEquals(big, first.slices().get(2).campaign());
 
     Campaign typo =
-        new Campaign(
-            "big",
-            "lunch",
-            "fixed text",
-            big.owner(),
-            big.ownerContact(),
+        Samples.version(
+            big,
             big.startEpochSecond(),
             big.endEpochSecond(),
-            big.createdEpochSecond() + 1);
+            big.createdEpochSecond() + 1,
+            "fixed text");
     versions.record(typo, typo.endEpochSecond());
     FanOutTurns.Turn second = turns.take(big, first.next(), reader);
     assertEquals(3, second.slices().size());
@@ -192,15 +189,8 @@ class TurnsOnTimerTest {
     assertEquals(4, second.slices().get(0).slice(), "the same fan-out goes on");
 
     Campaign soldOut =
-        new Campaign(
-            "big",
-            "lunch",
-            "sold out",
-            big.owner(),
-            big.ownerContact(),
-            big.startEpochSecond(),
-            NOW - 1,
-            big.createdEpochSecond() + 2);
+        Samples.version(
+            big, big.startEpochSecond(), NOW - 1, big.createdEpochSecond() + 2, "sold out");
     versions.record(soldOut, big.endEpochSecond());
     FanOutTurns.Turn third = turns.take(big, second.next(), reader);
     assertEquals(List.of(), third.slices());
