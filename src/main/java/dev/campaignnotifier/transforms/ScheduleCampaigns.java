@@ -2,9 +2,13 @@ package dev.campaignnotifier.transforms;
 
 import dev.campaignnotifier.io.CampaignVersions;
 import dev.campaignnotifier.model.Campaign;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
@@ -86,6 +90,60 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
   }
 
   /**
+   * What the step keeps of a released campaign's newest version: its times, and a fingerprint of
+   * its other fields (restaurant, text, owner, contact) that tells a repeat from an update.
+   */
+  record Released(long start, long end, long created, long fingerprint) {
+    static Released of(Campaign c) {
+      long hash = 0xcbf29ce484222325L; // 64-bit FNV-1a over the fields, each ended by a separator
+      for (String field :
+          new String[] {c.restaurantId(), c.content(), c.owner(), c.ownerContact()}) {
+        for (int i = 0; i < field.length(); i++) {
+          hash = (hash ^ field.charAt(i)) * 0x100000001b3L;
+        }
+        hash = (hash ^ 0xffff) * 0x100000001b3L;
+      }
+      return new Released(c.startEpochSecond(), c.endEpochSecond(), c.createdEpochSecond(), hash);
+    }
+
+    /** As {@link Campaign#supersedes}: created later, or in the same second and different. */
+    boolean supersedes(Released held) {
+      return created > held.created || (created == held.created && !equals(held));
+    }
+
+    /** As {@link Campaign#cancelsAt}. */
+    boolean cancelsAt(long nowEpochSecond) {
+      return end <= nowEpochSecond || end <= start;
+    }
+
+    /** The four numbers as var-longs. */
+    static final class ReleasedCoder extends AtomicCoder<Released> {
+      private static final ReleasedCoder INSTANCE = new ReleasedCoder();
+      private static final VarLongCoder LONG = VarLongCoder.of();
+
+      static ReleasedCoder of() {
+        return INSTANCE;
+      }
+
+      @Override
+      public void encode(Released r, OutputStream out) throws IOException {
+        LONG.encode(r.start(), out);
+        LONG.encode(r.end(), out);
+        LONG.encode(r.created(), out);
+        LONG.encode(r.fingerprint(), out);
+      }
+
+      @Override
+      public Released decode(InputStream in) throws IOException {
+        return new Released(LONG.decode(in), LONG.decode(in), LONG.decode(in), LONG.decode(in));
+      }
+
+      @Override
+      public void verifyDeterministic() {}
+    }
+  }
+
+  /**
    * Per shard: the campaigns held until their start, the campaigns released (the newest version of
    * each, forgotten one second after its end), and one timer set for the earliest moment either map
    * has something to do.
@@ -97,10 +155,15 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
     private final StateSpec<MapState<String, Campaign>> heldSpec =
         StateSpecs.map(StringUtf8Coder.of(), Campaign.CampaignCoder.of());
 
-    /** Released campaigns by id, their newest version (was {@code released}, id to forget-at). */
+    /**
+     * Released campaigns by id, what is needed of their newest version (was {@code released}, id to
+     * forget-at): its times and a fingerprint, not the whole campaign, because the DirectRunner
+     * copies a key's whole state through its coder at every bundle (a rush of 10,000 campaigns took
+     * 40% more CPU with whole campaigns here).
+     */
     @StateId("releasedVersions")
-    private final StateSpec<MapState<String, Campaign>> releasedSpec =
-        StateSpecs.map(StringUtf8Coder.of(), Campaign.CampaignCoder.of());
+    private final StateSpec<MapState<String, Released>> releasedSpec =
+        StateSpecs.map(StringUtf8Coder.of(), Released.ReleasedCoder.of());
 
     @StateId("wakeAt")
     private final StateSpec<ValueState<Long>> wakeAtSpec = StateSpecs.value(VarLongCoder.of());
@@ -133,7 +196,7 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
     public void process(
         @Element KV<Integer, Campaign> element,
         @StateId("held") MapState<String, Campaign> heldState,
-        @StateId("releasedVersions") MapState<String, Campaign> releasedState,
+        @StateId("releasedVersions") MapState<String, Released> releasedState,
         @StateId("wakeAt") ValueState<Long> wakeAt,
         @TimerId("wake") Timer wake,
         MultiOutputReceiver out)
@@ -142,7 +205,7 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
       String id = campaign.advCampaignId();
       long now = clock.nowMillis();
       Campaign heldVersion = heldState.get(id).read();
-      Campaign releasedVersion = heldVersion == null ? releasedState.get(id).read() : null;
+      Released releasedVersion = heldVersion == null ? releasedState.get(id).read() : null;
       Long due;
       if (heldVersion != null || releasedVersion != null) {
         due = change(heldVersion, releasedVersion, campaign, now, heldState, releasedState, out);
@@ -160,7 +223,7 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
         Campaign campaign,
         long now,
         MapState<String, Campaign> heldState,
-        MapState<String, Campaign> releasedState,
+        MapState<String, Released> releasedState,
         MultiOutputReceiver out) {
       String id = campaign.advCampaignId();
       if (campaign.hasEndedBy(Math.floorDiv(now, 1000L))) {
@@ -192,22 +255,23 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
      */
     private Long change(
         Campaign heldVersion,
-        Campaign releasedVersion,
+        Released releasedVersion,
         Campaign campaign,
         long now,
         MapState<String, Campaign> heldState,
-        MapState<String, Campaign> releasedState,
+        MapState<String, Released> releasedState,
         MultiOutputReceiver out)
         throws InterruptedException {
       String id = campaign.advCampaignId();
-      Campaign known = heldVersion != null ? heldVersion : releasedVersion;
+      Released known = heldVersion != null ? Released.of(heldVersion) : releasedVersion;
+      Released incoming = Released.of(campaign);
       long second = Math.floorDiv(now, 1000L);
-      if (!campaign.supersedes(known)) {
+      if (!incoming.supersedes(known)) {
         repeats.inc();
         LOG.info(
             "Campaign {} was already received{}; the repeat is ignored",
             id,
-            campaign.equals(known) ? "" : " in a newer version");
+            incoming.equals(known) ? "" : " in a newer version");
         return null;
       }
       if (releasedVersion != null && releasedVersion.cancelsAt(second)) {
@@ -217,7 +281,7 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
         return null;
       }
       // Recorded before anything else sees the version: the fan-out and the delivery read it.
-      versions.record(campaign, Math.max(known.endEpochSecond(), campaign.endEpochSecond()));
+      versions.record(campaign, Math.max(known.end(), campaign.endEpochSecond()));
       boolean cancels = campaign.cancelsAt(second);
       (cancels ? cancelled : updated).inc();
       LOG.info(
@@ -226,16 +290,16 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
           campaign.restaurantId(),
           cancels ? "cancelled" : "updated",
           heldVersion != null ? "held" : "active",
-          known.startEpochSecond(),
-          known.endEpochSecond(),
+          known.start(),
+          known.end(),
           campaign.startEpochSecond(),
           campaign.endEpochSecond(),
-          campaign.content().equals(known.content()) ? "" : ", new text");
+          incoming.fingerprint() == known.fingerprint() ? "" : ", new text");
       if (heldVersion != null) {
         SparkSafeMaps.remove(heldState, id);
         if (cancels) {
           // Remembered until its end, so that an older version read later is a repeat.
-          releasedState.put(id, campaign);
+          releasedState.put(id, incoming);
           return campaign.endEpochSecond() + 1;
         }
         if (campaign.startEpochSecond() * 1000L <= now) {
@@ -252,14 +316,14 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
         heldState.put(id, campaign);
         return campaign.startEpochSecond();
       }
-      releasedState.put(id, campaign);
+      releasedState.put(id, incoming);
       return campaign.endEpochSecond() + 1;
     }
 
     @OnTimer("wake")
     public void onWake(
         @StateId("held") MapState<String, Campaign> heldState,
-        @StateId("releasedVersions") MapState<String, Campaign> releasedState,
+        @StateId("releasedVersions") MapState<String, Released> releasedState,
         @StateId("wakeAt") ValueState<Long> wakeAt,
         @TimerId("wake") Timer wake,
         MultiOutputReceiver out) {
@@ -272,8 +336,8 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
       long second = Math.floorDiv(now, 1000L);
       long next = Long.MAX_VALUE;
       // The ended ones first: a campaign released below is not to be forgotten in the same wake.
-      for (Map.Entry<String, Campaign> e : entries(releasedState)) {
-        long forgetAt = e.getValue().endEpochSecond() + 1;
+      for (Map.Entry<String, Released> e : entries(releasedState)) {
+        long forgetAt = e.getValue().end() + 1;
         if (forgetAt * 1000L <= now) {
           // The campaign has ended: nothing can repeat it any more, so forget it.
           SparkSafeMaps.remove(releasedState, e.getKey());
@@ -315,9 +379,9 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
 
     /** Outputs the campaign and remembers it until its end; returns when to forget it. */
     private static long release(
-        Campaign campaign, MapState<String, Campaign> releasedState, MultiOutputReceiver out) {
+        Campaign campaign, MapState<String, Released> releasedState, MultiOutputReceiver out) {
       out.get(RELEASED).output(campaign);
-      releasedState.put(campaign.advCampaignId(), campaign);
+      releasedState.put(campaign.advCampaignId(), Released.of(campaign));
       return campaign.endEpochSecond() + 1;
     }
 

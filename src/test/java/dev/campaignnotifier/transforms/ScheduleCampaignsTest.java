@@ -20,6 +20,7 @@ import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.testing.TestStream;
+import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.joda.time.Duration;
@@ -312,6 +313,22 @@ class ScheduleCampaignsTest {
   }
 
   @Test
+  void aVersionOfTheSameSecondWithOtherTextIsAnUpdateAndTheSameAgainARepeat() throws Exception {
+    Calls calls = new Calls(() -> T0 * 1000L);
+    Campaign lunch = Samples.campaign("same", Samples.RESTAURANT, T0 - 10, T0 + 100);
+    Campaign typo =
+        Samples.version(lunch, T0 - 10, T0 + 100, lunch.createdEpochSecond(), "fixed typo");
+    calls.process(lunch);
+    calls.process(typo);
+    calls.process(typo);
+    assertEquals(List.of(typo), calls.changed(), "read later in the same second: newer");
+    assertEquals(
+        ScheduleCampaigns.Released.of(typo),
+        CoderUtils.clone(
+            ScheduleCampaigns.Released.ReleasedCoder.of(), ScheduleCampaigns.Released.of(typo)));
+  }
+
+  @Test
   void anActiveCampaignWhoseStartMovesLaterIsHeldAgainAndReleasedAtTheNewStart() throws Exception {
     long[] now = {T0};
     Calls calls = new Calls(() -> now[0] * 1000L);
@@ -372,7 +389,7 @@ class ScheduleCampaignsTest {
     final ScheduleCampaigns.HoldUntilStartFn fn;
     final DirectCalls state = new DirectCalls();
     final MapState<String, Campaign> held;
-    final MapState<String, Campaign> released;
+    final MapState<String, ScheduleCampaigns.Released> released;
     final ValueState<Long> wakeAt;
     final DirectCalls.CountingTimer wake = new DirectCalls.CountingTimer();
     final DirectCalls.CollectedByTag out = new DirectCalls.CollectedByTag();
@@ -380,7 +397,11 @@ class ScheduleCampaignsTest {
     Calls(Clock clock) {
       fn = new ScheduleCampaigns.HoldUntilStartFn(clock, versions);
       held = state.map("held", StringUtf8Coder.of(), Campaign.CampaignCoder.of());
-      released = state.map("releasedVersions", StringUtf8Coder.of(), Campaign.CampaignCoder.of());
+      released =
+          state.map(
+              "releasedVersions",
+              StringUtf8Coder.of(),
+              ScheduleCampaigns.Released.ReleasedCoder.of());
       wakeAt = state.value("wakeAt", VarLongCoder.of());
     }
 
