@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.Timestamp;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.SerializableFunction;
@@ -15,14 +16,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@link CampaignVersions} in {@code campaign_versions} ({@code
- * sql/service/V3__campaign_versions.sql}). Each copy (one per DoFn instance) keeps the table in
- * memory and reads what changed at most every {@link #POLL_MILLIS}, only when asked: an idle
+ * sql/service/V3__campaign_versions.sql}). A worker JVM keeps the table in memory, once per
+ * database, and reads what changed at most every {@link #POLL_MILLIS}, only when asked: an idle
  * service asks nothing. The table holds only campaigns that were published again, until every
  * version of them has ended.
  *
- * <p>One surprise: a version newer than the copy's memory can only come from a step that recorded
- * it first, so a version created in the same second as the remembered one and different from it
- * means the memory is behind: it is read again at once rather than trusted.
+ * <p>One surprise: a version newer than the memory can only come from a step that recorded it
+ * first, so a version created in the same second as the remembered one and different from it means
+ * the memory is behind: it is read again at once rather than trusted.
  */
 final class PostgresCampaignVersions implements CampaignVersions {
   private static final long serialVersionUID = 1L;
@@ -56,32 +57,23 @@ final class PostgresCampaignVersions implements CampaignVersions {
           + " v.owner_contact, v.start_epoch, v.end_epoch, v.created_epoch, v.keep_until_epoch"
           + " FROM (SELECT 1) AS one LEFT JOIN public.campaign_versions v ON v.changed_at >= ?";
 
-  private final SerializableFunction<Void, DataSource> dataSource;
-  private transient Map<String, Kept> known;
-  private transient Timestamp readFrom;
-  private transient long readAtNanos;
+  /**
+   * One memory of the table per database in a worker JVM, shared by every step and thread that asks
+   * (as the connection pools are, {@link PostgresDataSource}): one read per {@link #POLL_MILLIS}
+   * however many delivery threads run, and never a read while none asks.
+   */
+  private static final Map<SerializableFunction<Void, DataSource>, View> VIEWS =
+      new ConcurrentHashMap<>();
 
-  private record Kept(Campaign campaign, long keepUntilEpochSecond) {}
+  private final SerializableFunction<Void, DataSource> dataSource;
 
   PostgresCampaignVersions(SerializableFunction<Void, DataSource> dataSource) {
     this.dataSource = dataSource;
   }
 
   @Override
-  public synchronized Campaign newest(Campaign campaign) throws InterruptedException {
-    if (known == null || System.nanoTime() - readAtNanos >= POLL_MILLIS * 1_000_000L) {
-      read();
-    }
-    Kept kept = known.get(campaign.advCampaignId());
-    if (kept == null) {
-      return campaign;
-    }
-    if (kept.campaign().createdEpochSecond() == campaign.createdEpochSecond()
-        && !kept.campaign().equals(campaign)) {
-      read();
-      kept = known.get(campaign.advCampaignId());
-    }
-    return kept.campaign().supersedes(campaign) ? kept.campaign() : campaign;
+  public Campaign newest(Campaign campaign) throws InterruptedException {
+    return VIEWS.computeIfAbsent(dataSource, View::new).newest(campaign);
   }
 
   @Override
@@ -114,51 +106,81 @@ final class PostgresCampaignVersions implements CampaignVersions {
         });
   }
 
-  /** Reads the rows changed since the last read (all of them the first time). */
-  private void read() throws InterruptedException {
-    Map<String, Kept> changed = new HashMap<>();
-    Timestamp[] at = new Timestamp[1];
-    Timestamp from =
-        readFrom == null ? new Timestamp(0) : new Timestamp(readFrom.getTime() - OVERLAP_MILLIS);
-    Retry.sql(
-        "read the campaigns published again",
-        LOG,
-        () -> {},
-        () -> {
-          changed.clear();
-          try (Connection c = dataSource.apply(null).getConnection()) {
-            c.setAutoCommit(true);
-            try (PreparedStatement s = c.prepareStatement(CHANGED_SINCE)) {
-              s.setTimestamp(1, from);
-              try (ResultSet r = s.executeQuery()) {
-                while (r.next()) {
-                  at[0] = r.getTimestamp(1);
-                  if (r.getString(2) != null) {
-                    Campaign campaign =
-                        new Campaign(
-                            r.getString(3),
-                            r.getString(2),
-                            r.getString(4),
-                            r.getString(5),
-                            r.getString(6),
-                            r.getLong(7),
-                            r.getLong(8),
-                            r.getLong(9));
-                    changed.put(campaign.advCampaignId(), new Kept(campaign, r.getLong(10)));
+  private record Kept(Campaign campaign, long keepUntilEpochSecond) {}
+
+  /** The table's rows in memory, read again when older than {@link #POLL_MILLIS}. */
+  private static final class View {
+    private final SerializableFunction<Void, DataSource> dataSource;
+    private Map<String, Kept> known;
+    private Timestamp readFrom;
+    private long readAtNanos;
+
+    View(SerializableFunction<Void, DataSource> dataSource) {
+      this.dataSource = dataSource;
+    }
+
+    synchronized Campaign newest(Campaign campaign) throws InterruptedException {
+      if (known == null || System.nanoTime() - readAtNanos >= POLL_MILLIS * 1_000_000L) {
+        read();
+      }
+      Kept kept = known.get(campaign.advCampaignId());
+      if (kept == null) {
+        return campaign;
+      }
+      if (kept.campaign().createdEpochSecond() == campaign.createdEpochSecond()
+          && !kept.campaign().equals(campaign)) {
+        read();
+        kept = known.get(campaign.advCampaignId());
+      }
+      return kept.campaign().supersedes(campaign) ? kept.campaign() : campaign;
+    }
+
+    /** Reads the rows changed since the last read (all of them the first time). */
+    private void read() throws InterruptedException {
+      Map<String, Kept> changed = new HashMap<>();
+      Timestamp[] at = new Timestamp[1];
+      Timestamp from =
+          readFrom == null ? new Timestamp(0) : new Timestamp(readFrom.getTime() - OVERLAP_MILLIS);
+      Retry.sql(
+          "read the campaigns published again",
+          LOG,
+          () -> {},
+          () -> {
+            changed.clear();
+            try (Connection c = dataSource.apply(null).getConnection()) {
+              c.setAutoCommit(true);
+              try (PreparedStatement s = c.prepareStatement(CHANGED_SINCE)) {
+                s.setTimestamp(1, from);
+                try (ResultSet r = s.executeQuery()) {
+                  while (r.next()) {
+                    at[0] = r.getTimestamp(1);
+                    if (r.getString(2) != null) {
+                      Campaign campaign =
+                          new Campaign(
+                              r.getString(3),
+                              r.getString(2),
+                              r.getString(4),
+                              r.getString(5),
+                              r.getString(6),
+                              r.getLong(7),
+                              r.getLong(8),
+                              r.getLong(9));
+                      changed.put(campaign.advCampaignId(), new Kept(campaign, r.getLong(10)));
+                    }
                   }
                 }
               }
             }
-          }
-          return null;
-        });
-    if (known == null) {
-      known = new HashMap<>();
+            return null;
+          });
+      if (known == null) {
+        known = new HashMap<>();
+      }
+      known.putAll(changed);
+      long nowSecond = System.currentTimeMillis() / 1000;
+      known.values().removeIf(k -> k.keepUntilEpochSecond() < nowSecond);
+      readFrom = at[0];
+      readAtNanos = System.nanoTime();
     }
-    known.putAll(changed);
-    long nowSecond = System.currentTimeMillis() / 1000;
-    known.values().removeIf(k -> k.keepUntilEpochSecond() < nowSecond);
-    readFrom = at[0];
-    readAtNanos = System.nanoTime();
   }
 }
