@@ -40,8 +40,12 @@ public record Campaign(
    * An older or identical version is a repeat.
    */
   public boolean supersedes(Campaign held) {
-    return createdEpochSecond > held.createdEpochSecond
-        || (createdEpochSecond == held.createdEpochSecond && !equals(held));
+    return isNewer(createdEpochSecond, held.createdEpochSecond, equals(held));
+  }
+
+  /** {@link #supersedes} on a version's creation second and whether it equals the one held. */
+  public static boolean isNewer(long created, long heldCreated, boolean sameAsHeld) {
+    return created > heldCreated || (created == heldCreated && !sameAsHeld);
   }
 
   /**
@@ -49,7 +53,12 @@ public record Campaign(
    * {@code nowEpochSecond}, or not after its start (a restaurant's way to call a campaign off).
    */
   public boolean cancelsAt(long nowEpochSecond) {
-    return endEpochSecond <= nowEpochSecond || endEpochSecond <= startEpochSecond;
+    return leavesNothing(startEpochSecond, endEpochSecond, nowEpochSecond);
+  }
+
+  /** {@link #cancelsAt} on a version's start and end. */
+  public static boolean leavesNothing(long start, long end, long nowEpochSecond) {
+    return end <= nowEpochSecond || end <= start;
   }
 
   /** Field by field, in declaration order; strings as UTF-8, times as var-longs. */

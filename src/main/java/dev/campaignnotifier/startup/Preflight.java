@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -55,7 +56,7 @@ public final class Preflight {
       throw new StartupException("Interrupted while connecting to Kafka");
     }
     List<Map.Entry<String, String>> needed =
-        new java.util.ArrayList<>(
+        new ArrayList<>(
             List.of(
                 Map.entry("inputTopic", options.getInputTopic()),
                 Map.entry("outputTopic", options.getOutputTopic()),

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
@@ -227,7 +228,7 @@ public final class ReplayPlan {
       }
     }
     long nowSecond = nowMillis / 1000;
-    Map<Long, Campaign> open = new java.util.TreeMap<>();
+    Map<Long, Campaign> open = new TreeMap<>();
     newest.forEach(
         (id, campaign) -> {
           boolean updated = campaign != first.get(id);

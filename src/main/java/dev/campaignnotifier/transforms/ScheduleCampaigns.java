@@ -106,14 +106,14 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
       return new Released(c.startEpochSecond(), c.endEpochSecond(), c.createdEpochSecond(), hash);
     }
 
-    /** As {@link Campaign#supersedes}: created later, or in the same second and different. */
+    /** As {@link Campaign#supersedes}. */
     boolean supersedes(Released held) {
-      return created > held.created || (created == held.created && !equals(held));
+      return Campaign.isNewer(created, held.created, equals(held));
     }
 
     /** As {@link Campaign#cancelsAt}. */
     boolean cancelsAt(long nowEpochSecond) {
-      return end <= nowEpochSecond || end <= start;
+      return Campaign.leavesNothing(start, end, nowEpochSecond);
     }
 
     /** The four numbers as var-longs. */
@@ -340,18 +340,20 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
         long forgetAt = e.getValue().end() + 1;
         if (forgetAt * 1000L <= now) {
           // The campaign has ended: nothing can repeat it any more, so forget it.
-          SparkSafeMaps.remove(releasedState, e.getKey());
+          releasedState.remove(e.getKey());
         } else {
           next = Math.min(next, forgetAt);
         }
       }
+      // Once per wake, not per campaign forgotten, and before release() below puts into it.
+      SparkSafeMaps.clearIfEmpty(releasedState);
       for (Map.Entry<String, Campaign> e : entries(heldState)) {
         Campaign campaign = e.getValue();
         if (now < campaign.startEpochSecond() * 1000L) {
           next = Math.min(next, campaign.startEpochSecond());
           continue;
         }
-        SparkSafeMaps.remove(heldState, e.getKey());
+        heldState.remove(e.getKey());
         if (campaign.hasEndedBy(second)) {
           expiredWhileHeld.inc();
           LOG.info("Campaign {} ended while it was held; nothing sent", e.getKey());
@@ -360,6 +362,7 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
         releasedAtStart.inc();
         next = Math.min(next, release(campaign, releasedState, out));
       }
+      SparkSafeMaps.clearIfEmpty(heldState);
       if (next == Long.MAX_VALUE) {
         wakeAt.clear();
       } else {

@@ -15,6 +15,14 @@ final class SparkSafeMaps {
 
   static <K, V> void remove(MapState<K, V> map, K key) {
     map.remove(key);
+    clearIfEmpty(map);
+  }
+
+  /**
+   * Clears the map if it holds nothing, after plain removes in a loop: one read however many were
+   * removed. Call it before the next {@code put} into the same map.
+   */
+  static <K, V> void clearIfEmpty(MapState<K, V> map) {
     // Not isEmpty(): on that runner it says whether anything is stored, and an empty map is.
     Iterable<K> left = map.keys().read();
     if (left == null || !left.iterator().hasNext()) {
