@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -134,18 +131,27 @@ class FlinkAtScaleIT {
     return s.toString().trim();
   }
 
-  /** The highest chk-N Flink has written under {@code dir} (0 before the first). */
+  /**
+   * The highest chk-N Flink has written under {@code dir}/{job} (0 before the first). Flink deletes
+   * a superseded chk-N while this reads, so it reads names only ({@code Files.walk} reads each
+   * entry's attributes and throws for one deleted in between).
+   */
   private static long latestCheckpoint(Path dir) {
-    try (Stream<Path> files = Files.walk(dir, 2)) {
-      return files
-          .map(p -> p.getFileName().toString())
-          .filter(n -> n.matches("chk-\\d+"))
-          .mapToLong(n -> Long.parseLong(n.substring(4)))
-          .max()
-          .orElse(0);
-    } catch (IOException e) {
-      throw new AssertionError("cannot list " + dir, e);
+    long latest = 0;
+    for (String job : names(dir)) {
+      for (String name : names(dir.resolve(job))) {
+        if (name.matches("chk-\\d+")) {
+          latest = Math.max(latest, Long.parseLong(name.substring(4)));
+        }
+      }
     }
+    return latest;
+  }
+
+  /** The names in a directory; none when it is gone. */
+  private static List<String> names(Path dir) {
+    String[] names = dir.toFile().list();
+    return names == null ? List.of() : List.of(names);
   }
 
   private static long fanOuts(ServiceClient client, String campaign) {

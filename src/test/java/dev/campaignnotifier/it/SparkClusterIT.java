@@ -140,7 +140,6 @@ class SparkClusterIT {
     return ClusterKit.httpGet("http://127.0.0.1:" + uiPort + "/json/");
   }
 
-  /** Everything the worker's executors wrote to stderr (work-dir/app-id/executor-id/stderr). */
   /** The executor directories ({@code <work dir>/app-.../<n>}) the worker created. */
   private static long executorDirs(Path workDir) {
     try (Stream<Path> dirs = Files.walk(workDir, 2)) {
@@ -155,6 +154,7 @@ class SparkClusterIT {
     }
   }
 
+  /** Everything the worker's executors wrote to stderr (work-dir/app-id/executor-id/stderr). */
   private static String executorLogs(Path workDir) {
     try (Stream<Path> files = Files.walk(workDir)) {
       StringBuilder all = new StringBuilder();
