@@ -10,10 +10,12 @@
 # plan and the delivery ledger, as on every runner (docs/runners.md).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-# BATCH_INTERVAL_MILLIS (default 500) is the micro-batch interval: a new campaign waits for the next
-# batch, and every batch costs Spark a job generation even when idle (see docs/performance.md).
-# The service's Spark defaults (--subscribers=lookup, Spark's metric sinks off) are its
-# RunnerProfile's (docs/runners.md); the options you give win.
+# BATCH_INTERVAL_MILLIS (default 1000, the service's default on Spark) is the micro-batch interval:
+# a new campaign waits for the next batch, and every batch costs the driver a job generation even
+# when idle; with 500 ms a 2-core machine's driver fell further behind every second (see
+# docs/performance.md; the spark_microBatchLagSeconds gauge shows it).
+# The service's Spark defaults (--subscribers=lookup, Spark's metric sinks off, 1,000 ms batches)
+# are its RunnerProfile's (docs/runners.md); the options you give win.
 CHECKPOINT_DIR=${CHECKPOINT_DIR:-/tmp/campaign-notifier/spark-checkpoint}
 # Spark reads spark.* system properties into its configuration: its Prometheus endpoints on the UI
 # port (4040), next to the service's /metrics (docs/operations.md).
@@ -23,5 +25,5 @@ done
 export JAVA_OPTS
 # shellcheck disable=SC2046
 run_local spark-runner \
-  --runner=SparkRunner --sparkMaster='local[*]' --batchIntervalMillis="${BATCH_INTERVAL_MILLIS:-500}" \
+  --runner=SparkRunner --sparkMaster='local[*]' --batchIntervalMillis="${BATCH_INTERVAL_MILLIS:-1000}" \
   --checkpointDir="$CHECKPOINT_DIR" "$@"

@@ -25,6 +25,7 @@ public final class LiveState {
   private static final Map<String, Backlog> BACKLOG = new ConcurrentHashMap<>();
   private static final Map<Object, Long> IN_DELIVERY = new ConcurrentHashMap<>();
   private static final AtomicLong SNAPSHOT_LOADED_AT_MILLIS = new AtomicLong();
+  private static final AtomicLong MICRO_BATCH_LAG_MILLIS = new AtomicLong(-1);
 
   private LiveState() {}
 
@@ -87,10 +88,26 @@ public final class LiveState {
     return at == 0 ? OptionalLong.empty() : OptionalLong.of(at);
   }
 
+  /**
+   * A Spark micro-batch finished: {@code lagMillis} from the time it stands for (its batch time) to
+   * its end. Spark's own delays start when a batch's jobs are submitted, after the driver has built
+   * them, so a driver that builds batches slower than the batch interval shows nothing there.
+   */
+  public static void microBatchCompleted(long lagMillis) {
+    MICRO_BATCH_LAG_MILLIS.set(Math.max(0, lagMillis));
+  }
+
+  /** The last micro-batch's lag ({@link #microBatchCompleted}), if one has finished in this JVM. */
+  public static OptionalLong microBatchLagMillis() {
+    long lag = MICRO_BATCH_LAG_MILLIS.get();
+    return lag < 0 ? OptionalLong.empty() : OptionalLong.of(lag);
+  }
+
   /** Forgets everything: for tests that run many pipelines in one JVM. */
   public static void reset() {
     BACKLOG.clear();
     IN_DELIVERY.clear();
     SNAPSHOT_LOADED_AT_MILLIS.set(0);
+    MICRO_BATCH_LAG_MILLIS.set(-1);
   }
 }

@@ -72,6 +72,13 @@ public final class OpsServer implements AutoCloseable {
                 LiveState.snapshotLoadedAtMillis()
                     .ifPresent(at -> g.call((System.currentTimeMillis() - at) / 1000.0)))
         .register(registry);
+    GaugeWithCallback.builder()
+        .name("spark_microBatchLagSeconds")
+        .help(
+            "SparkRunner: from the last finished micro-batch's batch time to its end; grows when"
+                + " the driver cannot build batches as fast as --batchIntervalMillis asks.")
+        .callback(g -> LiveState.microBatchLagMillis().ifPresent(lag -> g.call(lag / 1000.0)))
+        .register(registry);
     return registry;
   }
 

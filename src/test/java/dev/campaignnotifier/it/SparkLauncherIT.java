@@ -29,7 +29,7 @@ class SparkLauncherIT {
   /**
    * The service started as spark-local.sh starts it: the driver (this process) holds the pipeline's
    * handle, so its own /metrics serves the Beam metrics, summed over the executors by Spark, under
-   * the same names as on the DirectRunner.
+   * the same names as on the DirectRunner, and the lag of its micro-batches.
    */
   @Test
   void theDriversEndpointServesTheSinkCountersUnderTheSameNames() throws Exception {
@@ -56,6 +56,8 @@ class SparkLauncherIT {
           });
       String scraped = ClusterKit.httpGet(metrics);
       assertTrue(scraped.contains("\ndeadLetters_total{reason=\"NOT_JSON\"} 1.0\n"), scraped);
+      // The driver's micro-batch lag (SparkMicroBatches), which Spark's own figures do not give.
+      assertTrue(scraped.contains("\nspark_microBatchLagSeconds "), scraped);
       Await.until(
           "ready",
           WAIT,

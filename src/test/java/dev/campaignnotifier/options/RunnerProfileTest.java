@@ -4,10 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.campaignnotifier.ops.SparkMicroBatches;
 import dev.campaignnotifier.subscribers.SubscriberMode;
+import java.nio.file.Path;
 import java.util.List;
+import org.apache.beam.runners.spark.SparkContextOptions;
+import org.apache.beam.runners.spark.SparkRunner;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class RunnerProfileTest {
   private static CampaignNotifierOptions parse(String... args) {
@@ -64,13 +69,33 @@ class RunnerProfileTest {
                   "--targetParallelism=4", "--blockOnRun", "--enforceImmutability=true"
                 })));
     assertEquals(
-        List.of("--runner=SparkRunner", "--enableSparkMetricSinks=false"),
+        List.of(
+            "--runner=SparkRunner", "--enableSparkMetricSinks=false", "--batchIntervalMillis=1000"),
         List.of(RunnerProfile.SPARK.withLaunchDefaults(new String[] {"--runner=SparkRunner"})));
+    assertEquals(
+        List.of("--batchIntervalMillis=500", "--enableSparkMetricSinks=false"),
+        List.of(
+            RunnerProfile.SPARK.withLaunchDefaults(new String[] {"--batchIntervalMillis=500"})));
     assertEquals(
         List.of("--checkpointingInterval=60000", "--fasterCopy=true"),
         List.of(
             RunnerProfile.FLINK.withLaunchDefaults(
                 new String[] {"--checkpointingInterval=60000"})));
+  }
+
+  /** On Spark the driver's micro-batches are watched: a listener Beam's runner registers. */
+  @Test
+  void beforeRunOnSparkRegistersTheMicroBatchListener(@TempDir Path checkpoints) {
+    SparkContextOptions options = PipelineOptionsFactory.as(SparkContextOptions.class);
+    options.setRunner(SparkRunner.class);
+    options.setCheckpointDir(checkpoints.toString());
+    options.setBatchIntervalMillis(1000L);
+
+    RunnerProfile.SPARK.beforeRun(options);
+
+    assertEquals(1, options.getListeners().size(), "listeners: " + options.getListeners());
+    assertTrue(options.getListeners().get(0) instanceof SparkMicroBatches);
+    assertTrue(options.getCheckpointDir().startsWith(checkpoints + "/run-"));
   }
 
   @Test
