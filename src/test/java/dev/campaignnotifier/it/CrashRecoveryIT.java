@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -112,23 +113,8 @@ class CrashRecoveryIT {
     int campaigns = 2_000;
     int perCampaign = 500;
     int total = campaigns * perCampaign;
-    s.client.execute(
-        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
-            + " SELECT 'client-' || g, 'rush-' || r FROM generate_series(1, "
-            + campaigns
-            + ") r, generate_series(1, "
-            + perCampaign
-            + ") g");
-    List<org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]>> rush =
-        new java.util.ArrayList<>();
-    for (int i = 1; i <= campaigns; i++) {
-      rush.add(
-          new org.apache.kafka.clients.producer.ProducerRecord<>(
-              s.options.getInputTopic(),
-              ("rush-" + i).getBytes(java.nio.charset.StandardCharsets.UTF_8),
-              Samples.campaignJson("c" + i, "rush-" + i, now() - 10, now() + 3600)
-                  .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-    }
+    s.client.insertRushSubscribers(campaigns, perCampaign);
+    List<ProducerRecord<byte[], byte[]>> rush = s.client.rushCampaigns(campaigns, now());
     try (ServiceProcess first = ServiceProcess.start(s.args)) {
       Await.until(
           "the first snapshot", WAIT, () -> first.log().contains("Subscriber snapshot 0 loaded"));
@@ -154,21 +140,13 @@ class CrashRecoveryIT {
       Await.until("every message", WAIT, () -> s.messages().size() >= total);
       assertEquals(
           0,
-          s.client.count(
-              "SELECT count(*) FROM (SELECT adv_campaign_id FROM public.subscribers_feedback"
-                  + " GROUP BY adv_campaign_id HAVING count(*) <> "
-                  + perCampaign
-                  + ") short"),
+          s.client.rushCampaignsShort(perCampaign),
           "campaigns with other than " + perCampaign + " rows");
       s.report("kill -9 mid rush", total);
       long duplicates = s.messages().values().stream().mapToLong(n -> n - 1).sum();
-      long inFlight = 4L * 8 * 2_000;
       assertTrue(
-          duplicates <= inFlight,
-          duplicates
-              + " duplicate messages: more than the "
-              + inFlight
-              + " parcels in flight hold");
+          duplicates <= ServiceClient.RUSH_PARCELS_IN_FLIGHT,
+          duplicates + " duplicate messages: more than the parcels in flight hold");
     }
   }
 

@@ -166,27 +166,19 @@ class FlinkClusterIT {
     int perCampaign = 500;
     int total = big + campaigns * perCampaign + 1_000;
     client.insertSubscribers("big", big);
-    client.execute(
-        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
-            + " SELECT 'client-' || g, 'rush-' || r FROM generate_series(1, "
-            + campaigns
-            + ") r, generate_series(1, "
-            + perCampaign
-            + ") g");
+    client.insertRushSubscribers(campaigns, perCampaign);
     client.execute(
         "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
             + " SELECT 'late-' || g, 'small' FROM generate_series(1, 1000) g");
     long now = Instant.now().getEpochSecond();
     List<ProducerRecord<byte[], byte[]>> rush = new ArrayList<>();
     rush.add(
-        record(options, "big", Samples.campaignJson("big-campaign", "big", now - 10, now + 3600)));
-    for (int i = 1; i <= campaigns; i++) {
-      rush.add(
-          record(
-              options,
-              "rush-" + i,
-              Samples.campaignJson("c" + i, "rush-" + i, now - 10, now + 3600)));
-    }
+        new ProducerRecord<>(
+            options.getInputTopic(),
+            "big".getBytes(StandardCharsets.UTF_8),
+            Samples.campaignJson("big-campaign", "big", now - 10, now + 3600)
+                .getBytes(StandardCharsets.UTF_8)));
+    rush.addAll(client.rushCampaigns(campaigns, now));
 
     String first = submit(options, null);
     Await.until(
@@ -247,32 +239,15 @@ class FlinkClusterIT {
       assertEquals(1000, client.rowsOf("while-stopped"));
       assertEquals(
           0,
-          client.count(
-              "SELECT count(*) FROM (SELECT adv_campaign_id FROM public.subscribers_feedback"
-                  + " WHERE adv_campaign_id LIKE 'c%' GROUP BY adv_campaign_id HAVING count(*) <> "
-                  + perCampaign
-                  + ") short"),
+          client.rushCampaignsShort(perCampaign),
           "rush campaigns with other than " + perCampaign + " rows");
       assertEquals(total, messages.size(), "distinct messages");
-      // The parcels that can be in flight when the job stops, as in CrashRecoveryIT.
-      long inFlight = 4L * 8 * 2_000;
       assertTrue(
-          duplicates <= inFlight,
-          duplicates
-              + " duplicate messages: more than the "
-              + inFlight
-              + " parcels in flight hold");
+          duplicates <= ServiceClient.RUSH_PARCELS_IN_FLIGHT,
+          duplicates + " duplicate messages: more than the parcels in flight hold");
     } finally {
       cancel(second);
     }
-  }
-
-  private static ProducerRecord<byte[], byte[]> record(
-      CampaignNotifierOptions options, String key, String value) {
-    return new ProducerRecord<>(
-        options.getInputTopic(),
-        key.getBytes(StandardCharsets.UTF_8),
-        value.getBytes(StandardCharsets.UTF_8));
   }
 
   /** {@code flink run -d} of the bundle, from a checkpoint if one is given; returns the job id. */

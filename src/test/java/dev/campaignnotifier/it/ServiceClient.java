@@ -200,6 +200,57 @@ public class ServiceClient implements AutoCloseable {
     }
   }
 
+  /**
+   * A lunch rush's favourites: clients {@code client-1} to {@code client-<perCampaign>} on each of
+   * the restaurants {@code rush-1} to {@code rush-<campaigns>}.
+   */
+  public void insertRushSubscribers(int campaigns, int perCampaign) {
+    execute(
+        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
+            + " SELECT 'client-' || g, 'rush-' || r FROM generate_series(1, "
+            + campaigns
+            + ") r, generate_series(1, "
+            + perCampaign
+            + ") g");
+  }
+
+  /**
+   * A lunch rush's campaigns, to publish at once: {@code c1} to {@code c<campaigns>}, each on its
+   * restaurant {@code rush-<i>} (and keyed by it), active from 10 s before {@code nowEpochSecond}
+   * for an hour.
+   */
+  public List<ProducerRecord<byte[], byte[]>> rushCampaigns(int campaigns, long nowEpochSecond) {
+    List<ProducerRecord<byte[], byte[]>> rush = new ArrayList<>();
+    for (int i = 1; i <= campaigns; i++) {
+      rush.add(
+          new ProducerRecord<>(
+              options.getInputTopic(),
+              ("rush-" + i).getBytes(StandardCharsets.UTF_8),
+              dev.campaignnotifier.Samples.campaignJson(
+                      "c" + i, "rush-" + i, nowEpochSecond - 10, nowEpochSecond + 3600)
+                  .getBytes(StandardCharsets.UTF_8)));
+    }
+    return rush;
+  }
+
+  /**
+   * Campaigns of {@link #rushCampaigns} whose feedback rows are not exactly {@code perCampaign}.
+   */
+  public long rushCampaignsShort(int perCampaign) {
+    return count(
+        "SELECT count(*) FROM (SELECT adv_campaign_id FROM public.subscribers_feedback"
+            + " WHERE adv_campaign_id ~ '^c[0-9]+$' GROUP BY adv_campaign_id HAVING count(*) <> "
+            + perCampaign
+            + ") short");
+  }
+
+  /**
+   * The duplicate messages a stop in the middle of a rush may leave: at most the parcels that can
+   * be in flight, {@code ADMITTED} per delivery instance, a handful of instances, each of up to
+   * {@code --deliverySliceSize} notifications.
+   */
+  public static final long RUSH_PARCELS_IN_FLIGHT = 4L * 8 * 2_000;
+
   /** Adds clients {@code client-1} to {@code client-<count>} to a restaurant's subscribers. */
   public void insertSubscribers(String restaurant, int count) {
     execute(
