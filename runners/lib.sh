@@ -15,7 +15,9 @@ run_local() {
   # The runtime classpath of that profile: its runner only, no other runner, no test library. The
   # local launchers always carry the embedded servers (the cluster bundles leave them out); the
   # Spark launcher carries Spark itself too (a Spark cluster provides it, so the build marks it test).
-  local spark_scope=test
+  # Spark is provided (on the compile class path for ops/SparkMicroBatches, in no runtime one)
+  # except on the Spark launcher, whose JVM runs it.
+  local spark_scope=provided
   [ "$profile" = spark-runner ] && spark_scope=compile
   mvn -q -B -P"$profile" -Dembedded.scope=compile -Dspark.scope="$spark_scope" compile \
     dependency:build-classpath -Dmdep.outputFile="$cp_file" -DincludeScope=runtime >&2

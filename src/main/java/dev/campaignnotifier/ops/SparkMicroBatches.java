@@ -1,7 +1,6 @@
 package dev.campaignnotifier.ops;
 
 import java.util.function.LongSupplier;
-import org.apache.spark.streaming.api.java.JavaBatchInfo;
 import org.apache.spark.streaming.api.java.JavaStreamingListener;
 import org.apache.spark.streaming.api.java.JavaStreamingListenerBatchCompleted;
 import org.slf4j.Logger;
@@ -48,10 +47,22 @@ public final class SparkMicroBatches extends JavaStreamingListener {
     this.clock = clock;
   }
 
+  /**
+   * Reads the batch's times by reflection: {@code JavaBatchInfo} and Spark's {@code Time} are Scala
+   * case classes, and compiling a call on them needs the Scala library, which the Spark bundle's
+   * build does not put on the compile class path (the cluster provides it).
+   */
   @Override
   public void onBatchCompleted(JavaStreamingListenerBatchCompleted batchCompleted) {
-    JavaBatchInfo batch = batchCompleted.batchInfo();
-    completed(batch.batchTime().milliseconds(), batch.processingEndTime());
+    Object batch = batchCompleted.batchInfo();
+    try {
+      Object time = batch.getClass().getMethod("batchTime").invoke(batch);
+      long batchTime = (Long) time.getClass().getMethod("milliseconds").invoke(time);
+      long end = (Long) batch.getClass().getMethod("processingEndTime").invoke(batch);
+      completed(batchTime, end);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.debug("Could not read a micro-batch's times: {}", e.toString());
+    }
   }
 
   /** A batch of {@code batchTimeMillis} ended at {@code endMillis} (or -1: use now). */

@@ -77,10 +77,7 @@ class CrashRecoveryIT {
     s.subscribers("big", n);
     try (ServiceProcess first = ServiceProcess.start(s.args)) {
       Await.until(
-          "the first snapshot",
-          WAIT,
-          () -> first.log().contains("Subscriber snapshot 0 loaded"),
-          () -> "\n" + first.log());
+          "ready, with the first snapshot", WAIT, () -> first.ready(), () -> "\n" + first.log());
       s.client.publish("k", Samples.campaignJson("crash", "big", now() - 10, now() + 3600));
       Await.until("some rows", WAIT, () -> s.rows("crash") >= 10_000);
       first.kill();
@@ -116,8 +113,7 @@ class CrashRecoveryIT {
     s.client.insertRushSubscribers(campaigns, perCampaign);
     List<ProducerRecord<byte[], byte[]>> rush = s.client.rushCampaigns(campaigns, now());
     try (ServiceProcess first = ServiceProcess.start(s.args)) {
-      Await.until(
-          "the first snapshot", WAIT, () -> first.log().contains("Subscriber snapshot 0 loaded"));
+      Await.until("ready, with the first snapshot", WAIT, () -> first.ready());
       s.client.publishAll(rush);
       Await.until("a tenth of the rush", WAIT, () -> s.client.feedbackRows() >= total / 10);
       first.kill();
@@ -159,8 +155,7 @@ class CrashRecoveryIT {
       s.subscribers("r" + i, perCampaign);
     }
     try (ServiceProcess first = ServiceProcess.start(s.args)) {
-      Await.until(
-          "the first snapshot", WAIT, () -> first.log().contains("Subscriber snapshot 0 loaded"));
+      Await.until("ready, with the first snapshot", WAIT, () -> first.ready());
       for (int i = 0; i < campaigns; i++) {
         s.client.publish("k", Samples.campaignJson("c" + i, "r" + i, now() - 10, now() + 3600));
       }
@@ -195,8 +190,7 @@ class CrashRecoveryIT {
     Setup s = new Setup();
     s.subscribers("g", 5_000);
     try (ServiceProcess first = ServiceProcess.start(s.args)) {
-      Await.until(
-          "the first snapshot", WAIT, () -> first.log().contains("Subscriber snapshot 0 loaded"));
+      Await.until("ready, with the first snapshot", WAIT, () -> first.ready());
       s.client.publish("k", Samples.campaignJson("before", "g", now() - 10, now() + 3600));
       Await.until("the first campaign", WAIT, () -> s.rows("before") >= 5_000);
       first.stop();

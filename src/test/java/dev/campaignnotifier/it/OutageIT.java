@@ -67,8 +67,7 @@ class OutageIT {
             ServiceProcess.start(
                 ServiceClient.serviceArgs(
                     o, "jdbc:postgresql://localhost:" + proxy.port() + "/" + db.database))) {
-      Await.until(
-          "the first snapshot", WAIT, () -> service.log().contains("Subscriber snapshot 0 loaded"));
+      Await.until("ready, with the first snapshot", WAIT, () -> service.ready());
       db.publish("k", Samples.campaignJson("outage", "big", now() - 10, now() + 3600));
       Await.until("some rows", WAIT, () -> db.feedbackRows() >= 10_000);
       proxy.cut();
@@ -102,10 +101,7 @@ class OutageIT {
       db.insertSubscribers("big", SUBSCRIBERS);
       try (ServiceProcess service =
           ServiceProcess.start(ServiceClient.serviceArgs(o, o.getJdbcUrl()))) {
-        Await.until(
-            "the first snapshot",
-            WAIT,
-            () -> service.log().contains("Subscriber snapshot 0 loaded"));
+        Await.until("ready, with the first snapshot", WAIT, () -> service.ready());
         db.publish("k", Samples.campaignJson("restart", "big", now() - 10, now() + 3600));
         Await.until("some rows", WAIT, () -> db.feedbackRows() >= 10_000);
         long atRestart = db.feedbackRows();
@@ -147,10 +143,7 @@ class OutageIT {
       List<String> args = new ArrayList<>(ServiceClient.serviceArgs(o, o.getJdbcUrl()));
       args.add("--kafkaPropertiesFile=" + kafkaProperties);
       try (ServiceProcess service = ServiceProcess.start(args)) {
-        Await.until(
-            "the first snapshot",
-            WAIT,
-            () -> service.log().contains("Subscriber snapshot 0 loaded"));
+        Await.until("ready, with the first snapshot", WAIT, () -> service.ready());
         db.publish("k", Samples.campaignJson("long-outage", "big", now() - 10, now() + 3600));
         Await.until("some rows", WAIT, () -> db.feedbackRows() >= 10_000);
         broker.stop();

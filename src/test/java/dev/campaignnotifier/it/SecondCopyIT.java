@@ -1,7 +1,6 @@
 package dev.campaignnotifier.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.campaignnotifier.Samples;
@@ -35,27 +34,32 @@ class SecondCopyIT {
     List<String> args = ServiceClient.serviceArgs(o, o.getJdbcUrl());
     try (ServiceProcess first = ServiceProcess.start(args)) {
       Await.until(
-          "the first copy's snapshot",
+          "the first copy ready, with its snapshot",
           WAIT,
-          () -> first.alive("the first copy") && first.log().contains("Subscriber snapshot 0"));
+          () -> first.alive("the first copy") && first.ready());
       try (ServiceProcess second = ServiceProcess.start(args)) {
         Await.until(
             "the second copy waiting as a standby",
             WAIT,
-            () -> second.alive("the second copy") && second.log().contains("waiting as a standby"));
+            () ->
+                second.alive("the second copy")
+                    && second.health().contains("a standby while another copy holds it"));
         assertTrue(
             second.log().contains("held by another copy of the service (campaign-notifier on "),
             "the standby does not say who holds the group");
 
         db.publish("k", Samples.campaignJson("while-both", "big", now() - 10, now() + 3600));
         Await.until("every row", WAIT, () -> db.rowsOf("while-both") >= SUBSCRIBERS);
-        assertFalse(second.log().contains("Fanned out"), "the standby fanned a campaign out");
+        // Still a standby, so it never ran a pipeline that could have fanned the campaign out.
+        assertTrue(
+            second.health().contains("a standby while another copy holds it"),
+            "the standby: " + second.health());
 
         first.kill();
         Await.until(
             "the standby taking over",
             WAIT,
-            () -> second.alive("the second copy") && second.log().contains("Took over consumer"));
+            () -> second.alive("the second copy") && second.ready());
         db.publish(
             "k",
             Samples.campaignJson("after-takeover", Samples.RESTAURANT, now() - 10, now() + 3600));
@@ -90,20 +94,22 @@ class SecondCopyIT {
                 ServiceClient.serviceArgs(
                     o, "jdbc:postgresql://localhost:" + proxy.port() + "/" + db.database))) {
       Await.until(
-          "the first copy's snapshot",
+          "the first copy ready, with its snapshot",
           WAIT,
-          () -> first.alive("the first copy") && first.log().contains("Subscriber snapshot 0"));
+          () -> first.alive("the first copy") && first.ready());
       try (ServiceProcess second =
           ServiceProcess.start(ServiceClient.serviceArgs(o, o.getJdbcUrl()))) {
         Await.until(
             "the second copy waiting as a standby",
             WAIT,
-            () -> second.alive("the second copy") && second.log().contains("waiting as a standby"));
+            () ->
+                second.alive("the second copy")
+                    && second.health().contains("a standby while another copy holds it"));
         proxy.cut();
         Await.until(
             "the standby taking over",
             WAIT,
-            () -> second.alive("the second copy") && second.log().contains("Took over consumer"));
+            () -> second.alive("the second copy") && second.ready());
         proxy.restore();
         Await.until("the first copy to stop", WAIT, () -> !first.isAlive());
         assertEquals(3, first.exitCode());

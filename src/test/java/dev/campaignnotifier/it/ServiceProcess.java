@@ -1,5 +1,6 @@
 package dev.campaignnotifier.it;
 
+import dev.campaignnotifier.local.Ports;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,12 +18,20 @@ final class ServiceProcess implements AutoCloseable {
   private final Process process;
   private final Path log;
 
+  /** The service's /metrics and /health port; 0 when it serves none. */
+  private int port;
+
   private ServiceProcess(Process process, Path log) {
     this.process = process;
     this.log = log;
   }
 
+  /**
+   * The service on the DirectRunner with {@code args}; a {@code --metricsPort=0} among them (as
+   * {@link ServiceClient#serviceArgs} gives) becomes a free port, for {@link #health}.
+   */
   static ServiceProcess start(List<String> args) throws IOException {
+    int port = Ports.free();
     List<String> command = new ArrayList<>();
     command.add(java());
     command.add("-Xmx2g");
@@ -30,8 +39,34 @@ final class ServiceProcess implements AutoCloseable {
     command.add(System.getProperty("java.class.path"));
     command.add("dev.campaignnotifier.CampaignNotifier");
     command.add("--runner=DirectRunner");
-    command.addAll(args);
-    return exec(command, Map.of(), "service");
+    boolean served = false;
+    for (String arg : args) {
+      if (arg.equals("--metricsPort=0")) {
+        arg = "--metricsPort=" + port;
+        served = true;
+      }
+      command.add(arg);
+    }
+    ServiceProcess service = exec(command, Map.of(), "service");
+    service.port = served ? port : 0;
+    return service;
+  }
+
+  /**
+   * What {@code /health/ready} answers now: {@code ready} once the pipeline runs with both servers
+   * reachable and, in {@code snapshot} mode, a subscriber snapshot loaded; otherwise what the
+   * service is doing instead (a standby says so). Empty while nothing answers.
+   */
+  String health() {
+    if (port == 0) {
+      throw new IllegalStateException("started without a metrics port");
+    }
+    return ClusterKit.httpGet("http://localhost:" + port + "/health/ready");
+  }
+
+  /** Whether {@link #health} says {@code ready}. */
+  boolean ready() {
+    return health().equals("ready\n");
   }
 
   /** Any command (a cluster's daemon, a submit client) with extra environment variables. */
