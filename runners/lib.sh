@@ -14,7 +14,8 @@ run_local() {
   local cp_file="target/classpath-$profile.txt"
   # The runtime classpath of that profile: its runner only, no other runner, no test library. The
   # local launchers always carry the embedded servers (the cluster bundles leave them out); the
-  # Spark launcher carries Spark itself too (a Spark cluster provides it, so the build marks it test).
+  # Spark launcher carries Spark itself too (a Spark cluster provides it, so the build marks it
+  # provided).
   # Spark is provided (on the compile class path for ops/SparkMicroBatches, in no runtime one)
   # except on the Spark launcher, whose JVM runs it.
   local spark_scope=provided

@@ -16,10 +16,9 @@ import org.slf4j.LoggerFactory;
  * unpersists the RDDs of earlier batches). When that takes longer than the batch interval the
  * batches run back to back, each later behind its batch time than the one before, and the cached
  * RDDs of the batches not yet cleared pile up on the driver. Spark's UI and its scheduling delay do
- * not show it: they count from the moment a batch's jobs are submitted, after they were built.
- * Measured on a 2-core machine with 500 ms batches, idle: 0.5 s further behind every second, and
- * 4,600 cached blocks after 6 minutes; with 1,000 ms batches, level at under a second and about 450
- * blocks (docs/performance.md).
+ * not show it: they count from the moment a batch's jobs are submitted, after they were built. What
+ * it was measured at, with 500 ms and 1,000 ms batches: docs/performance.md, "A Spark driver that
+ * falls behind".
  *
  * <p>Registered by {@code RunnerProfile.beforeRun} through Beam's {@code
  * SparkContextOptions.setListeners}; compiled against Spark, which only the SparkRunner's classpath

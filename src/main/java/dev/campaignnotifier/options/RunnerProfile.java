@@ -48,10 +48,9 @@ public enum RunnerProfile {
   /**
    * Micro-batches: a fan-out's turns on a timer (a splittable DoFn's resume is not offered), the
    * subscribers looked up per campaign (a side input is broadcast again for every refresh), Spark's
-   * own metrics servlet off (the service serves /metrics), micro-batches of one second (with 500
-   * ms, Beam's default, the driver of a 2-core machine fell further behind every second, idle:
-   * {@code SparkMicroBatches}), and a clean watermark store before the job is built ({@link
-   * #beforeRun}).
+   * own metrics servlet off (the service serves /metrics), micro-batches of one second (with Beam's
+   * default of 500 ms a small machine's driver cannot keep up: {@code SparkMicroBatches}), and a
+   * clean watermark store before the job is built ({@link #beforeRun}).
    */
   SPARK(
       256,
