@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -47,6 +48,14 @@ final class BenchServers implements AutoCloseable {
   private final Path postgresLog;
 
   private final Path workDir;
+
+  /**
+   * Whether closing this stops the servers: false for a run on servers started for several ({@link
+   * #onServersOf}).
+   */
+  private final boolean ownsServers;
+
+  private final AtomicInteger databases = new AtomicInteger();
   final String bootstrapServers;
   final String jdbcUrl;
   final String jdbcUser;
@@ -63,8 +72,10 @@ final class BenchServers implements AutoCloseable {
       Path workDir,
       String bootstrapServers,
       PostgresDataSource postgresSource,
-      String kafkaPropertiesFile) {
+      String kafkaPropertiesFile,
+      boolean ownsServers) {
     this.broker = broker;
+    this.ownsServers = ownsServers;
     this.postgres = postgres;
     this.postgresLog = postgresLog;
     this.workDir = workDir;
@@ -127,9 +138,32 @@ final class BenchServers implements AutoCloseable {
             workDir,
             bootstrap,
             source,
-            given.get("kafkaPropertiesFile"));
+            given.get("kafkaPropertiesFile"),
+            true);
     servers.requireEmptyTables();
     return servers;
+  }
+
+  /**
+   * A run on servers {@code started} for several (the benchmark's own test, {@link
+   * Benchmark.Servers}): the same broker and PostgreSQL, a database of its own with {@code sql/}'s
+   * tables, so nothing of an earlier run is counted; closing it leaves the servers running.
+   */
+  static BenchServers onServersOf(BenchServers started) {
+    if (started.postgres == null) {
+      throw new IllegalStateException("only servers the benchmark started are shared");
+    }
+    String url =
+        started.postgres.createDatabase("bench_" + started.databases.incrementAndGet(), false);
+    return new BenchServers(
+        started.broker,
+        started.postgres,
+        started.postgresLog,
+        started.workDir,
+        started.bootstrapServers,
+        new PostgresDataSource(url, EmbeddedPostgresServer.USER, "JDBC_PASSWORD", null),
+        null,
+        false);
   }
 
   /** The broker in a JVM of its own, with Kafka's own default heap (kafka-server-start.sh). */
@@ -291,6 +325,29 @@ final class BenchServers implements AutoCloseable {
             + " FROM public.subscribers_feedback_id_seq");
   }
 
+  /**
+   * Waits until no other connection to this database is open, so that the table statistics hold
+   * every read of the connections before: a backend publishes its statistics when it exits, and
+   * otherwise only once it has been idle for PostgreSQL's 10 s. So: stop the service first. Where
+   * other clients stay connected (a given database), it waits those 10 s instead.
+   */
+  void awaitStatisticsOfClosedConnections() throws InterruptedException {
+    long deadline = System.nanoTime() + 15_000_000_000L;
+    while (query(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                + " AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
+        > 0) {
+      if (System.nanoTime() > deadline) {
+        System.out.println(
+            "benchmark: other connections to the database stay open; waiting 12 s for their"
+                + " statistics");
+        Thread.sleep(12_000);
+        return;
+      }
+      Thread.sleep(50);
+    }
+  }
+
   long rows(String campaign) {
     return query(
         "SELECT count(*) FROM public.subscribers_feedback WHERE adv_campaign_id = ?", campaign);
@@ -330,6 +387,9 @@ final class BenchServers implements AutoCloseable {
 
   @Override
   public void close() throws IOException, InterruptedException {
+    if (!ownsServers) {
+      return;
+    }
     if (broker != null) {
       broker.destroy();
       if (!broker.waitFor(30, TimeUnit.SECONDS)) {

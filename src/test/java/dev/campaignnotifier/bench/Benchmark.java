@@ -93,8 +93,35 @@ public final class Benchmark {
     System.exit(status);
   }
 
-  /** Runs one benchmark and returns its figures. */
+  /**
+   * A broker and a PostgreSQL started once for several runs (the benchmark's own test, where
+   * starting them for each mode took longer than most small runs): each run gets a database of its
+   * own on them.
+   */
+  public static final class Servers implements AutoCloseable {
+    private final BenchServers started;
+
+    private Servers(BenchServers started) {
+      this.started = started;
+    }
+
+    public static Servers start() throws Exception {
+      return new Servers(BenchServers.start(Map.of()));
+    }
+
+    @Override
+    public void close() throws Exception {
+      started.close();
+    }
+  }
+
+  /** Runs one benchmark on servers of its own (or given ones) and returns its figures. */
   public static Map<String, Object> run(String[] args) throws Exception {
+    return run(args, null);
+  }
+
+  /** Runs one benchmark on {@code shared} servers (null: its own or given ones). */
+  public static Map<String, Object> run(String[] args, Servers shared) throws Exception {
     Map<String, String> own = new HashMap<>();
     Map<String, String> given = new HashMap<>();
     List<String> service = new ArrayList<>();
@@ -114,7 +141,11 @@ public final class Benchmark {
     String mode = own.getOrDefault("mode", "fanout");
     String runner = own.getOrDefault("runner", "DirectRunner");
     String launch = own.getOrDefault("launch", "script");
-    try (BenchServers servers = BenchServers.start(given)) {
+    if (shared != null && !given.isEmpty()) {
+      throw new IllegalArgumentException("servers are either shared or given: " + given.keySet());
+    }
+    try (BenchServers servers =
+        shared == null ? BenchServers.start(given) : BenchServers.onServersOf(shared.started)) {
       Map<String, Object> result = new LinkedHashMap<>();
       result.put("mode", mode);
       result.put("runner", runner);

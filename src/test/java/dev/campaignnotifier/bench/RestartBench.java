@@ -106,7 +106,7 @@ final class RestartBench extends BenchRun {
 
   private Map<String, Object> restartRun(String name, String ledger, int attempt) throws Exception {
     long delivered = servers.query("SELECT count(*) FROM public.subscribers_feedback");
-    Thread.sleep(12_000); // so that this count's own reads are in the statistics before the start
+    servers.awaitStatisticsOfClosedConnections(); // this count's own reads, before the start
     long rowsBefore = rowsRead("subscribers_feedback,campaign_slices");
     long started = System.nanoTime();
     Map<String, Object> r = new LinkedHashMap<>();
@@ -122,8 +122,9 @@ final class RestartBench extends BenchRun {
         drawn = servers.idsDrawn();
         Thread.sleep(5_000);
       }
-      Thread.sleep(12_000); // PostgreSQL publishes a connection's statistics once it is idle
+      service.kill(); // the reads end here: a graceful stop would add reads of its own
     }
+    servers.awaitStatisticsOfClosedConnections();
     long rows = rowsRead("subscribers_feedback,campaign_slices") - rowsBefore;
     for (int i = 0; i < CUT_SHORT; i++) {
       awaitRows("cut-" + i, CUT_SIZE); // after the statistics: this count reads the table too

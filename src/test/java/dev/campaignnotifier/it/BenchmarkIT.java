@@ -6,17 +6,37 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.campaignnotifier.bench.Benchmark;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps the benchmark working: a small run of each mode against its real servers (a broker in its
- * own JVM, a durable PostgreSQL, the service in its own process), every figure present. No
- * thresholds: a timed test on a shared CI machine is not a benchmark (docs/performance.md).
+ * Keeps the benchmark working: a small run of each mode against real servers (a broker in its own
+ * JVM and a durable PostgreSQL, started once for all modes; the service in its own process), every
+ * figure present. No thresholds: a timed test on a shared CI machine is not a benchmark
+ * (docs/performance.md).
  */
 @Tag("slow")
 class BenchmarkIT {
   private static final String LAUNCH = "--launch=classpath";
+
+  /** One broker and one PostgreSQL for every mode: each run has a database of its own on them. */
+  private static Benchmark.Servers servers;
+
+  @BeforeAll
+  static void startServers() throws Exception {
+    servers = Benchmark.Servers.start();
+  }
+
+  @AfterAll
+  static void stopServers() throws Exception {
+    servers.close();
+  }
+
+  private static Map<String, Object> run(String... args) throws Exception {
+    return Benchmark.run(args, servers);
+  }
 
   private static void assertFigures(Map<String, Object> result, List<String> keys) {
     for (String key : keys) {
@@ -28,8 +48,7 @@ class BenchmarkIT {
 
   @Test
   void fanOutModeMeasuresBothSinksTheFloorAndCpuOnDurableServers() throws Exception {
-    Map<String, Object> result =
-        Benchmark.run(new String[] {LAUNCH, "--subscribers=2000,5000", "--repeats=2"});
+    Map<String, Object> result = run(LAUNCH, "--subscribers=2000,5000", "--repeats=2");
     assertEquals("on", result.get("postgres_fsync"));
     assertEquals("on", result.get("postgres_synchronous_commit"));
     assertEquals("own JVM", result.get("broker"));
@@ -54,8 +73,7 @@ class BenchmarkIT {
 
   @Test
   void rushModeMeasuresManyCampaignsAtOnceAgainstOneOfTheSameSizeAndTheFloor() throws Exception {
-    Map<String, Object> result =
-        Benchmark.run(new String[] {LAUNCH, "--mode=rush", "--rush=300x5,20x100"});
+    Map<String, Object> result = run(LAUNCH, "--mode=rush", "--rush=300x5,20x100");
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> runs = (List<Map<String, Object>>) result.get("runs");
     assertEquals(2, runs.size());
@@ -84,8 +102,7 @@ class BenchmarkIT {
 
   @Test
   void latencyModeMeasuresSmallCampaignsAloneAndBehindABigOne() throws Exception {
-    Map<String, Object> result =
-        Benchmark.run(new String[] {LAUNCH, "--mode=latency", "--subscribers=50000"});
+    Map<String, Object> result = run(LAUNCH, "--mode=latency", "--subscribers=50000");
     assertEquals(30, result.get("alone_campaigns"));
     assertFigures(
         result,
@@ -117,16 +134,14 @@ class BenchmarkIT {
 
   @Test
   void idleModeMeasuresCpu() throws Exception {
-    Map<String, Object> result =
-        Benchmark.run(new String[] {LAUNCH, "--mode=idle", "--settleSeconds=1", "--idleSeconds=3"});
+    Map<String, Object> result = run(LAUNCH, "--mode=idle", "--settleSeconds=1", "--idleSeconds=3");
     assertTrue(result.get("idle_percent_of_a_core") instanceof Number, result.toString());
   }
 
   @Test
   void scaleModeMeasuresBothSubscriberModes() throws Exception {
     Map<String, Object> result =
-        Benchmark.run(
-            new String[] {LAUNCH, "--mode=scale", "--subscribers=20000", "--bigSubscribers=5000"});
+        run(LAUNCH, "--mode=scale", "--subscribers=20000", "--bigSubscribers=5000");
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> runs = (List<Map<String, Object>>) result.get("runs");
     assertEquals(2, runs.size());
@@ -149,7 +164,7 @@ class BenchmarkIT {
 
   @Test
   void startupModeTimesTheArchiveAndTheLauncherToReady() throws Exception {
-    Map<String, Object> result = Benchmark.run(new String[] {"--mode=startup", "--repeats=1"});
+    Map<String, Object> result = run("--mode=startup", "--repeats=1");
     assertFigures(
         result,
         List.of("archive_bytes", "archive_to_ready_median_s", "launcher_to_ready_median_s"));
@@ -158,10 +173,7 @@ class BenchmarkIT {
   @Test
   void restartModeMeasuresTheReplayWithAndWithoutTheLedger() throws Exception {
     Map<String, Object> result =
-        Benchmark.run(
-            new String[] {
-              LAUNCH, "--mode=restart", "--restartCampaigns=100", "--bigSubscribers=20000"
-            });
+        run(LAUNCH, "--mode=restart", "--restartCampaigns=100", "--bigSubscribers=20000");
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> runs = (List<Map<String, Object>>) result.get("runs");
     assertEquals(2, runs.size());
