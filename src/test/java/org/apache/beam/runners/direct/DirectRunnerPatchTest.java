@@ -3,11 +3,16 @@ package org.apache.beam.runners.direct;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.StreamSupport;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
@@ -16,15 +21,21 @@ import org.apache.beam.sdk.io.UnboundedSource;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.options.StreamingOptions;
+import org.apache.beam.sdk.state.MapState;
+import org.apache.beam.sdk.state.StateSpec;
+import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.util.ReleaseInfo;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Instant;
 import org.junit.jupiter.api.Test;
 
 /**
- * The project's copies of four DirectRunner classes (src/direct/java) replace Beam's only because
+ * The project's copies of five DirectRunner classes (src/direct/java) replace Beam's only because
  * they come first on the classpath, and they are copies of one Beam release. This test fails when
  * either of those stops being true, so an upgrade re-checks the patch instead of mixing two
  * releases.
@@ -45,7 +56,8 @@ class DirectRunnerPatchTest {
           QuiescenceDriver.class,
           ExecutorServiceParallelExecutor.class,
           UnboundedReadEvaluatorFactory.class,
-          ParDoEvaluatorFactory.class
+          ParDoEvaluatorFactory.class,
+          CopyOnAccessInMemoryStateInternals.class
         }) {
       String from = patched.getProtectionDomain().getCodeSource().getLocation().toString();
       assertTrue(
@@ -59,9 +71,8 @@ class DirectRunnerPatchTest {
     assertEquals(
         "2.70.0",
         ReleaseInfo.getReleaseInfo().getVersion(),
-        "Beam changed: compare src/direct/java with the new release's QuiescenceDriver,"
-            + " ExecutorServiceParallelExecutor and UnboundedReadEvaluatorFactory, re-apply the"
-            + " marked changes, then update this test");
+        "Beam changed: compare src/direct/java with the new release's classes of the same"
+            + " names, re-apply the marked changes, then update this test");
   }
 
   /**
@@ -84,6 +95,72 @@ class DirectRunnerPatchTest {
 
     assertEquals(ELEMENTS, ELEMENTS_READ.get(), "elements read");
     assertEquals(1, READERS_OPENED.get(), "readers opened for " + ELEMENTS + " elements");
+  }
+
+  /** Values a map state's coder encoded, in this JVM. */
+  private static final AtomicInteger VALUES_ENCODED = new AtomicInteger();
+
+  /**
+   * 1,000 elements of one key, each put into the key's map state, in about 100 bundles. Upstream
+   * clones every entry of the map with its coders when a bundle first touches it, then puts the
+   * originals back over the clones: about 50,000 encodings here, and quadratic in the entries of
+   * one key (a restaurant with thousands of campaigns in the late step). The patch copies the
+   * entries by reference: the same map, no encoding.
+   */
+  @Test
+  void aMapStateIsNotClonedForEveryBundle() {
+    PipelineOptions options = PipelineOptionsFactory.create();
+    options.setRunner(DirectRunner.class);
+    options.as(StreamingOptions.class).setStreaming(true);
+    Pipeline pipeline = Pipeline.create(options);
+    pipeline
+        .apply(Read.from(new CountingUpTo(ELEMENTS, true)))
+        .apply(
+            MapElements.into(
+                    TypeDescriptors.kvs(TypeDescriptors.integers(), TypeDescriptors.integers()))
+                .via(i -> KV.of(0, i)))
+        .apply(ParDo.of(new KeepAll()));
+    VALUES_ENCODED.set(0);
+    ELEMENTS_READ.set(0);
+
+    pipeline.run().waitUntilFinish();
+
+    assertEquals(ELEMENTS, ELEMENTS_READ.get(), "elements kept");
+    assertTrue(
+        VALUES_ENCODED.get() < ELEMENTS,
+        VALUES_ENCODED.get() + " values encoded for " + ELEMENTS + " puts");
+  }
+
+  /** Puts each element into its key's map and checks the map holds every one before it. */
+  private static final class KeepAll extends DoFn<KV<Integer, Integer>, Void> {
+    @StateId("all")
+    private final StateSpec<MapState<Integer, Integer>> allSpec =
+        StateSpecs.map(VarIntCoder.of(), new CountingIntCoder());
+
+    @ProcessElement
+    public void process(
+        @Element KV<Integer, Integer> element, @StateId("all") MapState<Integer, Integer> all) {
+      int i = element.getValue();
+      all.put(i, i);
+      ELEMENTS_READ.incrementAndGet();
+      if (i == ELEMENTS - 1) {
+        long kept = StreamSupport.stream(all.keys().read().spliterator(), false).count();
+        assertEquals(ELEMENTS, kept, "entries in the map");
+      }
+    }
+  }
+
+  private static final class CountingIntCoder extends AtomicCoder<Integer> {
+    @Override
+    public void encode(Integer value, OutputStream out) throws IOException {
+      VALUES_ENCODED.incrementAndGet();
+      VarIntCoder.of().encode(value, out);
+    }
+
+    @Override
+    public Integer decode(InputStream in) throws IOException {
+      return VarIntCoder.of().decode(in);
+    }
   }
 
   /** The highest checkpoint finalized: every element before it is done. */
