@@ -61,11 +61,11 @@ class FlinkAtScaleIT {
         .filter(arg -> !arg.startsWith("--subscribersRefresh="))
         .forEach(command::add);
     command.add("--subscribersRefresh=5s");
-    try (ServiceProcess service = ServiceProcess.exec(command, Map.of(), "flink-at-scale")) {
+    try (ServiceProcess service = ServiceProcess.serve(command, "flink-at-scale")) {
       Await.until(
-          "the first snapshot",
+          "ready: running, with the first snapshot",
           WAIT,
-          () -> service.alive("the service") && service.log().contains("Subscriber snapshot"));
+          () -> service.alive("the service") && service.ready());
 
       client.publish("k", Samples.campaignJson("c-200k", "r-200k", now() - 10, now() + 3600));
       Await.until(

@@ -31,7 +31,6 @@ final class ServiceProcess implements AutoCloseable {
    * {@link ServiceClient#serviceArgs} gives) becomes a free port, for {@link #health}.
    */
   static ServiceProcess start(List<String> args) throws IOException {
-    int port = Ports.free();
     List<String> command = new ArrayList<>();
     command.add(java());
     command.add("-Xmx2g");
@@ -39,15 +38,26 @@ final class ServiceProcess implements AutoCloseable {
     command.add(System.getProperty("java.class.path"));
     command.add("dev.campaignnotifier.CampaignNotifier");
     command.add("--runner=DirectRunner");
+    command.addAll(args);
+    return serve(command, "service");
+  }
+
+  /**
+   * The service started by {@code command} (any runner); a {@code --metricsPort=0} in it becomes a
+   * free port, for {@link #health}.
+   */
+  static ServiceProcess serve(List<String> command, String name) throws IOException {
+    int port = Ports.free();
     boolean served = false;
-    for (String arg : args) {
+    List<String> resolved = new ArrayList<>();
+    for (String arg : command) {
       if (arg.equals("--metricsPort=0")) {
         arg = "--metricsPort=" + port;
         served = true;
       }
-      command.add(arg);
+      resolved.add(arg);
     }
-    ServiceProcess service = exec(command, Map.of(), "service");
+    ServiceProcess service = exec(resolved, Map.of(), name);
     service.port = served ? port : 0;
     return service;
   }
