@@ -14,6 +14,7 @@ import dev.campaignnotifier.ops.Health;
 import dev.campaignnotifier.ops.OpsServer;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import dev.campaignnotifier.options.RunnerProfile;
+import dev.campaignnotifier.startup.EndsReadAhead;
 import dev.campaignnotifier.startup.GroupLock;
 import dev.campaignnotifier.startup.Preflight;
 import dev.campaignnotifier.startup.ReplayPlan;
@@ -219,7 +220,11 @@ public final class CampaignNotifier {
         options.getBootstrapServers(),
         options.getOutputTopic(),
         options.getJdbcUrl());
-    return pipeline.run();
+    PipelineResult result = pipeline.run();
+    if (RunnerProfile.of(options).readsEndsAhead()) {
+      EndsReadAhead.start(config, () -> !result.getState().isTerminal());
+    }
+    return result;
   }
 
   /**

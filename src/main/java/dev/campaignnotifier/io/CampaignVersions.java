@@ -23,6 +23,16 @@ public interface CampaignVersions extends Serializable {
    */
   void record(Campaign newest, long keepUntilEpochSecond) throws InterruptedException;
 
+  /**
+   * Records {@code version}, read from the input ahead of the pipeline ({@code EndsReadAhead}),
+   * unless a version created later is recorded already; the pipeline records it again when it reads
+   * it.
+   */
+  default void recordAhead(Campaign version, long keepUntilEpochSecond)
+      throws InterruptedException {
+    record(version, keepUntilEpochSecond);
+  }
+
   /** No versions: every campaign is as it was first read (tests, the benchmark's floor). */
   CampaignVersions NONE = new None();
 

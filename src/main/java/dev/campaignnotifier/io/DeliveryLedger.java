@@ -38,6 +38,12 @@ public final class DeliveryLedger {
           + " HAVING max(of_slices) = count(*) FILTER (WHERE slice > 0)";
 
   /**
+   * The campaigns (of those asked) with at least one slice recorded: a fan-out under way or done.
+   */
+  static final String BEGUN_AMONG =
+      "SELECT DISTINCT adv_campaign_id FROM public.campaign_slices WHERE adv_campaign_id = ANY(?)";
+
+  /**
    * How far one fan-out has got: its slices recorded, whether the last is one of them, and the
    * milliseconds from the first recorded to the last (the server's clock).
    */
@@ -161,20 +167,31 @@ public final class DeliveryLedger {
   /** The campaigns among {@code campaignIds} that {@link #finished}, in one query. */
   public static Set<String> finishedAmong(DataSource dataSource, Collection<String> campaignIds)
       throws SQLException {
-    Set<String> finished = new HashSet<>();
-    if (campaignIds.isEmpty()) {
-      return finished;
+    return among(FINISHED_AMONG, dataSource, campaignIds);
+  }
+
+  /** The campaigns among {@code campaignIds} with a slice recorded, in one query. */
+  public static Set<String> begunAmong(DataSource dataSource, Collection<String> campaignIds)
+      throws SQLException {
+    return among(BEGUN_AMONG, dataSource, campaignIds);
+  }
+
+  private static Set<String> among(String sql, DataSource dataSource, Collection<String> ids)
+      throws SQLException {
+    Set<String> found = new HashSet<>();
+    if (ids.isEmpty()) {
+      return found;
     }
     try (Connection connection = dataSource.getConnection();
-        PreparedStatement s = connection.prepareStatement(FINISHED_AMONG)) {
-      s.setArray(1, connection.createArrayOf("text", campaignIds.toArray()));
+        PreparedStatement s = connection.prepareStatement(sql)) {
+      s.setArray(1, connection.createArrayOf("text", ids.toArray()));
       try (ResultSet r = s.executeQuery()) {
         while (r.next()) {
-          finished.add(r.getString(1));
+          found.add(r.getString(1));
         }
       }
     }
-    return finished;
+    return found;
   }
 
   /** How many slices of the fan-out are recorded ({@link CampaignProgress}). */

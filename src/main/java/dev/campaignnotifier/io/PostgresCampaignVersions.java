@@ -49,6 +49,13 @@ final class PostgresCampaignVersions implements CampaignVersions {
           + " keep_until_epoch = greatest(campaign_versions.keep_until_epoch,"
           + " EXCLUDED.keep_until_epoch), changed_at = now()";
 
+  /**
+   * {@link #UPSERT} unless the row holds a version created later: a version read ahead of the
+   * pipeline never replaces a newer one the pipeline recorded.
+   */
+  static final String UPSERT_UNLESS_NEWER =
+      UPSERT + " WHERE EXCLUDED.created_epoch >= campaign_versions.created_epoch";
+
   static final String FORGET = "DELETE FROM public.campaign_versions WHERE keep_until_epoch < ?";
 
   /** Always one row, carrying the server's time of the read, then the rows changed since. */
@@ -78,14 +85,26 @@ final class PostgresCampaignVersions implements CampaignVersions {
 
   @Override
   public void record(Campaign newest, long keepUntilEpochSecond) throws InterruptedException {
+    upsert(
+        UPSERT, newest, keepUntilEpochSecond, Metrics.counter("campaigns", "postgresRetries")::inc);
+  }
+
+  @Override
+  public void recordAhead(Campaign version, long keepUntilEpochSecond) throws InterruptedException {
+    // Outside the pipeline: no Beam counter to count retries on.
+    upsert(UPSERT_UNLESS_NEWER, version, keepUntilEpochSecond, () -> {});
+  }
+
+  private void upsert(String sql, Campaign newest, long keepUntilEpochSecond, Runnable onRetry)
+      throws InterruptedException {
     Retry.sql(
         "record the new version of campaign " + newest.advCampaignId(),
         LOG,
-        Metrics.counter("campaigns", "postgresRetries")::inc,
+        onRetry,
         () -> {
           try (Connection c = dataSource.apply(null).getConnection()) {
             c.setAutoCommit(true);
-            try (PreparedStatement s = c.prepareStatement(UPSERT)) {
+            try (PreparedStatement s = c.prepareStatement(sql)) {
               s.setString(1, newest.advCampaignId());
               s.setString(2, newest.restaurantId());
               s.setString(3, newest.content());

@@ -128,6 +128,15 @@ public enum RunnerProfile {
     return turnsOnTimer;
   }
 
+  /**
+   * Whether campaigns ended early are also read from the input beside the pipeline ({@code
+   * EndsReadAhead}): where micro-batches run one after another, a fan-out in one go is delivered
+   * inside its micro-batch, and the pipeline reads a "sold out" only after it.
+   */
+  public boolean readsEndsAhead() {
+    return turnsOnTimer;
+  }
+
   /** {@code --subscribers} when not given. */
   public SubscriberMode defaultSubscribers() {
     return defaultSubscribers;

@@ -32,14 +32,4 @@ class SparkRunnerIT extends RunnerContract {
     args.addAll(List.of(more));
     return args.toArray(String[]::new);
   }
-
-  /**
-   * A fan-out in one go is delivered within its micro-batch, and an update is read in a later one:
-   * on Spark an update stops a fan-out in turns (docs/contract.md, Updates), so this test runs
-   * them: 8 slices (16,000 notifications) per micro-batch.
-   */
-  @Override
-  String[] updateArgs() {
-    return new String[] {"--fanOutSlicesPerTurn=8"};
-  }
 }
