@@ -11,8 +11,8 @@ public final class Samples {
   public static final String OTHER_RESTAURANT = "123e4567-e89b-12d3-a456-426614174001";
   public static final String CAMPAIGN_ID = SampleCampaign.CAMPAIGN_ID;
 
-  /** The brief's {@code datetime_created}. */
-  private static final long CREATED = 1659131516L;
+  /** The sample's {@code datetime_created}: version N of {@link #versionJson} is this + N. */
+  public static final long CREATED = 1659131516L;
 
   /** The nine clients of {@link #RESTAURANT} in {@code sql/002_sample_subscribers.sql}, sorted. */
   public static final List<String> RESTAURANT_CLIENTS =
