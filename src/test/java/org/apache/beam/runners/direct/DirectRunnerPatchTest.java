@@ -83,9 +83,7 @@ class DirectRunnerPatchTest {
    */
   @Test
   void oneReaderReadsTheWholeSource() {
-    PipelineOptions options = PipelineOptionsFactory.create();
-    options.setRunner(DirectRunner.class);
-    options.as(StreamingOptions.class).setStreaming(true);
+    PipelineOptions options = streaming();
     Pipeline pipeline = Pipeline.create(options);
     pipeline.apply(Read.from(new CountingUpTo(ELEMENTS, true))).apply(ParDo.of(new Tally()));
     READERS_OPENED.set(0);
@@ -95,6 +93,14 @@ class DirectRunnerPatchTest {
 
     assertEquals(ELEMENTS, ELEMENTS_READ.get(), "elements read");
     assertEquals(1, READERS_OPENED.get(), "readers opened for " + ELEMENTS + " elements");
+  }
+
+  /** Options of a streaming pipeline on the DirectRunner. */
+  private static PipelineOptions streaming() {
+    PipelineOptions options = PipelineOptionsFactory.create();
+    options.setRunner(DirectRunner.class);
+    options.as(StreamingOptions.class).setStreaming(true);
+    return options;
   }
 
   /** Values a map state's coder encoded, in this JVM. */
@@ -109,9 +115,7 @@ class DirectRunnerPatchTest {
    */
   @Test
   void aMapStateIsNotClonedForEveryBundle() {
-    PipelineOptions options = PipelineOptionsFactory.create();
-    options.setRunner(DirectRunner.class);
-    options.as(StreamingOptions.class).setStreaming(true);
+    PipelineOptions options = streaming();
     Pipeline pipeline = Pipeline.create(options);
     pipeline
         .apply(Read.from(new CountingUpTo(ELEMENTS, true)))
@@ -176,9 +180,7 @@ class DirectRunnerPatchTest {
    */
   @Test
   void theLastReadIsFinalizedOnceTheReaderHasCaughtUp() throws Exception {
-    PipelineOptions options = PipelineOptionsFactory.create();
-    options.setRunner(DirectRunner.class);
-    options.as(StreamingOptions.class).setStreaming(true);
+    PipelineOptions options = streaming();
     options.as(DirectOptions.class).setBlockOnRun(false);
     Pipeline pipeline = Pipeline.create(options);
     pipeline.apply(Read.from(new CountingUpTo(BURST, false))).apply(ParDo.of(new Tally()));
