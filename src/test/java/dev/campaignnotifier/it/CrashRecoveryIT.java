@@ -48,21 +48,7 @@ class CrashRecoveryIT {
     }
 
     void report(String scenario, long expected) {
-      Map<String, Integer> messages = messages();
-      long delivered = messages.size();
-      long duplicates = messages.values().stream().mapToLong(n -> n - 1).sum();
-      long rows = client.feedbackRows();
-      long distinctRows =
-          client.count(
-              "SELECT count(*) FROM (SELECT DISTINCT adv_campaign_id, client_id"
-                  + " FROM public.subscribers_feedback) d");
-      System.out.printf(
-          "%s: rows expected %d / written %d / duplicated %d; messages expected %d / delivered %d"
-              + " / duplicated %d%n",
-          scenario, expected, rows, rows - distinctRows, expected, delivered, duplicates);
-      assertEquals(expected, rows, scenario + ": rows");
-      assertEquals(rows, distinctRows, scenario + ": duplicated rows");
-      assertEquals(expected, delivered, scenario + ": distinct messages");
+      client.assertDeliveredOnce(scenario, expected);
     }
   }
 
@@ -138,8 +124,7 @@ class CrashRecoveryIT {
           0,
           s.client.rushCampaignsShort(perCampaign),
           "campaigns with other than " + perCampaign + " rows");
-      s.report("kill -9 mid rush", total);
-      long duplicates = s.messages().values().stream().mapToLong(n -> n - 1).sum();
+      long duplicates = s.client.assertDeliveredOnce("kill -9 mid rush", total);
       assertTrue(
           duplicates <= ServiceClient.RUSH_PARCELS_IN_FLIGHT,
           duplicates + " duplicate messages: more than the parcels in flight hold");

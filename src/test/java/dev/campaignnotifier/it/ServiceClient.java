@@ -24,6 +24,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Assertions;
 
 /**
  * A test's view of one service on real servers, wherever the service runs (this JVM, another
@@ -260,6 +261,29 @@ public class ServiceClient implements AutoCloseable {
             + "' FROM generate_series(1, "
             + count
             + ") g");
+  }
+
+  /**
+   * Prints what a scenario delivered and asserts {@code expected} rows, none twice, and {@code
+   * expected} distinct messages; returns the duplicate messages (Kafka is at least once), for a
+   * bound of the caller's own.
+   */
+  public long assertDeliveredOnce(String scenario, long expected) {
+    Map<String, Integer> messages = notificationsByKey();
+    long duplicates = messages.values().stream().mapToLong(n -> n - 1).sum();
+    long rows = feedbackRows();
+    long distinctRows =
+        count(
+            "SELECT count(*) FROM (SELECT DISTINCT adv_campaign_id, client_id"
+                + " FROM public.subscribers_feedback) d");
+    System.out.printf(
+        "%s: rows expected %d / written %d / duplicated %d; messages expected %d / delivered %d"
+            + " / duplicated %d%n",
+        scenario, expected, rows, rows - distinctRows, expected, messages.size(), duplicates);
+    Assertions.assertEquals(expected, rows, scenario + ": rows");
+    Assertions.assertEquals(rows, distinctRows, scenario + ": duplicated rows");
+    Assertions.assertEquals(expected, messages.size(), scenario + ": distinct messages");
+    return duplicates;
   }
 
   public long feedbackRows() {
