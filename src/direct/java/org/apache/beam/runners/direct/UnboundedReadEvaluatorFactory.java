@@ -16,7 +16,7 @@
  * limitations under the License.
  */
 // campaign-notifier: a copy of Beam 2.70.0's class of the same name, patched so that the
-// DirectRunner keeps its source readers open. Upstream closes a reader after 5% of the reads that
+// DirectRunner keeps its source readers open and reads more than 10 elements at a time. Upstream closes a reader after 5% of the reads that
 // returned elements and opens a new one from the checkpoint, to exercise close-and-resume in
 // tests; for KafkaIO a new reader is a new consumer (connect, assign, seek, first fetch), and the
 // campaign read next waited for it (docs/performance.md). And it finalizes the last
@@ -121,7 +121,14 @@ class UnboundedReadEvaluatorFactory implements TransformEvaluatorFactory {
    */
   private static class UnboundedReadEvaluator<OutputT, CheckpointMarkT extends CheckpointMark>
       implements TransformEvaluator<UnboundedSourceShard<OutputT, CheckpointMarkT>> {
-    private static final int ARBITRARY_MAX_ELEMENTS = 10;
+    // campaign-notifier patch: a read takes what the reader has, up to 1,000 elements or 100 ms
+    // (upstream: at most 10 elements). Every bundle is a round of the runner's loop for each step
+    // after the read, so a burst of 10,000 campaigns was 1,000 bundles at every step, and the
+    // rush was bound by the runner's per-bundle work: about 200 campaigns a second. The time bound
+    // keeps a bundle's bytes to what the consumer fetches in 100 ms.
+    private static final int ARBITRARY_MAX_ELEMENTS = 1_000;
+
+    private static final long MAX_READ_NANOS = 100_000_000L;
 
     private final AppliedPTransform<?, PCollection<OutputT>, ?> transform;
     private final EvaluationContext evaluationContext;
@@ -158,6 +165,7 @@ class UnboundedReadEvaluatorFactory implements TransformEvaluatorFactory {
         if (elementAvailable) {
           UnboundedReadDeduplicator deduplicator = shard.getDeduplicator();
           int numElements = 0;
+          long readUntil = System.nanoTime() + MAX_READ_NANOS; // campaign-notifier patch
           do {
             if (deduplicator.shouldOutput(reader.getCurrentRecordId())) {
               output.add(
@@ -165,7 +173,9 @@ class UnboundedReadEvaluatorFactory implements TransformEvaluatorFactory {
                       reader.getCurrent(), reader.getCurrentTimestamp()));
             }
             numElements++;
-          } while (numElements < ARBITRARY_MAX_ELEMENTS && reader.advance());
+          } while (numElements < ARBITRARY_MAX_ELEMENTS
+              && System.nanoTime() - readUntil < 0 // campaign-notifier patch
+              && reader.advance());
           Instant watermark = reader.getWatermark();
 
           CheckpointMarkT finishedCheckpoint = finishRead(reader, watermark, shard);

@@ -75,17 +75,21 @@ class DirectRunnerPatchTest {
             + " names, re-apply the marked changes, then update this test");
   }
 
+  /** Elements a {@link CountingUpTo} of bursts makes available at a time. */
+  private static final int BURST_OF = 10;
+
   /**
-   * The DirectRunner reads an unbounded source at most 10 elements at a time, so 1,000 elements
-   * take 100 reads. Upstream closes the reader after each with a chance of 5% and opens a new one
-   * from the checkpoint (so upstream would pass this test in 0.6% of runs); the patch keeps the one
-   * reader open.
+   * 1,000 elements available 10 at a time take 100 reads. Upstream closes the reader after each
+   * with a chance of 5% and opens a new one from the checkpoint (so upstream would pass this test
+   * in 0.6% of runs); the patch keeps the one reader open.
    */
   @Test
   void oneReaderReadsTheWholeSource() {
     PipelineOptions options = streaming();
     Pipeline pipeline = Pipeline.create(options);
-    pipeline.apply(Read.from(new CountingUpTo(ELEMENTS, true))).apply(ParDo.of(new Tally()));
+    pipeline
+        .apply(Read.from(new CountingUpTo(ELEMENTS, true, BURST_OF)))
+        .apply(ParDo.of(new Tally()));
     READERS_OPENED.set(0);
     ELEMENTS_READ.set(0);
 
@@ -118,7 +122,7 @@ class DirectRunnerPatchTest {
     PipelineOptions options = streaming();
     Pipeline pipeline = Pipeline.create(options);
     pipeline
-        .apply(Read.from(new CountingUpTo(ELEMENTS, true)))
+        .apply(Read.from(new CountingUpTo(ELEMENTS, true, BURST_OF)))
         .apply(
             MapElements.into(
                     TypeDescriptors.kvs(TypeDescriptors.integers(), TypeDescriptors.integers()))
@@ -183,7 +187,9 @@ class DirectRunnerPatchTest {
     PipelineOptions options = streaming();
     options.as(DirectOptions.class).setBlockOnRun(false);
     Pipeline pipeline = Pipeline.create(options);
-    pipeline.apply(Read.from(new CountingUpTo(BURST, false))).apply(ParDo.of(new Tally()));
+    pipeline
+        .apply(Read.from(new CountingUpTo(BURST, false, BURST_OF)))
+        .apply(ParDo.of(new Tally()));
     FINALIZED_UP_TO.set(0);
     ELEMENTS_READ.set(0);
 
@@ -200,23 +206,64 @@ class DirectRunnerPatchTest {
   }
 
   private static final class Tally extends DoFn<Integer, Void> {
+    private int inBundle;
+
+    @StartBundle
+    public void start() {
+      inBundle = 0;
+    }
+
     @ProcessElement
     public void process() {
       ELEMENTS_READ.incrementAndGet();
+      inBundle++;
+    }
+
+    @FinishBundle
+    public void finish() {
+      LARGEST_BUNDLE.accumulateAndGet(inBundle, Math::max);
     }
   }
 
+  /** The most elements a bundle after the read held, in this JVM. */
+  private static final AtomicInteger LARGEST_BUNDLE = new AtomicInteger();
+
   /**
-   * 0 to {@code size - 1}, then the end of input ({@code ends}) or nothing more for ever (a quiet
-   * topic: the watermark stays at the start of time); its checkpoint is the next element.
+   * 1,000 elements available at once are read in bundles larger than 10. Upstream reads at most 10
+   * elements at a time, and each bundle is a round of the runner's loop at every step after the
+   * read: a rush of 10,000 campaigns was 1,000 bundles at each step (checked: 10 with upstream's
+   * limit).
+   */
+  @Test
+  void aReadTakesWhatIsAvailable() {
+    Pipeline pipeline = Pipeline.create(streaming());
+    pipeline
+        .apply(Read.from(new CountingUpTo(ELEMENTS, true, ELEMENTS)))
+        .apply(ParDo.of(new Tally()));
+    ELEMENTS_READ.set(0);
+    LARGEST_BUNDLE.set(0);
+
+    pipeline.run().waitUntilFinish();
+
+    assertEquals(ELEMENTS, ELEMENTS_READ.get(), "elements read");
+    assertTrue(LARGEST_BUNDLE.get() > 10, "the largest bundle held " + LARGEST_BUNDLE.get());
+  }
+
+  /**
+   * 0 to {@code size - 1}, available {@code burst} at a time (a reader's advance after each burst
+   * finds nothing, the next one goes on), then the end of input ({@code ends}) or nothing more for
+   * ever (a quiet topic: the watermark stays at the start of time); its checkpoint is the next
+   * element.
    */
   private static final class CountingUpTo extends UnboundedSource<Integer, Checkpoint> {
     private final int size;
     private final boolean ends;
+    private final int burst;
 
-    CountingUpTo(int size, boolean ends) {
+    CountingUpTo(int size, boolean ends, int burst) {
       this.size = size;
       this.ends = ends;
+      this.burst = burst;
     }
 
     @Override
@@ -252,6 +299,7 @@ class DirectRunnerPatchTest {
   private static final class CountingReader extends UnboundedSource.UnboundedReader<Integer> {
     private final CountingUpTo source;
     private int current;
+    private int sinceBreak;
 
     CountingReader(CountingUpTo source, int next) {
       this.source = source;
@@ -268,7 +316,12 @@ class DirectRunnerPatchTest {
       if (current + 1 >= source.size) {
         return false;
       }
+      if (sinceBreak == source.burst) {
+        sinceBreak = 0;
+        return false;
+      }
       current++;
+      sinceBreak++;
       return true;
     }
 
