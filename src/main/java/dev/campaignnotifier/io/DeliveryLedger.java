@@ -8,8 +8,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import javax.sql.DataSource;
 
@@ -53,13 +55,14 @@ public final class DeliveryLedger {
           + " FROM public.campaign_slices WHERE adv_campaign_id = ? AND fanout_id = ?";
 
   /**
-   * Whether one of the campaign's fan-outs is recorded in full, and whether anyone has a feedback
-   * row of it: both in one round trip.
+   * For each campaign asked: whether one of its fan-outs is recorded in full, and whether anyone
+   * has a feedback row of it; every campaign of a bundle in one round trip.
    */
-  static final String BEFORE =
-      "SELECT EXISTS (SELECT 1 FROM public.campaign_slices WHERE adv_campaign_id = ?"
-          + " GROUP BY fanout_id HAVING max(of_slices) = count(*) FILTER (WHERE slice > 0)),"
-          + " EXISTS (SELECT 1 FROM public.subscribers_feedback WHERE adv_campaign_id = ?)";
+  static final String BEFORE_AMONG =
+      "SELECT asked.id, EXISTS (SELECT 1 FROM public.campaign_slices WHERE adv_campaign_id ="
+          + " asked.id GROUP BY fanout_id HAVING max(of_slices) = count(*) FILTER (WHERE slice >"
+          + " 0)), EXISTS (SELECT 1 FROM public.subscribers_feedback WHERE adv_campaign_id ="
+          + " asked.id) FROM unnest(?::text[]) AS asked(id)";
 
   /** What an earlier fan-out delivered of a campaign. */
   public enum Before {
@@ -73,24 +76,30 @@ public final class DeliveryLedger {
   private DeliveryLedger() {}
 
   /**
-   * What was delivered of the campaign before ({@link BEFORE}), read in auto-commit: one round
-   * trip, where a read in the pool's transaction takes a second one for its rollback.
+   * What was delivered before of each campaign of {@code campaignIds} ({@link #BEFORE_AMONG}), read
+   * in auto-commit: one round trip, where a read in the pool's transaction takes a second one for
+   * its rollback.
    */
-  public static Before before(DataSource dataSource, String campaignId) throws SQLException {
+  public static Map<String, Before> beforeAmong(
+      DataSource dataSource, Collection<String> campaignIds) throws SQLException {
+    Map<String, Before> before = new HashMap<>();
+    if (campaignIds.isEmpty()) {
+      return before;
+    }
     try (Connection connection = dataSource.getConnection()) {
       connection.setAutoCommit(true);
-      try (PreparedStatement s = connection.prepareStatement(BEFORE)) {
-        s.setString(1, campaignId);
-        s.setString(2, campaignId);
+      try (PreparedStatement s = connection.prepareStatement(BEFORE_AMONG)) {
+        s.setArray(1, connection.createArrayOf("text", new HashSet<>(campaignIds).toArray()));
         try (ResultSet r = s.executeQuery()) {
-          r.next();
-          if (r.getBoolean(1)) {
-            return Before.IN_FULL;
+          while (r.next()) {
+            before.put(
+                r.getString(1),
+                r.getBoolean(2) ? Before.IN_FULL : r.getBoolean(3) ? Before.SOME : Before.NOTHING);
           }
-          return r.getBoolean(2) ? Before.SOME : Before.NOTHING;
         }
       }
     }
+    return before;
   }
 
   /** The slice's ledger row, on the connection (and in the transaction) that records its rows. */

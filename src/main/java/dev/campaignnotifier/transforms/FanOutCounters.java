@@ -2,7 +2,6 @@ package dev.campaignnotifier.transforms;
 
 import dev.campaignnotifier.io.DeliveryLedger;
 import dev.campaignnotifier.model.Campaign;
-import dev.campaignnotifier.transforms.FanOutToSubscribers.Delivered;
 import java.io.Serializable;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -25,26 +24,25 @@ final class FanOutCounters implements Serializable {
   private final Counter stopped = Metrics.counter("campaigns", "fanOutsStopped");
 
   /**
-   * What an earlier fan-out delivered of the campaign (one question to PostgreSQL); null (counted
-   * and logged) when the campaign has ended by {@code now}, or when an earlier fan-out delivered it
-   * in full: after a restart a campaign may be read again (see ReplayPlan), and one the ledger says
-   * is finished is skipped without reading who has it; in one cut short, the fan-out skips the
-   * clients it reached, so the replay completes it without repeating it.
+   * Whether the campaign is to be fanned out, given what an earlier fan-out delivered of it ({@code
+   * before}, {@link AskDelivered}); false (counted and logged) when it has ended by {@code now}, or
+   * when an earlier fan-out delivered it in full: after a restart a campaign may be read again (see
+   * ReplayPlan), and one the ledger says is finished is skipped without reading who has it; in one
+   * cut short, the fan-out skips the clients it reached, so the replay completes it without
+   * repeating it.
    */
-  DeliveryLedger.Before toFanOut(Campaign campaign, long now, Delivered delivered)
-      throws InterruptedException {
+  boolean toFanOut(Campaign campaign, long now, DeliveryLedger.Before before) {
     if (campaign.hasEndedBy(now)) {
       endedBeforeFanOut.inc();
       LOG.info("Campaign {} ended before fan-out; nothing sent", campaign.advCampaignId());
-      return null;
+      return false;
     }
-    DeliveryLedger.Before before = delivered.before(campaign.advCampaignId());
     if (before == DeliveryLedger.Before.IN_FULL) {
       alreadyFinished.inc();
       LOG.info("Campaign {} was delivered in full before; nothing sent", campaign.advCampaignId());
-      return null;
+      return false;
     }
-    return before;
+    return true;
   }
 
   /** A fan-out done: {@code sent} notifications made of {@code clients} subscribers read. */

@@ -12,16 +12,22 @@ import dev.campaignnotifier.subscribers.SubscriberSource;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import javax.sql.DataSource;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.TypeDescriptors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,12 +51,21 @@ public final class FanOutToSubscribers
   public interface Delivered extends Serializable {
     Set<String> clientsOf(String campaignId) throws InterruptedException;
 
-    /** What was delivered of the campaign before: asked once per fan-out, before it begins. */
-    default DeliveryLedger.Before before(String campaignId) throws InterruptedException {
-      if (finished(campaignId)) {
-        return DeliveryLedger.Before.IN_FULL;
+    /**
+     * What was delivered before of each of the campaigns: asked once for a bundle of campaigns
+     * before their fan-outs begin ({@link AskDelivered}).
+     */
+    default Map<String, DeliveryLedger.Before> beforeAmong(Collection<String> campaignIds)
+        throws InterruptedException {
+      Map<String, DeliveryLedger.Before> before = new HashMap<>();
+      for (String id : campaignIds) {
+        before.put(
+            id,
+            finished(id)
+                ? DeliveryLedger.Before.IN_FULL
+                : anyDelivered(id) ? DeliveryLedger.Before.SOME : DeliveryLedger.Before.NOTHING);
       }
-      return anyDelivered(campaignId) ? DeliveryLedger.Before.SOME : DeliveryLedger.Before.NOTHING;
+      return before;
     }
 
     /** True if a fan-out of the campaign was delivered and recorded in full. */
@@ -119,15 +134,26 @@ public final class FanOutToSubscribers
         }
 
         @Override
-        public DeliveryLedger.Before before(String campaignId) throws InterruptedException {
-          if (known.contains(campaignId)) {
-            return DeliveryLedger.Before.IN_FULL;
+        public Map<String, DeliveryLedger.Before> beforeAmong(Collection<String> campaignIds)
+            throws InterruptedException {
+          Map<String, DeliveryLedger.Before> before = new HashMap<>();
+          List<String> toAsk = new ArrayList<>();
+          for (String id : campaignIds) {
+            if (known.contains(id)) {
+              before.put(id, DeliveryLedger.Before.IN_FULL);
+            } else {
+              toAsk.add(id);
+            }
           }
-          return Retry.sql(
-              "read what was delivered of campaign " + campaignId,
-              LOG,
-              Metrics.counter("campaigns", "postgresRetries")::inc,
-              () -> DeliveryLedger.before(dataSource.apply(null), campaignId));
+          if (!toAsk.isEmpty()) {
+            before.putAll(
+                Retry.sql(
+                    "read what was delivered of " + toAsk.size() + " campaign(s)",
+                    LOG,
+                    Metrics.counter("campaigns", "postgresRetries")::inc,
+                    () -> DeliveryLedger.beforeAmong(dataSource.apply(null), toAsk)));
+          }
+          return before;
         }
 
         @Override
@@ -243,9 +269,20 @@ public final class FanOutToSubscribers
 
   @Override
   public PCollection<NotificationBatch> expand(PCollection<Campaign> campaigns) {
+    PCollection<AskDelivered.Asked> asked =
+        campaigns
+            .apply("AskWhatWasDelivered", ParDo.of(new AskDelivered(delivered, clock)))
+            .setCoder(AskDelivered.AskedCoder.of());
     if (slicesPerTurn > 0 && turnsOnTimer) {
-      return campaigns
-          .apply("KeyByShard", new CampaignShards())
+      int shards = CampaignShards.shardsFor(campaigns.getPipeline().getOptions());
+      return asked
+          .apply(
+              "KeyByShard",
+              WithKeys.of(
+                      (AskDelivered.Asked a) ->
+                          CampaignShards.shardOf(a.campaign().advCampaignId(), shards))
+                  .withKeyType(TypeDescriptors.integers()))
+          .setCoder(KvCoder.of(VarIntCoder.of(), AskDelivered.AskedCoder.of()))
           .apply(
               "NotifyEachSubscriber",
               ParDo.of(
@@ -253,11 +290,11 @@ public final class FanOutToSubscribers
                       subscribers, clock, delivered, versions, batchSize, slicesPerTurn)))
           .setCoder(NotificationBatch.BatchCoder.of());
     }
-    DoFn<Campaign, NotificationBatch> fn =
+    DoFn<AskDelivered.Asked, NotificationBatch> fn =
         slicesPerTurn > 0
             ? new PacedFanOutFn(subscribers, clock, delivered, versions, batchSize, slicesPerTurn)
             : new FanOutFn(subscribers, clock, delivered, versions, batchSize);
-    return campaigns
+    return asked
         .apply("NotifyEachSubscriber", ParDo.of(fn).withSideInputs(subscribers.sideInputs()))
         .setCoder(NotificationBatch.BatchCoder.of());
   }
@@ -268,7 +305,7 @@ public final class FanOutToSubscribers
    * ({@link FanOutTurns#cut}, {@link #SLICES_PER_READ} slices each), so the same slicer, numbering
    * and ledger marks as a fan-out in turns, never more than one turn of clients held.
    */
-  static final class FanOutFn extends DoFn<Campaign, NotificationBatch> {
+  static final class FanOutFn extends DoFn<AskDelivered.Asked, NotificationBatch> {
     /** Slices' worth of clients cut at a time. */
     static final int SLICES_PER_READ = 16;
 
@@ -287,8 +324,8 @@ public final class FanOutToSubscribers
 
     @ProcessElement
     public void process(ProcessContext context) throws InterruptedException {
-      Campaign campaign = context.element();
-      FanOutTurns.Cursor begun = turns.begin(campaign);
+      Campaign campaign = context.element().campaign();
+      FanOutTurns.Cursor begun = turns.begin(campaign, context.element().before());
       if (begun.done()) {
         return;
       }

@@ -101,11 +101,12 @@ final class FanOutTurns implements Serializable {
   /**
    * The cursor of a fan-out that begins now, or a finished one if the campaign is not to be fanned
    * out (ended, or delivered in full before).
+   *
+   * @param before what an earlier fan-out delivered of the campaign ({@link AskDelivered})
    */
-  Cursor begin(Campaign campaign) throws InterruptedException {
+  Cursor begin(Campaign campaign, DeliveryLedger.Before before) {
     long now = clock.nowEpochSecond();
-    DeliveryLedger.Before before = counters.toFanOut(campaign, now, delivered);
-    if (before == null) {
+    if (!counters.toFanOut(campaign, now, before)) {
       return Cursor.START.finished();
     }
     boolean someHadIt = before == DeliveryLedger.Before.SOME;

@@ -25,7 +25,7 @@ import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
  * (both subscriber modes hand clients over in client-id order), so a turn after a snapshot refresh
  * goes on where the last one stopped.
  */
-final class PacedFanOutFn extends DoFn<Campaign, NotificationBatch> {
+final class PacedFanOutFn extends DoFn<AskDelivered.Asked, NotificationBatch> {
   private final SubscriberSource subscribers;
   private final FanOutTurns turns;
 
@@ -59,13 +59,13 @@ final class PacedFanOutFn extends DoFn<Campaign, NotificationBatch> {
   public ProcessContinuation process(
       ProcessContext context, RestrictionTracker<Cursor, Cursor> tracker)
       throws InterruptedException {
-    Campaign campaign = context.element();
+    Campaign campaign = context.element().campaign();
     Cursor at = tracker.currentRestriction();
     if (at.done()) {
       return ProcessContinuation.stop();
     }
     if (!at.begun()) {
-      at = turns.begin(campaign);
+      at = turns.begin(campaign, context.element().before());
       if (at.done()) {
         tracker.tryClaim(at);
         return ProcessContinuation.stop();

@@ -33,7 +33,8 @@ import org.joda.time.Duration;
  * campaign id ({@link CampaignShards#shardOf}; few keys, see there why). A timer cannot read a side
  * input, so this runs in lookup mode only ({@link SubscriberSource#readerWithoutSideInput}).
  */
-final class TurnsOnTimerFn extends SparkSafeTimersFn<KV<Integer, Campaign>, NotificationBatch> {
+final class TurnsOnTimerFn
+    extends SparkSafeTimersFn<KV<Integer, AskDelivered.Asked>, NotificationBatch> {
   /** The next turn: as soon as the runner fires timers again (on Spark, the next micro-batch). */
   private static final Duration AGAIN = Duration.millis(1);
 
@@ -67,14 +68,14 @@ final class TurnsOnTimerFn extends SparkSafeTimersFn<KV<Integer, Campaign>, Noti
 
   @ProcessElement
   public void process(
-      @Element KV<Integer, Campaign> element,
+      @Element KV<Integer, AskDelivered.Asked> element,
       @StateId("campaigns") MapState<String, Campaign> campaigns,
       @StateId("cursors") MapState<String, Cursor> cursors,
       @TimerId("turn") Timer turn,
       OutputReceiver<NotificationBatch> out)
       throws InterruptedException {
-    Campaign campaign = element.getValue();
-    Cursor at = turns.begin(campaign);
+    Campaign campaign = element.getValue().campaign();
+    Cursor at = turns.begin(campaign, element.getValue().before());
     if (at.done()) {
       return;
     }

@@ -84,6 +84,38 @@ class FeedbackTableIT {
     assertTrue(DeliveryLedger.finished(db, "another campaign"), "a fan-out with nobody left");
   }
 
+  /** What the fan-out asks for a bundle of campaigns at once, ids with COPY's escapes included. */
+  @Test
+  void oneQuestionSaysWhatWasDeliveredOfEachCampaign() throws Exception {
+    DataSource db = LocalServers.database("before_among", "");
+    Campaign cutShort = campaign("cut short");
+    Campaign done =
+        new Campaign("restaurant", "campaign \"2\", {x}", "done", "o", "o@x", 10, 20, 5);
+    FeedbackTable.insert(db, new NotificationBatch(cutShort, 1L, List.of("a"), "f1", 1, 0));
+    FeedbackTable.insert(db, new NotificationBatch(done, 1L, List.of("a", "b"), "f2", 1, 1));
+    DeliveryLedger.recordEmptyFanOut(db, "nobody left", "f3");
+
+    assertEquals(
+        java.util.Map.of(
+            cutShort.advCampaignId(),
+            DeliveryLedger.Before.SOME,
+            done.advCampaignId(),
+            DeliveryLedger.Before.IN_FULL,
+            "nobody left",
+            DeliveryLedger.Before.IN_FULL,
+            "never seen",
+            DeliveryLedger.Before.NOTHING),
+        DeliveryLedger.beforeAmong(
+            db,
+            List.of(
+                cutShort.advCampaignId(),
+                done.advCampaignId(),
+                "nobody left",
+                "never seen",
+                "never seen")));
+    assertEquals(java.util.Map.of(), DeliveryLedger.beforeAmong(db, List.of()));
+  }
+
   @Test
   void valuesWithTabsNewlinesAndBackslashesArriveUnchanged() throws Exception {
     DataSource db = database();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.io.CampaignVersions;
+import dev.campaignnotifier.io.DeliveryLedger;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.subscribers.SubscriberReader;
@@ -170,7 +171,8 @@ class TurnsOnTimerTest {
     Campaign big = Samples.campaign("lunch", "big", NOW - 10, NOW + 3600);
     BigLookup reader = new BigLookup();
 
-    FanOutTurns.Turn first = turns.take(big, turns.begin(big), reader);
+    FanOutTurns.Turn first =
+        turns.take(big, turns.begin(big, DeliveryLedger.Before.NOTHING), reader);
     assertEquals(3, first.slices().size());
     assertEquals(big, first.slices().get(2).campaign());
 
@@ -237,7 +239,12 @@ class TurnsOnTimerTest {
     Campaign big = Samples.campaign("big-one", "big", NOW - 10, NOW + 10);
 
     fn.startBundle();
-    fn.process(KV.of(0, big), campaigns, cursors, timer, out);
+    fn.process(
+        KV.of(0, new AskDelivered.Asked(big, DeliveryLedger.Before.NOTHING)),
+        campaigns,
+        cursors,
+        timer,
+        out);
     fn.finishBundle();
     fn.onTurn(campaigns, cursors, timer, out);
     assertEquals(3, out.all.size(), "the first turn only");
