@@ -184,6 +184,58 @@ class FanOutToSubscribersTest {
     assertEquals(Set.of("everyone"), NOTHING_LEFT);
   }
 
+  /** The ledger's questions, and the campaigns they asked about, in this JVM. */
+  private static final List<Integer> QUESTIONS = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** {@link SampleLedger}, counting its questions. */
+  static final class CountingLedger implements FanOutToSubscribers.Delivered {
+    private final SampleLedger ledger = new SampleLedger();
+
+    @Override
+    public Set<String> clientsOf(String campaignId) {
+      return ledger.clientsOf(campaignId);
+    }
+
+    @Override
+    public java.util.Map<String, dev.campaignnotifier.io.DeliveryLedger.Before> beforeAmong(
+        java.util.Collection<String> campaignIds) throws InterruptedException {
+      QUESTIONS.add(campaignIds.size());
+      return ledger.beforeAmong(campaignIds);
+    }
+  }
+
+  /**
+   * A rush: 50 campaigns arriving together (one bundle) are one question to the ledger, not one
+   * each (checked: 50 questions of one campaign when asked per campaign); ended ones are not asked.
+   */
+  @Test
+  void aBundleOfCampaignsIsOneQuestionToTheLedger(TestPipeline p) {
+    List<Campaign> rush = new java.util.ArrayList<>();
+    List<Notification> expected = new java.util.ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      Campaign c = Samples.campaign("rush-" + i, Samples.RESTAURANT, NOW - 10, NOW + 10);
+      rush.add(c);
+      expected.addAll(notified(c, Samples.RESTAURANT_CLIENTS));
+    }
+    rush.add(Samples.campaign("ended", Samples.RESTAURANT, NOW - 10, NOW - 1));
+    QUESTIONS.clear();
+    PCollection<NotificationBatch> slices =
+        p.apply(
+                org.apache.beam.sdk.testing.TestStream.create(Campaign.CampaignCoder.of())
+                    .addElements(rush.get(0), rush.subList(1, rush.size()).toArray(Campaign[]::new))
+                    .advanceWatermarkToInfinity())
+            .apply(
+                new FanOutToSubscribers(
+                    SubscriberSource.fromLookup(new SampleLookup()),
+                    new CountingLedger(),
+                    () -> NOW * 1000L,
+                    100,
+                    slicesPerTurn()));
+    PAssert.that(notificationsOf(slices)).containsInAnyOrder(expected);
+    p.run().waitUntilFinish();
+    assertEquals(List.of(50), QUESTIONS, "campaigns per question");
+  }
+
   @Test
   void activeCampaignNotifiesEachDistinctSubscriberOnceStampedWithNow(TestPipeline p) {
     Campaign c = Samples.campaign("c1", Samples.RESTAURANT, NOW - 10, NOW + 10);
