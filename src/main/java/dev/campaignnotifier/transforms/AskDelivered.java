@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.coders.AtomicCoder;
@@ -21,7 +22,8 @@ import org.joda.time.Instant;
  * time waiting for those round trips and for a pooled connection to make them on. The campaigns are
  * held until the bundle ends, then output with the answer ({@link Asked}); the fan-out decides from
  * it ({@link FanOutTurns#begin}). A campaign that has already ended is not asked about: the fan-out
- * drops it.
+ * drops it. Where a bundle does not end with its input ({@code RunnerProfile#asksPerBundle}:
+ * Flink), each campaign is asked about alone, as it comes.
  */
 final class AskDelivered extends DoFn<Campaign, AskDelivered.Asked> {
   /** A campaign and what an earlier fan-out delivered of it. */
@@ -60,11 +62,17 @@ final class AskDelivered extends DoFn<Campaign, AskDelivered.Asked> {
 
   private final Delivered delivered;
   private final Clock clock;
+  private final boolean perBundle;
   private transient List<Held> bundle;
 
-  AskDelivered(Delivered delivered, Clock clock) {
+  /**
+   * @param perBundle one question per bundle, the campaigns output as it ends; or one per campaign,
+   *     output at once
+   */
+  AskDelivered(Delivered delivered, Clock clock, boolean perBundle) {
     this.delivered = delivered;
     this.clock = clock;
+    this.perBundle = perBundle;
   }
 
   @StartBundle
@@ -73,8 +81,17 @@ final class AskDelivered extends DoFn<Campaign, AskDelivered.Asked> {
   }
 
   @ProcessElement
-  public void process(@Element Campaign campaign, @Timestamp Instant timestamp, BoundedWindow w) {
-    bundle.add(new Held(campaign, timestamp, w));
+  public void process(
+      @Element Campaign campaign,
+      @Timestamp Instant timestamp,
+      BoundedWindow w,
+      OutputReceiver<Asked> out)
+      throws InterruptedException {
+    if (perBundle) {
+      bundle.add(new Held(campaign, timestamp, w));
+    } else {
+      out.output(new Asked(campaign, ask(List.of(campaign)).get(campaign.advCampaignId())));
+    }
   }
 
   @FinishBundle
@@ -82,19 +99,28 @@ final class AskDelivered extends DoFn<Campaign, AskDelivered.Asked> {
     if (bundle.isEmpty()) {
       return;
     }
-    long now = clock.nowEpochSecond();
-    List<String> toAsk = new ArrayList<>(bundle.size());
+    Map<String, DeliveryLedger.Before> answers = ask(bundle.stream().map(Held::campaign).toList());
     for (Held held : bundle) {
-      if (!held.campaign().hasEndedBy(now)) {
-        toAsk.add(held.campaign().advCampaignId());
-      }
-    }
-    Map<String, DeliveryLedger.Before> answers = delivered.beforeAmong(toAsk);
-    for (Held held : bundle) {
-      DeliveryLedger.Before before =
-          answers.getOrDefault(held.campaign().advCampaignId(), DeliveryLedger.Before.NOTHING);
+      DeliveryLedger.Before before = answers.get(held.campaign().advCampaignId());
       context.output(new Asked(held.campaign(), before), held.timestamp(), held.window());
     }
     bundle = new ArrayList<>();
+  }
+
+  /** One question about those of the campaigns that have not ended; NOTHING for the others. */
+  private Map<String, DeliveryLedger.Before> ask(List<Campaign> campaigns)
+      throws InterruptedException {
+    long now = clock.nowEpochSecond();
+    List<String> toAsk = new ArrayList<>(campaigns.size());
+    for (Campaign campaign : campaigns) {
+      if (!campaign.hasEndedBy(now)) {
+        toAsk.add(campaign.advCampaignId());
+      }
+    }
+    Map<String, DeliveryLedger.Before> answers = new HashMap<>(delivered.beforeAmong(toAsk));
+    for (Campaign campaign : campaigns) {
+      answers.putIfAbsent(campaign.advCampaignId(), DeliveryLedger.Before.NOTHING);
+    }
+    return answers;
   }
 }

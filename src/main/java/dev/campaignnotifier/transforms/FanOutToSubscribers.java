@@ -7,6 +7,7 @@ import dev.campaignnotifier.io.Retry;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.ops.CampaignProgress;
+import dev.campaignnotifier.options.RunnerProfile;
 import dev.campaignnotifier.subscribers.SubscriberReader;
 import dev.campaignnotifier.subscribers.SubscriberSource;
 import java.io.Serializable;
@@ -271,7 +272,13 @@ public final class FanOutToSubscribers
   public PCollection<NotificationBatch> expand(PCollection<Campaign> campaigns) {
     PCollection<AskDelivered.Asked> asked =
         campaigns
-            .apply("AskWhatWasDelivered", ParDo.of(new AskDelivered(delivered, clock)))
+            .apply(
+                "AskWhatWasDelivered",
+                ParDo.of(
+                    new AskDelivered(
+                        delivered,
+                        clock,
+                        RunnerProfile.of(campaigns.getPipeline().getOptions()).asksPerBundle())))
             .setCoder(AskDelivered.AskedCoder.of());
     if (slicesPerTurn > 0 && turnsOnTimer) {
       int shards = CampaignShards.shardsFor(campaigns.getPipeline().getOptions());
