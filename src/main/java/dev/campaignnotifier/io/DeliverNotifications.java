@@ -4,6 +4,7 @@ import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.DeadLetterReason;
 import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.ops.LiveState;
+import dev.campaignnotifier.options.RunnerProfile;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -15,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.apache.beam.sdk.metrics.Counter;
@@ -117,7 +119,8 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
 
   @Override
   public PDone expand(PCollection<NotificationBatch> slices) {
-    slices.apply("PublishThenRecord", ParDo.of(new DeliverFn(this)));
+    boolean eager = !RunnerProfile.of(slices.getPipeline().getOptions()).bundlesEndWithInput();
+    slices.apply("PublishThenRecord", ParDo.of(new DeliverFn(this, eager)));
     return PDone.in(slices.getPipeline());
   }
 
@@ -141,6 +144,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     private final SerializableFunction<Void, DataSource> postgres;
     private final int parcelSize;
     private final CampaignVersions versions;
+    private final boolean eager;
     private final Counter withdrawn = Metrics.counter("notifications", "withdrawn");
     private final AtomicLong withdrawnSinceLastBundle = new AtomicLong();
     private final Counter toKafka = Metrics.counter("sinks", "notificationsToKafka");
@@ -149,6 +153,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     private transient Producer<String, String> producer;
     private transient ExecutorService workers;
     private transient Semaphore inFlight;
+    private transient AtomicInteger outstanding;
     private transient List<Future<Integer>> pending;
     private transient List<NotificationBatch> forming;
     private transient int formingSize;
@@ -161,8 +166,15 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     private final Map<DeadLetterReason, AtomicLong> deadLettersSinceLastBundle =
         new ConcurrentHashMap<>();
 
-    /** Delivers to the sinks {@code delivery} names. */
-    DeliverFn(DeliverNotifications delivery) {
+    /**
+     * Delivers to the sinks {@code delivery} names.
+     *
+     * @param eager a parcel goes at once while no parcel of this instance is in delivery, where a
+     *     bundle ends on a timer rather than with its input ({@code
+     *     RunnerProfile#bundlesEndWithInput}: Flink)
+     */
+    DeliverFn(DeliverNotifications delivery, boolean eager) {
+      this.eager = eager;
       this.bootstrapServers = delivery.bootstrapServers;
       this.topic = delivery.topic;
       this.deadLetterTopic = delivery.deadLetterTopic;
@@ -183,6 +195,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       producer = kafka.<String, String>producerFactory().apply(config);
       workers = Executors.newFixedThreadPool(PARALLELISM);
       inFlight = new Semaphore(ADMITTED);
+      outstanding = new AtomicInteger();
       tally = WorkerTally.start(LOG, Thread.currentThread().getName());
       sinks =
           new SliceDelivery.Sinks(
@@ -248,7 +261,12 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     /**
      * Puts the slice into a parcel: small slices (a campaign of tens of subscribers is one small
      * slice) are delivered together with the others of the bundle, up to {@code parcelSize}
-     * notifications, in one transaction and one wait for Kafka; a full slice goes alone.
+     * notifications, in one transaction and one wait for Kafka; a full slice goes alone. Where
+     * {@code eager}, a parcel also goes at once while none is in delivery: a small campaign does
+     * not wait for the end of a bundle that ends on a timer (Flink, 1 s), and while parcels are in
+     * delivery the slices gather as before. Measured on Flink (docs/performance.md): a campaign
+     * alone 93 ms to its last row at p50 instead of 717 ms; going whenever any of the four workers
+     * was free instead made a rush of 10,000 x 10 slower (23.8 s, against 18.4 s this way).
      */
     @ProcessElement
     public void process(@Element NotificationBatch slice) throws InterruptedException {
@@ -260,7 +278,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       forming.add(slice);
       formingSize += slice.size();
       bundleSlices++;
-      if (formingSize >= parcelSize) {
+      if (formingSize >= parcelSize || (eager && outstanding.get() == 0)) {
         submit(forming);
         forming = new ArrayList<>();
         formingSize = 0;
@@ -275,12 +293,14 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
      */
     private void submit(List<NotificationBatch> parcel) throws InterruptedException {
       inFlight.acquire();
+      outstanding.incrementAndGet();
       pending.add(
           workers.submit(
               () -> {
                 try {
                   return deliver(parcel);
                 } finally {
+                  outstanding.decrementAndGet();
                   inFlight.release();
                 }
               }));

@@ -138,17 +138,18 @@ public enum RunnerProfile {
   }
 
   /**
-   * Whether the fan-out asks what was delivered before once per bundle of campaigns, holding them
-   * until the bundle ends ({@code AskDelivered}): where a bundle is a batch of input that ends when
-   * it is done (the DirectRunner's read, a partition of a Spark micro-batch). A Flink stream's
-   * bundle ends on a timer ({@code --maxBundleTimeMills}, 1 s): a campaign alone waited for it
-   * (last row p50 957 ms, against 717 ms asked alone); without {@code
-   * --finishBundleBeforeCheckpointing} what a bundle output as it ended during a checkpoint waited
-   * for the next input (a campaign stuck on a quiet topic); and bundles of 50 ms made the rush
-   * slower than asking alone (10,000 x 10: 16.9 s against 15.6 s). There, and on other runners,
-   * each campaign is asked about alone.
+   * Whether a bundle is a batch of input that ends when its input is done (the DirectRunner's
+   * reads, a partition of a Spark micro-batch), rather than a stretch of a stream that ends on a
+   * timer (Flink: {@code --maxBundleTimeMills}, 1 s by default). Where it is, the fan-out asks what
+   * was delivered before once for a bundle of campaigns, holding them until it ends ({@code
+   * AskDelivered}), and the delivery gathers a bundle's small slices into parcels until it ends.
+   * Where it is not, a campaign asked about as the bundle ended waited for that timer (last row p50
+   * 957 ms, against 717 ms asked alone), what a bundle output as it ended during a checkpoint
+   * waited for the next input (a campaign stuck on a quiet topic), and bundles of 50 ms made the
+   * rush slower than asking alone (10,000 x 10: 16.9 s against 15.6 s); so each campaign is asked
+   * about alone, and a parcel goes at once while no other is in delivery.
    */
-  public boolean asksPerBundle() {
+  public boolean bundlesEndWithInput() {
     return this == DIRECT || this == SPARK;
   }
 

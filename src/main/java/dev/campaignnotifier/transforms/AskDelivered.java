@@ -22,7 +22,7 @@ import org.joda.time.Instant;
  * time waiting for those round trips and for a pooled connection to make them on. The campaigns are
  * held until the bundle ends, then output with the answer ({@link Asked}); the fan-out decides from
  * it ({@link FanOutTurns#begin}). A campaign that has already ended is not asked about: the fan-out
- * drops it. Where a bundle does not end with its input ({@code RunnerProfile#asksPerBundle}:
+ * drops it. Where a bundle does not end with its input ({@code RunnerProfile#bundlesEndWithInput}:
  * Flink), each campaign is asked about alone, as it comes.
  */
 final class AskDelivered extends DoFn<Campaign, AskDelivered.Asked> {

@@ -278,7 +278,8 @@ public final class FanOutToSubscribers
                     new AskDelivered(
                         delivered,
                         clock,
-                        RunnerProfile.of(campaigns.getPipeline().getOptions()).asksPerBundle())))
+                        RunnerProfile.of(campaigns.getPipeline().getOptions())
+                            .bundlesEndWithInput())))
             .setCoder(AskDelivered.AskedCoder.of());
     if (slicesPerTurn > 0 && turnsOnTimer) {
       int shards = CampaignShards.shardsFor(campaigns.getPipeline().getOptions());
