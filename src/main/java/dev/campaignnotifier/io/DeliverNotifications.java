@@ -16,7 +16,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.apache.beam.sdk.metrics.Counter;
@@ -153,7 +152,6 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     private transient Producer<String, String> producer;
     private transient ExecutorService workers;
     private transient Semaphore inFlight;
-    private transient AtomicInteger outstanding;
     private transient List<Future<Integer>> pending;
     private transient List<NotificationBatch> forming;
     private transient int formingSize;
@@ -195,7 +193,6 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       producer = kafka.<String, String>producerFactory().apply(config);
       workers = Executors.newFixedThreadPool(PARALLELISM);
       inFlight = new Semaphore(ADMITTED);
-      outstanding = new AtomicInteger();
       tally = WorkerTally.start(LOG, Thread.currentThread().getName());
       sinks =
           new SliceDelivery.Sinks(
@@ -278,7 +275,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       forming.add(slice);
       formingSize += slice.size();
       bundleSlices++;
-      if (formingSize >= parcelSize || (eager && outstanding.get() == 0)) {
+      if (formingSize >= parcelSize || (eager && inFlight.availablePermits() == ADMITTED)) {
         submit(forming);
         forming = new ArrayList<>();
         formingSize = 0;
@@ -293,14 +290,12 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
      */
     private void submit(List<NotificationBatch> parcel) throws InterruptedException {
       inFlight.acquire();
-      outstanding.incrementAndGet();
       pending.add(
           workers.submit(
               () -> {
                 try {
                   return deliver(parcel);
                 } finally {
-                  outstanding.decrementAndGet();
                   inFlight.release();
                 }
               }));

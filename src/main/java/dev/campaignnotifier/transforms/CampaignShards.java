@@ -2,10 +2,12 @@ package dev.campaignnotifier.transforms;
 
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.options.RunnerProfile;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -19,8 +21,7 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * ({@link RunnerProfile#shards}: fewer on the DirectRunner, where every key is a bundle of its own
  * each time it has work).
  */
-final class CampaignShards
-    extends PTransform<PCollection<Campaign>, PCollection<KV<Integer, Campaign>>> {
+final class CampaignShards<T> extends PTransform<PCollection<T>, PCollection<KV<Integer, T>>> {
   /**
    * The most shards a runner uses; every runner's count divides it, so two ids in one shard here
    * are in one shard on every runner.
@@ -35,19 +36,37 @@ final class CampaignShards
     return Math.floorMod(id.hashCode(), shards);
   }
 
+  private final SerializableFunction<T, String> campaignId;
+  private final Coder<T> coder;
+
+  /**
+   * @param campaignId the campaign id of an element, which picks its shard
+   * @param coder the elements' coder
+   */
+  CampaignShards(SerializableFunction<T, String> campaignId, Coder<T> coder) {
+    this.campaignId = campaignId;
+    this.coder = coder;
+  }
+
+  /** Campaigns keyed by the shard of their id. */
+  static CampaignShards<Campaign> ofCampaigns() {
+    return new CampaignShards<>(Campaign::advCampaignId, Campaign.CampaignCoder.of());
+  }
+
   /** The shards for the pipeline's runner. */
   static int shardsFor(PipelineOptions options) {
     return RunnerProfile.of(options).shards();
   }
 
   @Override
-  public PCollection<KV<Integer, Campaign>> expand(PCollection<Campaign> campaigns) {
-    int shards = shardsFor(campaigns.getPipeline().getOptions());
-    return campaigns
+  public PCollection<KV<Integer, T>> expand(PCollection<T> elements) {
+    int shards = shardsFor(elements.getPipeline().getOptions());
+    SerializableFunction<T, String> id = campaignId;
+    return elements
         .apply(
             "KeyByShard",
-            WithKeys.of((Campaign c) -> shardOf(c.advCampaignId(), shards))
+            WithKeys.of((T e) -> shardOf(id.apply(e), shards))
                 .withKeyType(TypeDescriptors.integers()))
-        .setCoder(KvCoder.of(VarIntCoder.of(), Campaign.CampaignCoder.of()));
+        .setCoder(KvCoder.of(VarIntCoder.of(), coder));
   }
 }

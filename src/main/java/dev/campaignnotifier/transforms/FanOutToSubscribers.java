@@ -19,16 +19,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import javax.sql.DataSource;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
-import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.TypeDescriptors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -282,15 +278,12 @@ public final class FanOutToSubscribers
                             .bundlesEndWithInput())))
             .setCoder(AskDelivered.AskedCoder.of());
     if (slicesPerTurn > 0 && turnsOnTimer) {
-      int shards = CampaignShards.shardsFor(campaigns.getPipeline().getOptions());
       return asked
           .apply(
               "KeyByShard",
-              WithKeys.of(
-                      (AskDelivered.Asked a) ->
-                          CampaignShards.shardOf(a.campaign().advCampaignId(), shards))
-                  .withKeyType(TypeDescriptors.integers()))
-          .setCoder(KvCoder.of(VarIntCoder.of(), AskDelivered.AskedCoder.of()))
+              new CampaignShards<>(
+                  (AskDelivered.Asked a) -> a.campaign().advCampaignId(),
+                  AskDelivered.AskedCoder.of()))
           .apply(
               "NotifyEachSubscriber",
               ParDo.of(

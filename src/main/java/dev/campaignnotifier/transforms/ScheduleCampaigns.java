@@ -79,7 +79,7 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
   public PCollectionTuple expand(PCollection<Campaign> campaigns) {
     PCollectionTuple out =
         campaigns
-            .apply("KeyByShard", new CampaignShards())
+            .apply("KeyByShard", CampaignShards.ofCampaigns())
             .apply(
                 "HoldUntilStart",
                 ParDo.of(new HoldUntilStartFn(clock, versions))
