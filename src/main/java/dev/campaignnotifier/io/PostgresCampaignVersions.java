@@ -8,6 +8,7 @@ import java.sql.Timestamp;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 import javax.sql.DataSource;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.SerializableFunction;
@@ -60,7 +61,7 @@ final class PostgresCampaignVersions implements CampaignVersions {
 
   /** Always one row, carrying the server's time of the read, then the rows changed since. */
   static final String CHANGED_SINCE =
-      "SELECT statement_timestamp(), v.adv_campaign_id, v.restaurant_id, v.content, v.owner,"
+      "SELECT statement_timestamp() AS read_at, v.adv_campaign_id, v.restaurant_id, v.content, v.owner,"
           + " v.owner_contact, v.start_epoch, v.end_epoch, v.created_epoch, v.keep_until_epoch"
           + " FROM (SELECT 1) AS one LEFT JOIN public.campaign_versions v ON v.changed_at >= ?";
 
@@ -125,17 +126,33 @@ final class PostgresCampaignVersions implements CampaignVersions {
         });
   }
 
-  private record Kept(Campaign campaign, long keepUntilEpochSecond) {}
+  record Kept(Campaign campaign, long keepUntilEpochSecond) {}
+
+  /** Rows of the table changed since a moment, and the server's time of the read. */
+  interface Rows {
+    /** Fills {@code changed} with the rows changed since {@code from}; returns the read's time. */
+    Timestamp changedSince(Timestamp from, Map<String, Kept> changed) throws InterruptedException;
+  }
 
   /** The table's rows in memory, read again when older than {@link #POLL_MILLIS}. */
-  private static final class View {
-    private final SerializableFunction<Void, DataSource> dataSource;
+  static final class View {
+    private final Rows rows;
+    private final LongSupplier nowSecond;
     private Map<String, Kept> known;
     private Timestamp readFrom;
     private long readAtNanos;
 
     View(SerializableFunction<Void, DataSource> dataSource) {
-      this.dataSource = dataSource;
+      this(tableOf(dataSource), () -> System.currentTimeMillis() / 1000);
+    }
+
+    /**
+     * @param rows where the rows are read from
+     * @param nowSecond the wall clock: a row kept until before it is forgotten
+     */
+    View(Rows rows, LongSupplier nowSecond) {
+      this.rows = rows;
+      this.nowSecond = nowSecond;
     }
 
     synchronized Campaign newest(Campaign campaign) throws InterruptedException {
@@ -143,23 +160,37 @@ final class PostgresCampaignVersions implements CampaignVersions {
         read();
       }
       Kept kept = known.get(campaign.advCampaignId());
-      if (kept == null) {
-        return campaign;
-      }
-      if (kept.campaign().createdEpochSecond() == campaign.createdEpochSecond()
+      if (kept != null
+          && kept.campaign().createdEpochSecond() == campaign.createdEpochSecond()
           && !kept.campaign().equals(campaign)) {
         read();
+        // Gone if every version of it ended meanwhile: then the campaign is as it was asked.
         kept = known.get(campaign.advCampaignId());
       }
-      return kept.campaign().supersedes(campaign) ? kept.campaign() : campaign;
+      return kept != null && kept.campaign().supersedes(campaign) ? kept.campaign() : campaign;
     }
 
     /** Reads the rows changed since the last read (all of them the first time). */
     private void read() throws InterruptedException {
       Map<String, Kept> changed = new HashMap<>();
-      Timestamp[] at = new Timestamp[1];
       Timestamp from =
           readFrom == null ? new Timestamp(0) : new Timestamp(readFrom.getTime() - OVERLAP_MILLIS);
+      Timestamp at = rows.changedSince(from, changed);
+      if (known == null) {
+        known = new HashMap<>();
+      }
+      known.putAll(changed);
+      long now = nowSecond.getAsLong();
+      known.values().removeIf(k -> k.keepUntilEpochSecond() < now);
+      readFrom = at;
+      readAtNanos = System.nanoTime();
+    }
+  }
+
+  /** {@link Rows} of {@code campaign_versions}, read by column name. */
+  private static Rows tableOf(SerializableFunction<Void, DataSource> dataSource) {
+    return (from, changed) -> {
+      Timestamp[] at = new Timestamp[1];
       Retry.sql(
           "read the campaigns published again",
           LOG,
@@ -172,19 +203,21 @@ final class PostgresCampaignVersions implements CampaignVersions {
                 s.setTimestamp(1, from);
                 try (ResultSet r = s.executeQuery()) {
                   while (r.next()) {
-                    at[0] = r.getTimestamp(1);
-                    if (r.getString(2) != null) {
+                    at[0] = r.getTimestamp("read_at");
+                    if (r.getString("adv_campaign_id") != null) {
                       Campaign campaign =
                           new Campaign(
-                              r.getString(3),
-                              r.getString(2),
-                              r.getString(4),
-                              r.getString(5),
-                              r.getString(6),
-                              r.getLong(7),
-                              r.getLong(8),
-                              r.getLong(9));
-                      changed.put(campaign.advCampaignId(), new Kept(campaign, r.getLong(10)));
+                              r.getString("restaurant_id"),
+                              r.getString("adv_campaign_id"),
+                              r.getString("content"),
+                              r.getString("owner"),
+                              r.getString("owner_contact"),
+                              r.getLong("start_epoch"),
+                              r.getLong("end_epoch"),
+                              r.getLong("created_epoch"));
+                      changed.put(
+                          campaign.advCampaignId(),
+                          new Kept(campaign, r.getLong("keep_until_epoch")));
                     }
                   }
                 }
@@ -192,14 +225,7 @@ final class PostgresCampaignVersions implements CampaignVersions {
             }
             return null;
           });
-      if (known == null) {
-        known = new HashMap<>();
-      }
-      known.putAll(changed);
-      long nowSecond = System.currentTimeMillis() / 1000;
-      known.values().removeIf(k -> k.keepUntilEpochSecond() < nowSecond);
-      readFrom = at[0];
-      readAtNanos = System.nanoTime();
-    }
+      return at[0];
+    };
   }
 }
