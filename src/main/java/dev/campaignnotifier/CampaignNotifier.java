@@ -336,8 +336,9 @@ public final class CampaignNotifier {
               new PublishCampaignUpdates(
                   options.getBootstrapServers(), options.getCampaignUpdatesTopic(), kafka));
     }
-    parsed
-        .get(ParseCampaigns.DEAD_LETTERS)
+    PCollectionList.of(parsed.get(ParseCampaigns.DEAD_LETTERS))
+        .and(scheduled.get(ScheduleCampaigns.DEAD_LETTERS))
+        .apply("BadCampaigns", Flatten.pCollections())
         .apply(
             "WriteDeadLetters",
             new WriteDeadLetters(

@@ -145,6 +145,8 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     private final CampaignVersions versions;
     private final boolean eager;
     private final Counter withdrawn = Metrics.counter("notifications", "withdrawn");
+    private final Counter notFavourite = Metrics.counter("notifications", "favouriteRemoved");
+    private final AtomicLong notFavouriteSinceLastBundle = new AtomicLong();
     private final AtomicLong withdrawnSinceLastBundle = new AtomicLong();
     private final Counter toKafka = Metrics.counter("sinks", "notificationsToKafka");
     private final Counter toPostgres = Metrics.counter("sinks", "feedbackRowsToPostgres");
@@ -185,6 +187,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
 
     @Setup
     public void setup() {
+      DataSource db = postgres.apply(null);
       Map<String, Object> config = new HashMap<>(PRODUCER_CONFIG);
       config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
       config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
@@ -200,10 +203,11 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
               topic,
               deadLetterTopic,
               inputTopic,
-              postgres.apply(null),
+              db,
               LOG,
               retriesSinceLastBundle::incrementAndGet,
-              kafkaRetriesSinceLastBundle::incrementAndGet);
+              kafkaRetriesSinceLastBundle::incrementAndGet,
+              Favourites.checkable(db));
     }
 
     /**
@@ -319,6 +323,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       toPostgres.inc(delivered);
       retries.inc(retriesSinceLastBundle.getAndSet(0));
       withdrawn.inc(withdrawnSinceLastBundle.getAndSet(0));
+      notFavourite.inc(notFavouriteSinceLastBundle.getAndSet(0));
       kafkaRetries.inc(kafkaRetriesSinceLastBundle.getAndSet(0));
       deadLettersSinceLastBundle.forEach(
           (reason, count) -> Metrics.counter("deadLetters", reason.name()).inc(count.getAndSet(0)));
@@ -340,6 +345,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       } finally {
         LiveState.deliveryEnded(inDelivery);
       }
+      notFavouriteSinceLastBundle.addAndGet(outcome.notFavourite());
       outcome
           .deadLettered()
           .forEach(

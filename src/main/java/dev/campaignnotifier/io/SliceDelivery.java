@@ -22,6 +22,8 @@ import org.slf4j.Logger;
  * because of a refusal PostgreSQL could have told first:
  *
  * <ol>
+ *   <li>where the index allows it, the clients who no longer have the restaurant in favourites are
+ *       left out ({@link Favourites}), one query for the parcel;
  *   <li>the rows are written in a transaction that stays open: a parcel of several slices with one
  *       {@code COPY} ({@link FeedbackTable#writeTogether}), a single slice with {@link
  *       FeedbackTable#write}, which sets aside the rows PostgreSQL refuses for good, with the
@@ -50,14 +52,19 @@ final class SliceDelivery {
       DataSource postgres,
       Logger log,
       Runnable onPostgresRetry,
-      Runnable onKafkaRetry) {}
+      Runnable onKafkaRetry,
+      boolean checksFavourites) {}
 
-  /** What came of a parcel: notifications delivered to both sinks, and dead letters by reason. */
-  record Outcome(int delivered, Map<DeadLetterReason, Integer> deadLettered) {}
+  /**
+   * What came of a parcel: notifications delivered to both sinks, dead letters by reason, and
+   * clients left out because they no longer have the restaurant in favourites.
+   */
+  record Outcome(int delivered, Map<DeadLetterReason, Integer> deadLettered, int notFavourite) {}
 
   private final Sinks sinks;
   private final NotificationBatch slice;
   private final String campaignId;
+  private List<String> favourites;
   private List<String> toPublish;
   private final Map<String, Exception> refusedByKafka = new LinkedHashMap<>();
   private final Map<DeadLetterReason, Integer> deadLettered = new LinkedHashMap<>();
@@ -92,19 +99,25 @@ final class SliceDelivery {
             parcel::attempt);
     if (delivered == null) {
       int each = 0;
+      int notFavourite = 0;
       Map<DeadLetterReason, Integer> letters = new LinkedHashMap<>();
       for (NotificationBatch slice : slices) {
         Outcome alone = deliver(sinks, List.of(slice));
         each += alone.delivered();
+        notFavourite += alone.notFavourite();
         alone.deadLettered().forEach((reason, n) -> letters.merge(reason, n, Integer::sum));
       }
-      return new Outcome(each, letters);
+      return new Outcome(each, letters, notFavourite);
     }
     Map<DeadLetterReason, Integer> letters = new LinkedHashMap<>();
+    int notFavourite = 0;
     for (SliceDelivery part : parcel.parts) {
       part.deadLettered.forEach((reason, n) -> letters.merge(reason, n, Integer::sum));
+      if (part.favourites != null) {
+        notFavourite += part.slice.size() - part.favourites.size();
+      }
     }
-    return new Outcome(delivered, letters);
+    return new Outcome(delivered, letters, notFavourite);
   }
 
   /** The slices of one transaction. */
@@ -139,6 +152,10 @@ final class SliceDelivery {
         // JdbcIO's pool hands out connections with auto-commit off: commit explicitly.
         connection.setAutoCommit(false);
         try {
+          if (sinks.checksFavourites() && parts.get(0).favourites == null) {
+            // Once per parcel, in its first attempt: a retry writes what was published.
+            checkFavourites(connection);
+          }
           List<List<String>> clients = new ArrayList<>(parts.size());
           for (SliceDelivery part : parts) {
             clients.add(part.clientsLeft());
@@ -176,6 +193,31 @@ final class SliceDelivery {
       }
     }
 
+    /** Step 0: the clients of each slice who still have its restaurant in favourites. */
+    private void checkFavourites(Connection connection) throws SQLException {
+      List<List<String>> all = new ArrayList<>(parts.size());
+      for (NotificationBatch slice : slices) {
+        all.add(slice.clients());
+      }
+      List<List<String>> kept = Favourites.keep(connection, slices, all);
+      for (int i = 0; i < parts.size(); i++) {
+        SliceDelivery part = parts.get(i);
+        part.favourites = kept.get(i);
+        int gone = part.slice.size() - part.favourites.size();
+        if (gone > 0) {
+          sinks
+              .log()
+              .info(
+                  "Campaign {}, slice {}: {} client(s) no longer have restaurant {} in favourites;"
+                      + " not notified",
+                  part.campaignId,
+                  part.slice.slice(),
+                  gone,
+                  part.slice.campaign().restaurantId());
+        }
+      }
+    }
+
     /** Step 2: every slice's notifications, one wait for all their acknowledgements. */
     private void publish() throws InterruptedException {
       List<ProducerRecord<String, String>> messages = new ArrayList<>();
@@ -207,9 +249,12 @@ final class SliceDelivery {
     }
   }
 
-  /** The slice's clients, less those Kafka refused in an earlier attempt. */
+  /**
+   * The slice's clients (those still with the restaurant in favourites, where that is checked),
+   * less those Kafka refused in an earlier attempt.
+   */
   private List<String> clientsLeft() {
-    List<String> clients = new ArrayList<>(slice.clients());
+    List<String> clients = new ArrayList<>(favourites != null ? favourites : slice.clients());
     clients.removeAll(refusedByKafka.keySet());
     return clients;
   }

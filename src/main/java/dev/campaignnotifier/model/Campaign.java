@@ -11,8 +11,10 @@ import org.apache.beam.sdk.coders.VarLongCoder;
 
 /**
  * A restaurant's promotion as it arrived on the input topic, already validated: every field is
- * present, ids are not blank and {@code start <= end}. Times are epoch seconds, as in the brief;
- * the campaign is active while {@code start <= now <= end}, both ends included.
+ * present and ids are not blank. Times are epoch seconds, as in the brief; the campaign is active
+ * while {@code start <= now <= end}, both ends included. One whose end is before its start ({@link
+ * #endsBeforeStart}) is a withdrawal: it stands only as a new version of a campaign already known,
+ * which it cancels (a restaurant's "end it now" of a campaign still to start).
  */
 @DefaultCoder(Campaign.CampaignCoder.class)
 public record Campaign(
@@ -24,6 +26,11 @@ public record Campaign(
     long startEpochSecond,
     long endEpochSecond,
     long createdEpochSecond) {
+
+  /** Whether its end is before its start: valid only as a cancellation of an earlier version. */
+  public boolean endsBeforeStart() {
+    return endEpochSecond < startEpochSecond;
+  }
 
   public boolean hasEndedBy(long nowEpochSecond) {
     return nowEpochSecond > endEpochSecond;

@@ -46,7 +46,11 @@ public final class CampaignParser implements Serializable {
     this.maxFieldChars = maxFieldChars;
   }
 
-  /** The outcome of parsing one message: either a campaign or a reason and a sentence. */
+  /**
+   * The outcome of parsing one message: a campaign; a reason and a sentence; or, for a withdrawal
+   * (its end before its start), both: a campaign that stands only as a new version of one known
+   * already (a restaurant's "end it now"), and is refused with its reason otherwise.
+   */
   public record Result(Campaign campaign, DeadLetterReason reason, String message) {
     static Result ok(Campaign campaign) {
       return new Result(campaign, null, null);
@@ -56,8 +60,17 @@ public final class CampaignParser implements Serializable {
       return new Result(null, reason, message);
     }
 
+    /** A campaign in every respect. */
     public boolean isValid() {
-      return campaign != null;
+      return campaign != null && reason == null;
+    }
+
+    /**
+     * A campaign whose end is before its start ({@link Campaign#endsBeforeStart}): a cancellation
+     * if a version of it is known, {@link DeadLetterReason#START_AFTER_END} otherwise.
+     */
+    public boolean isWithdrawal() {
+      return campaign != null && reason != null;
     }
   }
 
@@ -73,7 +86,20 @@ public final class CampaignParser implements Serializable {
 
   public Result parse(byte[] value) {
     try {
-      return Result.ok(parseOrRefuse(value));
+      Campaign campaign = parseOrRefuse(value);
+      if (campaign.endsBeforeStart()) {
+        return new Result(
+            campaign,
+            DeadLetterReason.START_AFTER_END,
+            "adv_campaign_datetime_start "
+                + campaign.startEpochSecond()
+                + " is after adv_campaign_datetime_end "
+                + campaign.endEpochSecond()
+                + ", and no earlier version of campaign "
+                + campaign.advCampaignId()
+                + " is live for it to cancel");
+      }
+      return Result.ok(campaign);
     } catch (Refused r) {
       return Result.failed(r.reason, r.getMessage());
     }
@@ -114,11 +140,6 @@ public final class CampaignParser implements Serializable {
     long start = epochSecond(root, "adv_campaign_datetime_start");
     long end = epochSecond(root, "adv_campaign_datetime_end");
     long created = epochSecond(root, "datetime_created");
-    if (start > end) {
-      throw new Refused(
-          DeadLetterReason.START_AFTER_END,
-          "adv_campaign_datetime_start " + start + " is after adv_campaign_datetime_end " + end);
-    }
     return new Campaign(restaurantId, campaignId, content, owner, contact, start, end, created);
   }
 

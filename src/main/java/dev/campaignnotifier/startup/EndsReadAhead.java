@@ -169,13 +169,16 @@ public final class EndsReadAhead {
     }
   }
 
-  /** The campaign in {@code value} if it is valid and ends within the horizon; null otherwise. */
+  /**
+   * The campaign in {@code value} if it is valid (or a withdrawal, whose end is before its start)
+   * and ends within the horizon; null otherwise.
+   */
   Campaign endingSoon(byte[] value, long nowEpochSecond) {
     if (value == null) {
       return null;
     }
     CampaignParser.Result parsed = parser.parse(value);
-    if (!parsed.isValid()) {
+    if (!parsed.isValid() && !parsed.isWithdrawal()) {
       return null;
     }
     Campaign campaign = parsed.campaign();

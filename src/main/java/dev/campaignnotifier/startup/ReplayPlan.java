@@ -213,11 +213,16 @@ public final class ReplayPlan {
             break read;
           }
           CampaignParser.Result result = parser.parse(record.value());
-          if (!result.isValid()) {
+          boolean withdrawal = result.isWithdrawal();
+          if (!result.isValid() && !withdrawal) {
             continue;
           }
           Campaign campaign = result.campaign();
           String id = campaign.advCampaignId();
+          if (withdrawal && !newest.containsKey(id)) {
+            // Cancels nothing: a dead letter when it was read.
+            continue;
+          }
           firstOffset.putIfAbsent(id, record.offset());
           first.putIfAbsent(id, campaign);
           Campaign known = newest.get(id);

@@ -1,6 +1,5 @@
 package dev.campaignnotifier.transforms;
 
-import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.options.RunnerProfile;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
@@ -46,11 +45,6 @@ final class CampaignShards<T> extends PTransform<PCollection<T>, PCollection<KV<
   CampaignShards(SerializableFunction<T, String> campaignId, Coder<T> coder) {
     this.campaignId = campaignId;
     this.coder = coder;
-  }
-
-  /** Campaigns keyed by the shard of their id. */
-  static CampaignShards<Campaign> ofCampaigns() {
-    return new CampaignShards<>(Campaign::advCampaignId, Campaign.CampaignCoder.of());
   }
 
   /** The shards for the pipeline's runner. */

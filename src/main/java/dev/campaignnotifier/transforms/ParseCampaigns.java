@@ -1,5 +1,6 @@
 package dev.campaignnotifier.transforms;
 
+import dev.campaignnotifier.model.Arrival;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.CampaignParser;
 import dev.campaignnotifier.model.DeadLetter;
@@ -20,12 +21,19 @@ import org.apache.beam.sdk.values.TupleTagList;
 
 /**
  * Turns raw Kafka records into campaigns ({@link #CAMPAIGNS}); every record that cannot become one
- * leaves as a {@link DeadLetter} ({@link #DEAD_LETTERS}) with its original bytes and position.
- * Nothing is dropped here: each input record produces exactly one of the two.
+ * leaves as a {@link DeadLetter} ({@link #DEAD_LETTERS}) with its original bytes and position,
+ * except a campaign whose end is before its start (a withdrawal), which the schedule decides on.
+ * Nothing is dropped here: each input record produces exactly one output.
  */
 public final class ParseCampaigns
     extends PTransform<PCollection<KafkaRecord<byte[], byte[]>>, PCollectionTuple> {
-  public static final TupleTag<Campaign> CAMPAIGNS = new TupleTag<>() {};
+  /**
+   * Campaigns, in the order they were read: valid ones, and withdrawals (an end before the start),
+   * each with the dead letter it is if the schedule knows no version of it ({@link Arrival}). One
+   * collection for both, because a withdrawal must reach the schedule after the version it cancels.
+   */
+  public static final TupleTag<Arrival> CAMPAIGNS = new TupleTag<>() {};
+
   public static final TupleTag<DeadLetter> DEAD_LETTERS = new TupleTag<>() {};
 
   /**
@@ -65,13 +73,13 @@ public final class ParseCampaigns
             "ParseJson",
             ParDo.of(new ParseFn(parser, readBefore, deliveredInFull))
                 .withOutputTags(CAMPAIGNS, TupleTagList.of(DEAD_LETTERS).and(DELIVERED_BEFORE)));
-    parsed.get(CAMPAIGNS).setCoder(Campaign.CampaignCoder.of());
+    parsed.get(CAMPAIGNS).setCoder(Arrival.ArrivalCoder.of());
     parsed.get(DELIVERED_BEFORE).setCoder(Campaign.CampaignCoder.of());
     parsed.get(DEAD_LETTERS).setCoder(DeadLetter.DeadLetterCoder.of());
     return parsed;
   }
 
-  static final class ParseFn extends DoFn<KafkaRecord<byte[], byte[]>, Campaign> {
+  static final class ParseFn extends DoFn<KafkaRecord<byte[], byte[]>, Arrival> {
     private final CampaignParser parser;
     private final Map<Integer, Long> readBefore;
     private final Set<String> deliveredInFull;
@@ -103,7 +111,22 @@ public final class ParseCampaigns
           out.get(DELIVERED_BEFORE).output(result.campaign());
           return;
         }
-        out.get(CAMPAIGNS).output(result.campaign());
+        out.get(CAMPAIGNS).output(Arrival.of(result.campaign()));
+        return;
+      }
+      DeadLetter letter =
+          new DeadLetter(
+              result.reason(),
+              result.message(),
+              record.getTopic(),
+              record.getPartition(),
+              record.getOffset(),
+              record.getTimestamp(),
+              record.getKV().getKey(),
+              value);
+      if (result.isWithdrawal()) {
+        // Read again by a replay, it was dead-lettered then if it cancelled nothing: no letter now.
+        out.get(CAMPAIGNS).output(new Arrival(result.campaign(), readBeforeNow ? null : letter));
         return;
       }
       if (readBeforeNow) {
@@ -111,17 +134,7 @@ public final class ParseCampaigns
         return;
       }
       refused.inc();
-      out.get(DEAD_LETTERS)
-          .output(
-              new DeadLetter(
-                  result.reason(),
-                  result.message(),
-                  record.getTopic(),
-                  record.getPartition(),
-                  record.getOffset(),
-                  record.getTimestamp(),
-                  record.getKV().getKey(),
-                  value));
+      out.get(DEAD_LETTERS).output(letter);
     }
   }
 }

@@ -1,7 +1,9 @@
 package dev.campaignnotifier.transforms;
 
 import dev.campaignnotifier.io.CampaignVersions;
+import dev.campaignnotifier.model.Arrival;
 import dev.campaignnotifier.model.Campaign;
+import dev.campaignnotifier.model.DeadLetter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -52,12 +54,15 @@ import org.slf4j.LoggerFactory;
  * by campaign id, a service running for months on Spark would check millions of long-gone campaigns
  * twice a second.
  */
-public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, PCollectionTuple> {
+public final class ScheduleCampaigns extends PTransform<PCollection<Arrival>, PCollectionTuple> {
   /** Campaigns to fan out: each once, when active (again, after a start moved later). */
   public static final TupleTag<Campaign> RELEASED = new TupleTag<>() {};
 
   /** The newest version of a released campaign that changed (end, text), for the late step. */
   public static final TupleTag<Campaign> CHANGED = new TupleTag<>() {};
+
+  /** Withdrawals of no known campaign ({@link Arrival#letter}): bad input after all. */
+  public static final TupleTag<DeadLetter> DEAD_LETTERS = new TupleTag<>() {};
 
   private final Clock clock;
   private final CampaignVersions versions;
@@ -76,16 +81,20 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
   }
 
   @Override
-  public PCollectionTuple expand(PCollection<Campaign> campaigns) {
+  public PCollectionTuple expand(PCollection<Arrival> arrivals) {
     PCollectionTuple out =
-        campaigns
-            .apply("KeyByShard", CampaignShards.ofCampaigns())
+        arrivals
+            .apply(
+                "KeyByShard",
+                new CampaignShards<>(
+                    (Arrival a) -> a.campaign().advCampaignId(), Arrival.ArrivalCoder.of()))
             .apply(
                 "HoldUntilStart",
                 ParDo.of(new HoldUntilStartFn(clock, versions))
-                    .withOutputTags(RELEASED, TupleTagList.of(CHANGED)));
+                    .withOutputTags(RELEASED, TupleTagList.of(CHANGED).and(DEAD_LETTERS)));
     out.get(RELEASED).setCoder(Campaign.CampaignCoder.of());
     out.get(CHANGED).setCoder(Campaign.CampaignCoder.of());
+    out.get(DEAD_LETTERS).setCoder(DeadLetter.DeadLetterCoder.of());
     return out;
   }
 
@@ -148,7 +157,7 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
    * each, forgotten one second after its end), and one timer set for the earliest moment either map
    * has something to do.
    */
-  static final class HoldUntilStartFn extends SparkSafeTimersFn<KV<Integer, Campaign>, Campaign> {
+  static final class HoldUntilStartFn extends SparkSafeTimersFn<KV<Integer, Arrival>, Campaign> {
     private static final Logger LOG = LoggerFactory.getLogger(ScheduleCampaigns.class);
 
     @StateId("held")
@@ -182,6 +191,8 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
     private final Counter updated = Metrics.counter("campaigns", "updated");
     private final Counter cancelled = Metrics.counter("campaigns", "cancelled");
     private final Counter afterEnd = Metrics.counter("campaigns", "updatesAfterEnd");
+    private final Counter refused = Metrics.counter("campaigns", "deadLettered");
+    private final Counter notRepeated = Metrics.counter("campaigns", "deadLettersNotRepeated");
 
     HoldUntilStartFn(Clock clock) {
       this(clock, CampaignVersions.NONE);
@@ -194,14 +205,14 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
 
     @ProcessElement
     public void process(
-        @Element KV<Integer, Campaign> element,
+        @Element KV<Integer, Arrival> element,
         @StateId("held") MapState<String, Campaign> heldState,
         @StateId("releasedVersions") MapState<String, Released> releasedState,
         @StateId("wakeAt") ValueState<Long> wakeAt,
         @TimerId("wake") Timer wake,
         MultiOutputReceiver out)
         throws InterruptedException {
-      Campaign campaign = element.getValue();
+      Campaign campaign = element.getValue().campaign();
       String id = campaign.advCampaignId();
       long now = clock.nowMillis();
       Campaign heldVersion = heldState.get(id).read();
@@ -210,7 +221,7 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
       if (heldVersion != null || releasedVersion != null) {
         due = change(heldVersion, releasedVersion, campaign, now, heldState, releasedState, out);
       } else {
-        due = first(campaign, now, heldState, releasedState, out);
+        due = first(element.getValue(), now, heldState, releasedState, out);
       }
       Long set = wakeAt.read();
       if (due != null && (set == null || due * 1000L < set)) {
@@ -220,12 +231,31 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Campaign>, P
 
     /** A campaign id not held nor released: returns when to wake for it, or null. */
     private Long first(
-        Campaign campaign,
+        Arrival arrival,
         long now,
         MapState<String, Campaign> heldState,
         MapState<String, Released> releasedState,
         MultiOutputReceiver out) {
+      Campaign campaign = arrival.campaign();
       String id = campaign.advCampaignId();
+      if (campaign.endsBeforeStart()) {
+        // A withdrawal of nothing known: the bad campaign its first version would be.
+        if (arrival.letter() == null) {
+          notRepeated.inc();
+        } else {
+          refused.inc();
+          out.get(DEAD_LETTERS).output(arrival.letter());
+        }
+        LOG.info(
+            "Campaign {} of restaurant {} ends at {}, before its start {}, and cancels no version"
+                + " of it{}",
+            id,
+            campaign.restaurantId(),
+            campaign.endEpochSecond(),
+            campaign.startEpochSecond(),
+            arrival.letter() == null ? " (read again: dead-lettered before)" : ": dead-lettered");
+        return null;
+      }
       if (campaign.hasEndedBy(Math.floorDiv(now, 1000L))) {
         expired.inc();
         LOG.info(

@@ -1,6 +1,7 @@
 package dev.campaignnotifier.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,7 +47,12 @@ class CampaignParserTest {
   @MethodSource("badMessages")
   void badMessageIsRefusedWithItsReason(String name, byte[] value, DeadLetterReason expected) {
     CampaignParser.Result result = parser.parse(value);
-    assertNull(result.campaign(), name);
+    assertFalse(result.isValid(), name);
+    assertEquals(
+        expected == DeadLetterReason.START_AFTER_END, result.isWithdrawal(), "withdrawal: " + name);
+    if (!result.isWithdrawal()) {
+      assertNull(result.campaign(), name);
+    }
     assertEquals(expected, result.reason(), () -> name + ": " + result.message());
     assertTrue(result.message() != null && !result.message().isBlank(), name);
   }

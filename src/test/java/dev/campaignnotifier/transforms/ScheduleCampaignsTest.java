@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.io.CampaignVersions;
+import dev.campaignnotifier.model.Arrival;
 import dev.campaignnotifier.model.Campaign;
+import dev.campaignnotifier.model.DeadLetter;
+import dev.campaignnotifier.model.DeadLetterReason;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.PipelineResult;
@@ -20,9 +23,12 @@ import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.testing.TestStream;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.TypeDescriptor;
 import org.joda.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -40,11 +46,24 @@ class ScheduleCampaignsTest {
     return TestStream.create(Campaign.CampaignCoder.of());
   }
 
+  /** Campaigns as the parser hands them over: each alone, with no dead letter. */
+  private static PTransform<PCollection<Campaign>, PCollection<Arrival>> arrive() {
+    return new PTransform<>() {
+      @Override
+      public PCollection<Arrival> expand(PCollection<Campaign> campaigns) {
+        return campaigns
+            .apply(MapElements.into(TypeDescriptor.of(Arrival.class)).via(Arrival::of))
+            .setCoder(Arrival.ArrivalCoder.of());
+      }
+    };
+  }
+
   @Test
   void activeCampaignPassesAtOnce(TestPipeline p) {
     Campaign active = Samples.campaign("a", Samples.RESTAURANT, T0 - 5, T0 + 5);
     PCollection<Campaign> out =
         p.apply(stream().addElements(active).advanceWatermarkToInfinity())
+            .apply(arrive())
             .apply(new ScheduleCampaigns(ScriptedClock.of(T0)))
             .get(ScheduleCampaigns.RELEASED);
     PAssert.that(out).containsInAnyOrder(active);
@@ -56,6 +75,7 @@ class ScheduleCampaignsTest {
     Campaign ended = Samples.campaign("e", Samples.RESTAURANT, T0 - 50, T0 - 1);
     PCollection<Campaign> out =
         p.apply(stream().addElements(ended).advanceWatermarkToInfinity())
+            .apply(arrive())
             .apply(new ScheduleCampaigns(ScriptedClock.of(T0)))
             .get(ScheduleCampaigns.RELEASED);
     PAssert.that(out).empty();
@@ -71,6 +91,7 @@ class ScheduleCampaignsTest {
                     .addElements(future)
                     .advanceProcessingTime(Duration.standardSeconds(9))
                     .advanceWatermarkToInfinity())
+            .apply(arrive())
             .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0 + 9)))
             .get(ScheduleCampaigns.RELEASED);
     PAssert.that(out).empty();
@@ -86,6 +107,7 @@ class ScheduleCampaignsTest {
                     .addElements(future)
                     .advanceProcessingTime(Duration.millis(10_001))
                     .advanceWatermarkToInfinity())
+            .apply(arrive())
             .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0 + 10)))
             .get(ScheduleCampaigns.RELEASED);
     PAssert.that(out).containsInAnyOrder(future);
@@ -102,6 +124,7 @@ class ScheduleCampaignsTest {
                     .advanceProcessingTime(Duration.millis(10_001))
                     .advanceWatermarkToInfinity())
             // The process was stalled: by the time the timer ran, the wall clock was past the end.
+            .apply(arrive())
             .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0 + 12)))
             .get(ScheduleCampaigns.RELEASED);
     PAssert.that(out).empty();
@@ -136,6 +159,7 @@ class ScheduleCampaignsTest {
                     .advanceProcessingTime(Duration.standardSeconds(1))
                     .addElements(active)
                     .advanceWatermarkToInfinity())
+            .apply(arrive())
             .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0 + 1)))
             .get(ScheduleCampaigns.RELEASED);
     PAssert.that(out).containsInAnyOrder(active);
@@ -154,6 +178,7 @@ class ScheduleCampaignsTest {
                     .advanceProcessingTime(Duration.millis(6_001))
                     .addElements(second)
                     .advanceWatermarkToInfinity())
+            .apply(arrive())
             .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0 + 6)))
             .get(ScheduleCampaigns.RELEASED);
     PAssert.that(out).containsInAnyOrder(first, second);
@@ -174,6 +199,7 @@ class ScheduleCampaignsTest {
                     .addElements(earlier)
                     .advanceProcessingTime(Duration.millis(10_001))
                     .advanceWatermarkToInfinity())
+            .apply(arrive())
             .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0, T0 + 10)))
             .get(ScheduleCampaigns.RELEASED);
     PAssert.that(out).containsInAnyOrder(earlier);
@@ -245,6 +271,56 @@ class ScheduleCampaignsTest {
     }
     assertEquals(List.of(), calls.released());
     assertEquals(List.of(off), calls.versions.recorded);
+  }
+
+  /**
+   * A restaurant's app cancels a campaign still to start by ending it now: the new version's end is
+   * before its start. Of a held campaign it is a cancellation, not bad input: nothing is sent, no
+   * dead letter. The same message with no version known is the bad campaign it would be alone.
+   */
+  @Test
+  void aHeldCampaignEndedNowIsCancelledAndAWithdrawalOfNothingIsADeadLetter() throws Exception {
+    long[] now = {T0};
+    Calls calls = new Calls(() -> now[0] * 1000L);
+    Campaign first = Samples.campaign("held", Samples.RESTAURANT, T0 + 40, T0 + 3600);
+    Campaign endedNow =
+        Samples.version(first, T0 + 40, T0 - 10, first.createdEpochSecond() + 8, "ended now");
+    DeadLetter letter = letter(1);
+    calls.process(first);
+    calls.process(new Arrival(endedNow, letter));
+    // A first version whose end is before its start.
+    Campaign nobody = new Campaign("r", "nobody", "x", "o", "c", T0 + 40, T0 - 10, T0);
+    calls.process(new Arrival(nobody, letter(2)));
+    calls.process(new Arrival(nobody, null)); // read again by a replay: no second letter
+    for (long t = T0 + 40; t <= T0 + 45; t++) {
+      now[0] = t;
+      calls.wake();
+    }
+    assertEquals(List.of(), calls.released(), "nothing at the old start");
+    assertEquals(List.of(endedNow), calls.versions.recorded);
+    assertEquals(List.of(letter(2)), calls.deadLetters());
+  }
+
+  /** An active campaign ended now by a version whose end is before its start: a cancellation. */
+  @Test
+  void anActiveCampaignEndedBeforeItsStartIsCancelled() throws Exception {
+    long[] now = {T0};
+    Calls calls = new Calls(() -> now[0] * 1000L);
+    Campaign active = Samples.campaign("active", Samples.RESTAURANT, T0 - 2, T0 + 3600);
+    Campaign endedNow =
+        Samples.version(active, T0 - 2, T0 - 10, active.createdEpochSecond() + 8, "ended now");
+    calls.process(active);
+    calls.process(new Arrival(endedNow, letter(1)));
+    calls.process(active); // the old version again: a stale repeat, not released again
+    assertEquals(List.of(active), calls.released());
+    assertEquals(List.of(endedNow), calls.changed(), "the late step and the delivery hear of it");
+    assertEquals(List.of(endedNow), calls.versions.recorded);
+    assertEquals(List.of(), calls.deadLetters());
+  }
+
+  private static DeadLetter letter(long offset) {
+    return new DeadLetter(
+        DeadLetterReason.START_AFTER_END, "end first", "campaigns", 0, offset, 0L, null, null);
   }
 
   @Test
@@ -377,6 +453,7 @@ class ScheduleCampaignsTest {
                     .addElements(second) // older than the third: a stale repeat
                     .advanceProcessingTime(Duration.millis(8_001))
                     .advanceWatermarkToInfinity())
+            .apply(arrive())
             .apply(new ScheduleCampaigns(ScriptedClock.of(T0, T0, T0, T0 + 8)))
             .get(ScheduleCampaigns.RELEASED);
     PAssert.that(out).containsInAnyOrder(third);
@@ -406,7 +483,15 @@ class ScheduleCampaignsTest {
     }
 
     void process(Campaign campaign) throws InterruptedException {
-      fn.process(KV.of(0, campaign), held, released, wakeAt, wake, out);
+      process(Arrival.of(campaign));
+    }
+
+    void process(Arrival arrival) throws InterruptedException {
+      fn.process(KV.of(0, arrival), held, released, wakeAt, wake, out);
+    }
+
+    List<DeadLetter> deadLetters() {
+      return out.get(ScheduleCampaigns.DEAD_LETTERS).all;
     }
 
     void wake() {
