@@ -8,6 +8,7 @@ import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.coders.DefaultCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.util.VarInt;
 
 /**
  * A restaurant's promotion as it arrived on the input topic, already validated: every field is
@@ -68,8 +69,21 @@ public record Campaign(
     return end <= nowEpochSecond || end <= start;
   }
 
-  /** Field by field, in declaration order; strings as UTF-8, times as var-longs. */
+  /**
+   * A byte {@code 0}, the format's version, then field by field in declaration order: strings as
+   * UTF-8, times as var-longs. Campaigns are kept in runner state (held until their start, in the
+   * late step, in Flink's checkpoints and savepoints), so a build must read what an earlier one
+   * wrote: {@code CodersGoldenTest} holds each format to its bytes.
+   *
+   * <p>To add a field: write it after the others under {@link #VERSION} + 1, and read a version-1
+   * campaign without it (a default). The first format, written before versions (2026-12-06 and
+   * earlier), began with the restaurant id's length, never {@code 0} (a blank id is refused), and
+   * is still read. A version newer than this build's is refused with what to do instead.
+   */
   public static final class CampaignCoder extends AtomicCoder<Campaign> {
+    /** The format this build writes. */
+    static final int VERSION = 1;
+
     private static final CampaignCoder INSTANCE = new CampaignCoder();
     private static final StringUtf8Coder STRING = StringUtf8Coder.of();
     private static final VarLongCoder LONG = VarLongCoder.of();
@@ -80,6 +94,8 @@ public record Campaign(
 
     @Override
     public void encode(Campaign c, OutputStream out) throws CoderException, IOException {
+      out.write(0);
+      VarInt.encode(VERSION, out);
       STRING.encode(c.restaurantId(), out);
       STRING.encode(c.advCampaignId(), out);
       STRING.encode(c.content(), out);
@@ -92,8 +108,29 @@ public record Campaign(
 
     @Override
     public Campaign decode(InputStream in) throws CoderException, IOException {
+      int first = in.read();
+      if (first < 0) {
+        throw new java.io.EOFException("no campaign to read");
+      }
+      String restaurantId;
+      if (first == 0) {
+        int version = VarInt.decodeInt(in);
+        if (version != VERSION) {
+          throw new CoderException(
+              "A campaign in format "
+                  + version
+                  + ", written by a newer campaign-notifier than this one (format "
+                  + VERSION
+                  + "): run the newer version, or start this one without the newer one's state"
+                  + " (without FLINK_RESTORE on Flink); the replay plan rebuilds held campaigns"
+                  + " from Kafka");
+        }
+        restaurantId = STRING.decode(in);
+      } else {
+        restaurantId = firstFormatString(first, in);
+      }
       return new Campaign(
-          STRING.decode(in),
+          restaurantId,
           STRING.decode(in),
           STRING.decode(in),
           STRING.decode(in),
@@ -101,6 +138,26 @@ public record Campaign(
           LONG.decode(in),
           LONG.decode(in),
           LONG.decode(in));
+    }
+
+    /** A string of the first format whose length's first var-int byte was already read. */
+    private static String firstFormatString(int first, InputStream in) throws IOException {
+      long length = first & 0x7f;
+      int shift = 7;
+      int b = first;
+      while ((b & 0x80) != 0) {
+        b = in.read();
+        if (b < 0 || shift > 28) {
+          throw new CoderException("a campaign's restaurant id of no valid length");
+        }
+        length |= (long) (b & 0x7f) << shift;
+        shift += 7;
+      }
+      byte[] bytes = in.readNBytes((int) length);
+      if (bytes.length != length) {
+        throw new java.io.EOFException("a campaign's restaurant id cut short");
+      }
+      return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Override

@@ -59,6 +59,9 @@ final class BeamMetrics implements MultiCollector {
     COUNTERS.put("notifications/lateSubscribers", "Clients notified as late subscribers.");
     COUNTERS.put("notifications/alreadyDelivered", "Clients skipped: a replay had reached them.");
     COUNTERS.put("notifications/withdrawn", "Notifications not sent: their campaign ended early.");
+    COUNTERS.put(
+        "notifications/favouriteRemoved",
+        "Notifications not made: the client no longer had the restaurant in favourites.");
     COUNTERS.put("sinks/notificationsToKafka", "Notifications acknowledged by the broker.");
     COUNTERS.put("sinks/feedbackRowsToPostgres", "Feedback rows recorded.");
     COUNTERS.put("sinks/postgresRetries", "Waits for PostgreSQL while recording.");
