@@ -28,6 +28,13 @@ class DeliverNotificationsIT {
     PostgresDataSource postgres =
         new PostgresDataSource(url, EmbeddedPostgresServer.USER, null, null);
     DataSource db = postgres.apply(null);
+    try (java.sql.Connection c = db.getConnection();
+        java.sql.Statement s = c.createStatement()) {
+      c.setAutoCommit(true);
+      s.execute(
+          "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
+              + " VALUES ('a', 'r1'), ('b', 'r1'), ('c', 'r1')");
+    }
     DeliverNotifications delivery =
         new DeliverNotifications(
             LocalServers.kafka().bootstrapServers(),

@@ -138,6 +138,17 @@ abstract class RunnerContract {
   @Test
   void whatARestaurantOrAClientTakesBackStaysTakenBack() throws Exception {
     try (RunningPipeline s = start()) {
+      takenBack(s, coversRemovalBeforeTheLateStep());
+    }
+  }
+
+  /**
+   * The scenes of {@link #whatARestaurantOrAClientTakesBackStaysTakenBack} on a running service
+   * ({@code s}), in this JVM or its own; {@code removalBeforeTheLateStep}: whether to set the
+   * third.
+   */
+  static void takenBack(ServiceClient s, boolean removalBeforeTheLateStep) throws Exception {
+    {
       s.insertSubscribers(BUSY_RESTAURANT, BUSY);
       s.publish("k", Samples.campaignJson("warm", BUSY_RESTAURANT, now() - 10, now() + 3600));
       // By its fan-out or, if the snapshot was older than the favourites, by the late step.
@@ -164,7 +175,7 @@ abstract class RunnerContract {
       Await.until("the watcher past 'gone'", WAIT, () -> seenThrough(s) >= goneId);
       s.execute("DELETE FROM public.subscribers_restaurants WHERE client_id = 'gone'");
 
-      if (coversRemovalBeforeTheLateStep()) {
+      if (removalBeforeTheLateStep) {
         removedBeforeTheLateStep(s);
       }
 
@@ -189,7 +200,7 @@ abstract class RunnerContract {
               assertTrue(
                   letters.get(0).value().startsWith("{\"reason\":\"START_AFTER_END\""),
                   letters.get(0).value()));
-      if (coversRemovalBeforeTheLateStep()) {
+      if (removalBeforeTheLateStep) {
         checks.add(() -> assertEquals(0, rows(s, "busy", "late-gone"), "rows of 'late-gone'"));
         checks.add(() -> assertEquals(BUSY + 1, s.rowsOf("busy")));
         checks.add(
@@ -216,7 +227,7 @@ abstract class RunnerContract {
   private static final String BUSY_RESTAURANT = "busy-restaurant";
   private static final int BUSY = 5;
 
-  private void removedBeforeTheLateStep(RunningPipeline s) throws Exception {
+  private static void removedBeforeTheLateStep(ServiceClient s) throws Exception {
     String busy = BUSY_RESTAURANT;
     try (Connection ledger = s.db()) {
       ledger.setAutoCommit(false);
@@ -238,15 +249,15 @@ abstract class RunnerContract {
   }
 
   /** Whether a dead letter carries {@code campaign} (a name no other letter contains). */
-  private static boolean letterOf(RunningPipeline s, String campaign) {
+  private static boolean letterOf(ServiceClient s, String campaign) {
     return s.deadLetters().stream().anyMatch(r -> r.value().contains(campaign));
   }
 
-  private static long seenThrough(RunningPipeline s) {
+  private static long seenThrough(ServiceClient s) {
     return s.count("SELECT coalesce(max(seen_through), 0) FROM public.campaign_notifier_watch");
   }
 
-  private static long subscribeReturningId(RunningPipeline s, String client, String restaurant) {
+  private static long subscribeReturningId(ServiceClient s, String client, String restaurant) {
     subscribe(s, client, restaurant);
     return s.count(
         "SELECT max(id) FROM public.subscribers_restaurants WHERE client_id = '" + client + "'");
@@ -463,12 +474,12 @@ abstract class RunnerContract {
   /** Subscribers of the campaign ended early in the middle of its fan-out. */
   static final int BIG_CAMPAIGN = 200_000;
 
-  private static long versionsOf(RunningPipeline service, String campaign) {
+  private static long versionsOf(ServiceClient service, String campaign) {
     return service.count(
         "SELECT count(*) FROM public.campaign_versions WHERE adv_campaign_id = '" + campaign + "'");
   }
 
-  private static void subscribe(RunningPipeline service, String client, String restaurant) {
+  private static void subscribe(ServiceClient service, String client, String restaurant) {
     service.execute(
         "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id) VALUES ('"
             + client
@@ -477,14 +488,14 @@ abstract class RunnerContract {
             + "')");
   }
 
-  private static List<String> messagesOf(RunningPipeline service, String campaign) {
+  private static List<String> messagesOf(ServiceClient service, String campaign) {
     return service.notifications().stream()
         .map(ConsumerRecord::key)
         .filter(k -> k.startsWith(campaign + ":"))
         .collect(Collectors.toList());
   }
 
-  private static long rows(RunningPipeline service, String campaign, String client) {
+  private static long rows(ServiceClient service, String campaign, String client) {
     return service.count(
         "SELECT count(*) FROM public.subscribers_feedback WHERE adv_campaign_id = '"
             + campaign

@@ -99,6 +99,29 @@ class SparkLauncherIT {
   }
 
   /**
+   * What a restaurant or a client takes back stays taken back ({@link RunnerContract#takenBack}),
+   * with the service in its own JVM as {@code runners/spark-local.sh} starts it (its default,
+   * lookup mode), and in snapshot mode.
+   */
+  @Test
+  void whatIsTakenBackStaysTakenBackInTheLaunchersJvm() throws Exception {
+    for (String mode : List.of("lookup", "snapshot")) {
+      CampaignNotifierOptions o = ServiceClient.options(true);
+      ServiceClient client = new ServiceClient(o);
+      List<String> args =
+          new ArrayList<>(
+              ClusterKit.launcherArgs("spark-local.sh", LocalServers.tempDir("spark-checkpoint")));
+      args.add("--subscribers=" + mode);
+      args.addAll(ServiceClient.serviceArgs(o, o.getJdbcUrl()));
+      try (ServiceProcess service =
+          ServiceProcess.serve(ClusterKit.serviceCommand(args), "spark-taken-" + mode)) {
+        Await.until("ready", WAIT, service::ready);
+        RunnerContract.takenBack(client, false);
+      }
+    }
+  }
+
+  /**
    * Subscribes {@code client} to the campaign's restaurant and waits for its row and message; the
    * time printed runs from the insert (after a restart, the start-up is part of it).
    */

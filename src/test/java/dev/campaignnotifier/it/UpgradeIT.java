@@ -9,15 +9,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * An upgrade as docs/operations.md (Upgrading) has it: the service, in a JVM of its own, holds a
  * campaign for a start a minute ahead and is half way through a 200,000-subscriber fan-out when it
- * is stopped (SIGTERM); it is started again with the same options. The held campaign goes out at
- * its start, the half-delivered one completes, and nobody is notified twice. On the DirectRunner
+ * is stopped (SIGTERM; on Spark the stop lets the micro-batch under way finish, so there the
+ * fan-out is whole by then); it is started again with the same options. The held campaign goes out
+ * at its start, the half-delivered one completes, and nobody is notified twice. On the DirectRunner
  * and the SparkRunner nothing of the runner's state crosses a start (Spark's checkpoint directory
  * is one per start), so what the new build must read is only PostgreSQL's tables and Kafka's
  * offsets: the replay plan rebuilds the held campaign from Kafka and the ledger completes the
@@ -52,7 +52,7 @@ class UpgradeIT {
     List<String> command = ClusterKit.serviceCommand(args);
     client.insertSubscribers("big", BIG);
     long start = now() + 60;
-    try (ServiceProcess before = ServiceProcess.exec(command, Map.of(), name + "-before")) {
+    try (ServiceProcess before = ServiceProcess.serve(command, name + "-before")) {
       Await.until("ready", WAIT, before::ready);
       client.publish("k", Samples.campaignJson("held", Samples.RESTAURANT, start, start + 3600));
       client.publish("k", Samples.campaignJson("half", "big", now() - 10, now() + 3600));
@@ -63,8 +63,12 @@ class UpgradeIT {
       assertEquals(143, before.stop(), "stopped by SIGTERM (128 + 15)");
     }
     long rowsAtStop = client.rowsOf("half");
+    if (name.equals("direct")) {
+      // Spark's graceful stop lets the micro-batch under way finish first: there it is whole.
+      assertTrue(rowsAtStop < BIG, "half delivered at the stop: " + rowsAtStop);
+    }
     assertEquals(0, client.rowsOf("held"), "not before its start");
-    try (ServiceProcess after = ServiceProcess.exec(command, Map.of(), name + "-after")) {
+    try (ServiceProcess after = ServiceProcess.serve(command, name + "-after")) {
       Await.until(
           "the half-delivered campaign completed",
           WAIT,
