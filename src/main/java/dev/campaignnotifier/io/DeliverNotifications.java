@@ -152,6 +152,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     private final Counter toPostgres = Metrics.counter("sinks", "feedbackRowsToPostgres");
     private final Counter retries = Metrics.counter("sinks", "postgresRetries");
     private transient Producer<String, String> producer;
+    private transient String producerKey;
     private transient ExecutorService workers;
     private transient Semaphore inFlight;
     private transient List<Future<Integer>> pending;
@@ -185,15 +186,15 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
       this.versions = delivery.versions;
     }
 
+    /**
+     * The producer is the JVM's for this broker, topic and Kafka properties ({@link
+     * SharedProducers}): on Spark this runs for every task of every micro-batch.
+     */
     @Setup
     public void setup() {
       DataSource db = postgres.apply(null);
-      Map<String, Object> config = new HashMap<>(PRODUCER_CONFIG);
-      config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-      config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-      config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-      config.put(ProducerConfig.BATCH_SIZE_CONFIG, batchBytes());
-      producer = kafka.<String, String>producerFactory().apply(config);
+      producerKey = bootstrapServers + " " + topic + " " + kafka.propertiesFile();
+      producer = SharedProducers.inThisJvm().acquire(producerKey, this::newProducer);
       workers = Executors.newFixedThreadPool(PARALLELISM);
       inFlight = new Semaphore(ADMITTED);
       tally = WorkerTally.start(LOG, Thread.currentThread().getName());
@@ -208,6 +209,15 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
               retriesSinceLastBundle::incrementAndGet,
               kafkaRetriesSinceLastBundle::incrementAndGet,
               Favourites.checkable(db));
+    }
+
+    private Producer<String, String> newProducer() {
+      Map<String, Object> config = new HashMap<>(PRODUCER_CONFIG);
+      config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+      config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+      config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+      config.put(ProducerConfig.BATCH_SIZE_CONFIG, batchBytes());
+      return kafka.<String, String>producerFactory().apply(config);
     }
 
     /**
@@ -400,7 +410,8 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
         workers.shutdownNow();
       }
       if (producer != null) {
-        producer.close();
+        SharedProducers.inThisJvm().release(producerKey);
+        producer = null;
       }
     }
   }

@@ -41,6 +41,11 @@ public final class KafkaClients implements Serializable {
     this.propertiesFile = propertiesFile;
   }
 
+  /** The properties file's path, or null: what tells two clients' settings apart. */
+  String propertiesFile() {
+    return propertiesFile;
+  }
+
   /** The service's settings with the file's on top: a user's file always has the last word. */
   public Map<String, Object> configure(Map<String, Object> serviceConfig) {
     Map<String, Object> merged = new HashMap<>(serviceConfig);
