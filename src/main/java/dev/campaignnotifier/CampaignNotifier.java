@@ -13,6 +13,7 @@ import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.ops.Health;
 import dev.campaignnotifier.ops.OpsServer;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
+import dev.campaignnotifier.options.Help;
 import dev.campaignnotifier.options.RunnerProfile;
 import dev.campaignnotifier.startup.EndsReadAhead;
 import dev.campaignnotifier.startup.GroupLock;
@@ -79,6 +80,10 @@ public final class CampaignNotifier {
   private CampaignNotifier() {}
 
   public static void main(String[] args) {
+    if (Help.asked(args)) {
+      System.out.print(Help.text());
+      return;
+    }
     PipelineOptionsFactory.register(CampaignNotifierOptions.class);
     AtomicReference<PipelineResult> running = new AtomicReference<>();
     AtomicReference<LocalStack> local = new AtomicReference<>();

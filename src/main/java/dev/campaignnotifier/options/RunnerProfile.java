@@ -153,6 +153,25 @@ public enum RunnerProfile {
     return this == DIRECT || this == SPARK;
   }
 
+  /** The runner's name on the command line ({@code --runner=}). */
+  String runnerName() {
+    return switch (this) {
+      case DIRECT -> "DirectRunner";
+      case SPARK -> "SparkRunner";
+      case FLINK -> "FlinkRunner";
+      case OTHER -> "other runners";
+    };
+  }
+
+  /** The default this profile gives the option of {@code getter} ({@code --help}). */
+  Object defaultOf(String getter) {
+    return switch (getter) {
+      case "getSubscribers" -> defaultSubscribers;
+      case "getFanOutSlicesPerTurn" -> defaultSlicesPerTurn;
+      default -> throw new IllegalArgumentException("no runner default for " + getter);
+    };
+  }
+
   /** {@code --subscribers} when not given. */
   public SubscriberMode defaultSubscribers() {
     return defaultSubscribers;
