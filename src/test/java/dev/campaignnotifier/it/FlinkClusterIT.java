@@ -151,10 +151,11 @@ class FlinkClusterIT {
 
   /**
    * A lunch rush (2,000 campaigns of 500 subscribers) published together with a 50,000-subscriber
-   * campaign; the job is cancelled with part of them written and restored from its last retained
-   * checkpoint. The restored job delivers every campaign in full with no duplicate row, picks up a
-   * campaign published while it was stopped, and duplicates no more messages than the parcels that
-   * can be in flight (as after a kill -9 on the DirectRunner, {@code CrashRecoveryIT}).
+   * campaign and one held for a start 90 s ahead; the job is cancelled with part of them written
+   * and restored from its last retained checkpoint. The restored job delivers every campaign in
+   * full with no duplicate row, picks up a campaign published while it was stopped, and duplicates
+   * no more messages than the parcels that can be in flight (as after a kill -9 on the
+   * DirectRunner, {@code CrashRecoveryIT}).
    */
   @Test
   void jobStoppedMidRushAndRestoredFromItsCheckpointLosesNothingAndDuplicatesNoRow()
@@ -164,7 +165,7 @@ class FlinkClusterIT {
     int big = 50_000;
     int campaigns = 2_000;
     int perCampaign = 500;
-    int total = big + campaigns * perCampaign + 1_000;
+    int total = big + campaigns * perCampaign + 1_000 + 1_000;
     client.insertSubscribers("big", big);
     client.insertRushSubscribers(campaigns, perCampaign);
     client.execute(
@@ -179,6 +180,14 @@ class FlinkClusterIT {
             Samples.campaignJson("big-campaign", "big", now - 10, now + 3600)
                 .getBytes(StandardCharsets.UTF_8)));
     rush.addAll(client.rushCampaigns(campaigns, now));
+    // Held across the stop (in the checkpoint, or read again after it): out at its start.
+    long heldStart = now + 90;
+    rush.add(
+        new ProducerRecord<>(
+            options.getInputTopic(),
+            "held".getBytes(StandardCharsets.UTF_8),
+            Samples.campaignJson("held", "small", heldStart, heldStart + 3600)
+                .getBytes(StandardCharsets.UTF_8)));
 
     String first = submit(options, null);
     Await.until(
@@ -226,6 +235,13 @@ class FlinkClusterIT {
           client.assertDeliveredOnce("Flink stop mid rush and restore from " + checkpoint, total);
       assertEquals(big, client.rowsOf("big-campaign"));
       assertEquals(1000, client.rowsOf("while-stopped"));
+      assertEquals(1000, client.rowsOf("held"));
+      assertTrue(
+          client.count(
+                  "SELECT min(trigger_datetime_created) FROM public.subscribers_feedback"
+                      + " WHERE adv_campaign_id = 'held'")
+              >= heldStart,
+          "the held campaign went out at its start, not before");
       assertEquals(
           0,
           client.rushCampaignsShort(perCampaign),
