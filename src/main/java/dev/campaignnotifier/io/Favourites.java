@@ -2,7 +2,6 @@ package dev.campaignnotifier.io;
 
 import dev.campaignnotifier.model.NotificationBatch;
 import dev.campaignnotifier.subscribers.SubscriberTable;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -19,19 +18,31 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Who still has the restaurant in favourites when a notification is made: the delivery asks just
- * before it writes a parcel's rows, one query for the whole parcel through the index of {@code
- * sql/003_subscriber_lookup_index.sql}, so a favourite removed after the snapshot was read, after a
- * held campaign's fan-out was planned or before the late step reached it gets nothing. A removal
- * after the rows are written takes nothing back.
+ * before it writes a parcel's rows, through the index of {@code
+ * sql/003_subscriber_lookup_index.sql}: one query for the parcel's small slices, one range of the
+ * index for each large one, so a favourite removed after the snapshot was read, after a held
+ * campaign's fan-out was planned or before the late step reached it gets nothing. A removal after
+ * the rows are written takes nothing back.
  */
 final class Favourites {
   private static final Logger LOG = LoggerFactory.getLogger(Favourites.class);
 
-  /** The (restaurant, client) pairs asked about that are still in the table. */
+  /**
+   * The clients still in the table among those asked about, given as (restaurant, client, group):
+   * each group is asked about as one range of the index, from its least client to its greatest in
+   * the database's own collation, read in order. A fan-out's slice is one group (a run of the
+   * restaurant's clients in order, so the range holds little else); each client of a small slice (a
+   * late subscriber, a small campaign) is a group of its own, an exact probe.
+   */
   static final String STILL =
-      "SELECT DISTINCT s.restaurant_id, s.client_id FROM public.subscribers_restaurants s"
-          + " JOIN unnest(?::text[], ?::text[]) AS w(restaurant_id, client_id)"
-          + " ON s.restaurant_id = w.restaurant_id AND s.client_id = w.client_id";
+      "WITH asked AS (SELECT * FROM unnest(?::text[], ?::text[], ?::int[]) AS a(r, c, g)),"
+          + " ranges AS (SELECT g, min(r) AS r, min(c) AS lo, max(c) AS hi FROM asked GROUP BY g)"
+          + " SELECT DISTINCT ranges.r, s.client_id FROM ranges CROSS JOIN LATERAL"
+          + " (SELECT client_id FROM public.subscribers_restaurants"
+          + " WHERE restaurant_id = ranges.r AND client_id BETWEEN ranges.lo AND ranges.hi) s";
+
+  /** Slices of at least this many clients are asked about as one range. */
+  static final int RANGE_FROM = 100;
 
   /** Whether each database has the index that makes {@link #STILL} cheap, asked once per JVM. */
   private static final Map<DataSource, Boolean> INDEXED = new ConcurrentHashMap<>();
@@ -72,20 +83,26 @@ final class Favourites {
       throws SQLException {
     List<String> restaurants = new ArrayList<>();
     List<String> asked = new ArrayList<>();
+    List<Integer> groups = new ArrayList<>();
+    int group = 0;
     for (int i = 0; i < slices.size(); i++) {
       String restaurant = slices.get(i).campaign().restaurantId();
+      boolean range = clients.get(i).size() >= RANGE_FROM;
       for (String client : clients.get(i)) {
         restaurants.add(restaurant);
         asked.add(client);
+        groups.add(range ? group : group++);
+      }
+      if (range) {
+        group++;
       }
     }
     Set<String> still = new HashSet<>();
     if (!asked.isEmpty()) {
       try (PreparedStatement s = connection.prepareStatement(STILL)) {
-        Array r = connection.createArrayOf("text", restaurants.toArray());
-        Array c = connection.createArrayOf("text", asked.toArray());
-        s.setArray(1, r);
-        s.setArray(2, c);
+        s.setArray(1, connection.createArrayOf("text", restaurants.toArray()));
+        s.setArray(2, connection.createArrayOf("text", asked.toArray()));
+        s.setArray(3, connection.createArrayOf("integer", groups.toArray()));
         try (ResultSet row = s.executeQuery()) {
           while (row.next()) {
             still.add(pair(row.getString(1), row.getString(2)));

@@ -339,4 +339,41 @@ class SliceDeliveryIT {
     assertEquals(Set.of("g1", "g2"), DeliveryLedger.finishedAmong(db, List.of("g1", "g2")));
     assertEquals(List.of(), sent(producer, DLQ), "a removal is not bad input");
   }
+
+  /**
+   * A fan-out's slice (at least {@link Favourites#RANGE_FROM} clients) is asked about as one range
+   * of the index: the client removed from its middle gets nothing, a favourite of the restaurant
+   * inside the range but not in the slice is not made a notification, and ids that sort differently
+   * in the database's collation than in Java's (upper and lower case) are all found.
+   */
+  @Test
+  void aFanOutsSliceIsCheckedAsOneRangeOfTheIndex() throws Exception {
+    DataSource db = database("");
+    MockProducer<String, String> producer = broker("none");
+    List<String> clients = new java.util.ArrayList<>();
+    for (int i = 0; i < 150; i++) {
+      clients.add((i % 2 == 0 ? "Client-" : "client-") + (1000 + i));
+    }
+    favourites(db, "big", clients);
+    favourites(db, "big", List.of("client-1001x")); // in the range, not in the slice
+    try (Connection c = db.getConnection();
+        java.sql.Statement s = c.createStatement()) {
+      c.setAutoCommit(true);
+      s.execute("DELETE FROM public.subscribers_restaurants WHERE client_id = 'Client-1074'");
+    }
+    NotificationBatch slice =
+        new NotificationBatch(Samples.campaign("big-c", "big", 10, 20), 15, clients, "f1", 1, 1);
+
+    SliceDelivery.Outcome outcome = SliceDelivery.deliver(sinks(producer, db, true), slice);
+
+    assertEquals(149, outcome.delivered());
+    assertEquals(1, outcome.notFavourite());
+    assertEquals(149, count(db, "SELECT count(*) FROM public.subscribers_feedback"));
+    assertEquals(
+        0,
+        count(
+            db,
+            "SELECT count(*) FROM public.subscribers_feedback"
+                + " WHERE client_id IN ('Client-1074', 'client-1001x')"));
+  }
 }
