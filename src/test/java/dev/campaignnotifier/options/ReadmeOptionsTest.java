@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -19,14 +18,7 @@ class ReadmeOptionsTest {
   @Test
   void readmeTableMirrorsTheOptionsInterfaces() throws IOException {
     Set<String> declared = new TreeSet<>();
-    for (Class<?> options :
-        List.of(
-            KafkaOptions.class,
-            DeadLetterOptions.class,
-            JdbcOptions.class,
-            DeliveryOptions.class,
-            SubscriberOptions.class,
-            OperationsOptions.class)) {
+    for (Class<?> options : Help.GROUPS) {
       for (Method m : options.getDeclaredMethods()) {
         if (m.getName().startsWith("get")) {
           declared.add(Introspector.decapitalize(m.getName().substring(3)));
