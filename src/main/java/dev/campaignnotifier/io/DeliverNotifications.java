@@ -193,6 +193,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
     @Setup
     public void setup() {
       DataSource db = postgres.apply(null);
+      boolean checksFavourites = Favourites.checkable(db);
       producerKey = bootstrapServers + " " + topic + " " + kafka.propertiesFile();
       producer = SharedProducers.inThisJvm().acquire(producerKey, this::newProducer);
       workers = Executors.newFixedThreadPool(PARALLELISM);
@@ -208,7 +209,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Notificat
               LOG,
               retriesSinceLastBundle::incrementAndGet,
               kafkaRetriesSinceLastBundle::incrementAndGet,
-              Favourites.checkable(db));
+              checksFavourites);
     }
 
     private Producer<String, String> newProducer() {

@@ -77,28 +77,35 @@ final class SharedProducers {
   }
 
   /** Lets go of {@code key}'s producer; the last holder's release closes it after the linger. */
-  synchronized void release(String key) {
-    Entry entry = entries.get(key);
-    if (entry == null || --entry.holders > 0) {
-      return;
+  void release(String key) {
+    Producer<String, String> closing = null;
+    synchronized (this) {
+      Entry entry = entries.get(key);
+      if (entry == null || --entry.holders > 0) {
+        return;
+      }
+      if (linger.isZero()) {
+        entries.remove(key);
+        closing = entry.producer;
+      } else {
+        entry.closing =
+            closer.schedule(
+                () -> closeIfUnheld(key, entry), linger.toMillis(), TimeUnit.MILLISECONDS);
+      }
     }
-    if (linger.isZero()) {
-      close(key, entry);
-    } else {
-      Entry last = entry;
-      entry.closing =
-          closer.schedule(() -> closeIfUnheld(key, last), linger.toMillis(), TimeUnit.MILLISECONDS);
+    if (closing != null) {
+      // Outside the lock: a close waits for what is in flight, and others may take producers.
+      closing.close(Duration.ofSeconds(30));
     }
   }
 
-  private synchronized void closeIfUnheld(String key, Entry entry) {
-    if (entry.holders == 0 && entries.get(key) == entry) {
-      close(key, entry);
+  private void closeIfUnheld(String key, Entry entry) {
+    synchronized (this) {
+      if (entry.holders > 0 || entries.get(key) != entry) {
+        return;
+      }
+      entries.remove(key);
     }
-  }
-
-  private void close(String key, Entry entry) {
-    entries.remove(key);
     entry.producer.close(Duration.ofSeconds(30));
   }
 

@@ -24,6 +24,9 @@ public record Arrival(Campaign campaign, DeadLetter letter) {
 
   /** The campaign, then the letter or nothing. */
   public static final class ArrivalCoder extends AtomicCoder<Arrival> {
+    /** As Java first computed it: pinned, since Flink keeps the coder beside its state. */
+    private static final long serialVersionUID = 2839814037302383497L;
+
     private static final ArrivalCoder INSTANCE = new ArrivalCoder();
     private static final NullableCoder<DeadLetter> LETTER =
         NullableCoder.of(DeadLetter.DeadLetterCoder.of());

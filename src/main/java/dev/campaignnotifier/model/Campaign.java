@@ -81,6 +81,12 @@ public record Campaign(
    * is still read. A version newer than this build's is refused with what to do instead.
    */
   public static final class CampaignCoder extends AtomicCoder<Campaign> {
+    /**
+     * What the coder had before the format had a version: Flink keeps the coder itself, Java
+     * serialized, beside the state it wrote, so a build must read an earlier build's coder too.
+     */
+    private static final long serialVersionUID = 2977821691801934384L;
+
     /** The format this build writes. */
     static final int VERSION = 1;
 

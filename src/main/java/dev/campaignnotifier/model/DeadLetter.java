@@ -110,6 +110,9 @@ public final class DeadLetter {
 
   /** Field by field; the key and value keep null apart from empty. */
   public static final class DeadLetterCoder extends AtomicCoder<DeadLetter> {
+    /** As Java first computed it: pinned, since Flink keeps the coder beside its state. */
+    private static final long serialVersionUID = 8305988043861644769L;
+
     private static final DeadLetterCoder INSTANCE = new DeadLetterCoder();
     private static final NullableCoder<byte[]> BYTES = NullableCoder.of(ByteArrayCoder.of());
 

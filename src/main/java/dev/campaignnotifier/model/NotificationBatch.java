@@ -59,6 +59,9 @@ public record NotificationBatch(
 
   /** The campaign, the trigger time, the clients, then the fan-out's ledger fields. */
   public static final class BatchCoder extends AtomicCoder<NotificationBatch> {
+    /** As Java first computed it: pinned, since Flink keeps the coder beside its state. */
+    private static final long serialVersionUID = -3318427873210591992L;
+
     private static final BatchCoder INSTANCE = new BatchCoder();
     private static final ListCoder<String> CLIENTS = ListCoder.of(StringUtf8Coder.of());
     private static final NullableCoder<String> FAN_OUT = NullableCoder.of(StringUtf8Coder.of());

@@ -66,7 +66,7 @@ public final class Help {
     return out.toString();
   }
 
-  /** The group's getters in source order where the JVM keeps it; by name otherwise. */
+  /** The group's getters, by name. */
   private static List<Method> getters(Class<?> group) {
     List<Method> getters = new ArrayList<>();
     for (Method m : group.getDeclaredMethods()) {

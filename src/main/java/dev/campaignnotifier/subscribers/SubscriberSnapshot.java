@@ -203,6 +203,9 @@ public final class SubscriberSnapshot implements SubscriberReader {
 
   /** Restaurants in sorted order (so equal snapshots encode to equal bytes), each with clients. */
   public static final class SnapshotCoder extends AtomicCoder<SubscriberSnapshot> {
+    /** As Java first computed it: pinned, since Flink keeps the coder beside its state. */
+    private static final long serialVersionUID = 9017890246060009202L;
+
     private static final SnapshotCoder INSTANCE = new SnapshotCoder();
 
     public static SnapshotCoder of() {

@@ -31,6 +31,9 @@ final class AskDelivered extends DoFn<Campaign, AskDelivered.Asked> {
 
   /** The campaign, then the answer as one byte. */
   static final class AskedCoder extends AtomicCoder<Asked> {
+    /** As Java first computed it: pinned, since Flink keeps the coder beside its state. */
+    private static final long serialVersionUID = -3153613981087336340L;
+
     private static final AskedCoder INSTANCE = new AskedCoder();
     private static final DeliveryLedger.Before[] ANSWERS = DeliveryLedger.Before.values();
 

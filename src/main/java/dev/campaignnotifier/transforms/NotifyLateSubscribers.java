@@ -98,6 +98,9 @@ public final class NotifyLateSubscribers
 
   /** A flag, then the campaign or the clients. */
   static final class EventCoder extends AtomicCoder<Event> {
+    /** As Java first computed it: pinned, since Flink keeps the coder beside its state. */
+    private static final long serialVersionUID = -4360303664184719249L;
+
     private static final EventCoder INSTANCE = new EventCoder();
     private static final ListCoder<String> CLIENTS = ListCoder.of(StringUtf8Coder.of());
 
@@ -144,6 +147,9 @@ public final class NotifyLateSubscribers
 
   /** The four parts of {@link Restaurant} in order. */
   static final class RestaurantCoder extends AtomicCoder<Restaurant> {
+    /** As Java first computed it: pinned, since Flink keeps the coder beside its state. */
+    private static final long serialVersionUID = 3181873824816022097L;
+
     private static final RestaurantCoder INSTANCE = new RestaurantCoder();
     private static final ListCoder<Campaign> CAMPAIGNS = ListCoder.of(Campaign.CampaignCoder.of());
     private static final MapCoder<String, Long> RECENT =

@@ -120,6 +120,16 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Arrival>, PC
       return Campaign.isNewer(created, held.created, equals(held));
     }
 
+    /**
+     * This cancellation as it is remembered until {@code keepUntil}, the latest end any version of
+     * the campaign had: a start and end there say "nothing to send" ({@link #cancelsAt}) and make
+     * it forgotten only then, so the same cancellation or an older version read meanwhile is
+     * ignored, never taken for a new campaign (a withdrawal's own end is already past).
+     */
+    Released cancelledUntil(long keepUntil) {
+      return new Released(keepUntil, keepUntil, created, fingerprint);
+    }
+
     /** As {@link Campaign#cancelsAt}. */
     boolean cancelsAt(long nowEpochSecond) {
       return Campaign.leavesNothing(start, end, nowEpochSecond);
@@ -127,6 +137,9 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Arrival>, PC
 
     /** The four numbers as var-longs. */
     static final class ReleasedCoder extends AtomicCoder<Released> {
+      /** As Java first computed it: pinned, since Flink keeps the coder beside its state. */
+      private static final long serialVersionUID = -7945574765490142406L;
+
       private static final ReleasedCoder INSTANCE = new ReleasedCoder();
       private static final VarLongCoder LONG = VarLongCoder.of();
 
@@ -328,9 +341,7 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Arrival>, PC
       if (heldVersion != null) {
         SparkSafeMaps.remove(heldState, id);
         if (cancels) {
-          // Remembered until its end, so that an older version read later is a repeat.
-          releasedState.put(id, incoming);
-          return campaign.endEpochSecond() + 1;
+          return rememberCancelled(id, known, incoming, campaign, releasedState);
         }
         if (campaign.startEpochSecond() * 1000L <= now) {
           return release(campaign, releasedState, out);
@@ -346,8 +357,23 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Arrival>, PC
         heldState.put(id, campaign);
         return campaign.startEpochSecond();
       }
+      if (cancels) {
+        return rememberCancelled(id, known, incoming, campaign, releasedState);
+      }
       releasedState.put(id, incoming);
       return campaign.endEpochSecond() + 1;
+    }
+
+    /** Remembers a cancellation until the latest end of any version; returns when to forget it. */
+    private static long rememberCancelled(
+        String id,
+        Released known,
+        Released incoming,
+        Campaign campaign,
+        MapState<String, Released> releasedState) {
+      long keepUntil = Math.max(known.end(), campaign.endEpochSecond());
+      releasedState.put(id, incoming.cancelledUntil(keepUntil));
+      return keepUntil + 1;
     }
 
     @OnTimer("wake")

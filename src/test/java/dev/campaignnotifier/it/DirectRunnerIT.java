@@ -7,6 +7,12 @@ class DirectRunnerIT extends RunnerContract {
     return new String[] {"--runner=DirectRunner"};
   }
 
+  /** In the service's own JVM instead: {@code TakenBackIT}. */
+  @Override
+  boolean coversTakenBackInThisJvm() {
+    return false;
+  }
+
   /** Campaign updates on this runner: {@code lookup} mode's class. */
   @Override
   boolean coversUpdates() {

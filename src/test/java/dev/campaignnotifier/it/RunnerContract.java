@@ -3,6 +3,7 @@ package dev.campaignnotifier.it;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.model.DeadLetterReason;
@@ -137,8 +138,9 @@ abstract class RunnerContract {
    */
   @Test
   void whatARestaurantOrAClientTakesBackStaysTakenBack() throws Exception {
+    assumeTrue(coversTakenBackInThisJvm(), "run with the service in its own JVM instead");
     try (RunningPipeline s = start()) {
-      takenBack(s, coversRemovalBeforeTheLateStep());
+      takenBack(s, true);
     }
   }
 
@@ -153,6 +155,11 @@ abstract class RunnerContract {
       s.publish("k", Samples.campaignJson("warm", BUSY_RESTAURANT, now() - 10, now() + 3600));
       // By its fan-out or, if the snapshot was older than the favourites, by the late step.
       Await.until("the service running", WAIT, () -> s.rowsOf("warm") == BUSY);
+      Await.until("warm's messages", WAIT, () -> messagesOf(s, "warm").size() == BUSY);
+      if (removalBeforeTheLateStep) {
+        // First, while nothing else is delivered: it holds the delivery with a lock.
+        removedBeforeTheLateStep(s);
+      }
 
       String favourites = "favourites-restaurant";
       long start = now() + 20;
@@ -174,10 +181,6 @@ abstract class RunnerContract {
       Await.until("the dead letter of 'nobody-known'", WAIT, () -> letterOf(s, "nobody-known"));
       Await.until("the watcher past 'gone'", WAIT, () -> seenThrough(s) >= goneId);
       s.execute("DELETE FROM public.subscribers_restaurants WHERE client_id = 'gone'");
-
-      if (removalBeforeTheLateStep) {
-        removedBeforeTheLateStep(s);
-      }
 
       Await.until("the held campaign's start", Duration.ofSeconds(60), () -> now() > start);
       Await.until("'on' sent at its start", WAIT, () -> s.rowsOf("on") == 9);
@@ -215,12 +218,11 @@ abstract class RunnerContract {
   }
 
   /**
-   * Whether this class runs the removal before the late step: it holds the delivery ledger with a
-   * lock while the watcher looks. On Spark the held delivery holds its micro-batch, and the
-   * watcher's look waits for it, so the scene cannot be set there; the delivery's check is the same
-   * code on every runner ({@code SliceDeliveryIT}).
+   * Whether this class runs the scenes in the test's JVM: on Flink. The DirectRunner and the Spark
+   * launcher run them with the service in a JVM of its own, in both modes ({@code TakenBackIT},
+   * {@code SparkLauncherIT}), and once is enough for the suite's time.
    */
-  boolean coversRemovalBeforeTheLateStep() {
+  boolean coversTakenBackInThisJvm() {
     return true;
   }
 
@@ -236,7 +238,17 @@ abstract class RunnerContract {
         lock.execute("LOCK TABLE public.campaign_slices IN SHARE MODE");
       }
       s.publish("k", Samples.campaignJson("busy", busy, now() - 10, now() + 3600));
-      Await.until("busy's messages", WAIT, () -> messagesOf(s, "busy").size() == BUSY);
+      // Its fan-out has read its subscribers once its ledger row waits for the lock (a slice, or
+      // the row of an empty fan-out where a snapshot did not have them yet: then the late step
+      // brings them too, once the lock is gone).
+      Await.until(
+          "busy's fan-out waiting for the ledger",
+          WAIT,
+          () ->
+              s.count(
+                      "SELECT count(*) FROM pg_locks WHERE NOT granted"
+                          + " AND relation = 'public.campaign_slices'::regclass")
+                  > 0);
       long lateId = subscribeReturningId(s, "late-gone", busy);
       subscribe(s, "late-kept", busy);
       Await.until("the watcher past 'late-gone'", WAIT, () -> seenThrough(s) > lateId);

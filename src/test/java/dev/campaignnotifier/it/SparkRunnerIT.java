@@ -20,9 +20,9 @@ class SparkRunnerIT extends RunnerContract {
     return sparkArgs();
   }
 
-  /** See the method: a delivery held by a lock holds Spark's micro-batch, and the watcher. */
+  /** In the launcher's JVM instead: {@code SparkLauncherIT}. */
   @Override
-  boolean coversRemovalBeforeTheLateStep() {
+  boolean coversTakenBackInThisJvm() {
     return false;
   }
 

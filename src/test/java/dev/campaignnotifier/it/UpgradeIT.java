@@ -14,14 +14,13 @@ import org.junit.jupiter.api.Test;
 
 /**
  * An upgrade as docs/operations.md (Upgrading) has it: the service, in a JVM of its own, holds a
- * campaign for a start a minute ahead and is half way through a 200,000-subscriber fan-out when it
- * is stopped (SIGTERM; on Spark the stop lets the micro-batch under way finish, so there the
- * fan-out is whole by then); it is started again with the same options. The held campaign goes out
- * at its start, the half-delivered one completes, and nobody is notified twice. On the DirectRunner
- * and the SparkRunner nothing of the runner's state crosses a start (Spark's checkpoint directory
- * is one per start), so what the new build must read is only PostgreSQL's tables and Kafka's
- * offsets: the replay plan rebuilds the held campaign from Kafka and the ledger completes the
- * other.
+ * campaign for a start 35 s ahead and is half way through a 200,000-subscriber fan-out when it is
+ * stopped (SIGTERM; on Spark the stop lets the micro-batch under way finish, so there the fan-out
+ * is whole by then); it is started again with the same options. The held campaign goes out at its
+ * start, the half-delivered one completes, and nobody is notified twice. On the DirectRunner and
+ * the SparkRunner nothing of the runner's state crosses a start (Spark's checkpoint directory is
+ * one per start), so what the new build must read is only PostgreSQL's tables and Kafka's offsets:
+ * the replay plan rebuilds the held campaign from Kafka and the ledger completes the other.
  */
 @Tag("slow")
 class UpgradeIT {
@@ -51,7 +50,7 @@ class UpgradeIT {
     args.addAll(ServiceClient.serviceArgs(o, o.getJdbcUrl()));
     List<String> command = ClusterKit.serviceCommand(args);
     client.insertSubscribers("big", BIG);
-    long start = now() + 60;
+    long start = now() + 35;
     try (ServiceProcess before = ServiceProcess.serve(command, name + "-before")) {
       Await.until("ready", WAIT, before::ready);
       client.publish("k", Samples.campaignJson("held", Samples.RESTAURANT, start, start + 3600));

@@ -54,13 +54,62 @@ class CodersGoldenTest {
     golden(Campaign.CampaignCoder.of(), CAMPAIGN, CAMPAIGN_HEX);
   }
 
-  /** What builds before the format had a version wrote (until 2026-12-06): still read. */
+  /**
+   * What builds before the format had a version wrote (until 2026-12-06; these bytes are that
+   * coder's, at commit 6204ce9): still read.
+   */
   @Test
   void aCampaignOfTheFirstFormat() throws Exception {
+    String firstFormat =
+        "03722d3103632d3107353025206f6666064976616e6f760b6976616e6f7640722e7275"
+            + "80e2cfaa0690fecfaa0698dacfaa06";
     assertEquals(
         CAMPAIGN,
         CoderUtils.decodeFromByteArray(
-            Campaign.CampaignCoder.of(), HexFormat.of().parseHex(CAMPAIGN_HEX.substring(4))));
+            Campaign.CampaignCoder.of(), HexFormat.of().parseHex(firstFormat)));
+  }
+
+  /**
+   * The first format with a restaurant id of 200 bytes, whose length takes two bytes: written as
+   * that coder wrote it, field by field with Beam's string and var-long coders.
+   */
+  @Test
+  void aCampaignOfTheFirstFormatWithALongRestaurantId() throws Exception {
+    Campaign c = new Campaign("r".repeat(200), "c-1", "x", "o", "oc", 1L, 2L, 3L);
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (String field : List.of(c.restaurantId(), c.advCampaignId(), "x", "o", "oc")) {
+      org.apache.beam.sdk.coders.StringUtf8Coder.of().encode(field, out);
+    }
+    for (long time : new long[] {1L, 2L, 3L}) {
+      org.apache.beam.sdk.coders.VarLongCoder.of().encode(time, out);
+    }
+    assertEquals(c, CoderUtils.decodeFromByteArray(Campaign.CampaignCoder.of(), out.toByteArray()));
+  }
+
+  /**
+   * Flink keeps each state's coder, Java serialized, beside the state: a coder class whose
+   * serialVersionUID changed cannot be read back from an earlier build's checkpoint or savepoint.
+   * These are the values the classes had (the campaign's: before its format had a version).
+   */
+  @Test
+  void everyCoderKeptInStateKeepsItsSerialVersionUid() {
+    Map<Class<?>, Long> pinned =
+        Map.of(
+            Campaign.CampaignCoder.class, 2977821691801934384L,
+            ScheduleCampaigns.Released.ReleasedCoder.class, -7945574765490142406L,
+            NotifyLateSubscribers.RestaurantCoder.class, 3181873824816022097L,
+            NotifyLateSubscribers.EventCoder.class, -4360303664184719249L,
+            AskDelivered.AskedCoder.class, -3153613981087336340L,
+            NotificationBatch.BatchCoder.class, -3318427873210591992L,
+            SubscriberSnapshot.SnapshotCoder.class, 9017890246060009202L,
+            DeadLetter.DeadLetterCoder.class, 8305988043861644769L,
+            Arrival.ArrivalCoder.class, 2839814037302383497L);
+    pinned.forEach(
+        (coder, uid) ->
+            assertEquals(
+                uid,
+                java.io.ObjectStreamClass.lookup(coder).getSerialVersionUID(),
+                coder.getName()));
   }
 
   @Test

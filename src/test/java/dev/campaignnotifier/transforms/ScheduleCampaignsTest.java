@@ -296,6 +296,11 @@ class ScheduleCampaignsTest {
       now[0] = t;
       calls.wake();
     }
+    // The app sends its cancellation again, and the first version is read again: still nothing.
+    calls.process(new Arrival(endedNow, letter(1)));
+    calls.process(first);
+    now[0] = T0 + 46;
+    calls.wake();
     assertEquals(List.of(), calls.released(), "nothing at the old start");
     assertEquals(List.of(endedNow), calls.versions.recorded);
     assertEquals(List.of(letter(2)), calls.deadLetters());
