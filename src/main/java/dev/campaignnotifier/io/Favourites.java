@@ -18,11 +18,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Who still has the restaurant in favourites when a notification is made: the delivery asks just
- * before it writes a parcel's rows, through the index of {@code
- * sql/003_subscriber_lookup_index.sql}: one query for the parcel's small slices, one range of the
- * index for each large one, so a favourite removed after the snapshot was read, after a held
- * campaign's fan-out was planned or before the late step reached it gets nothing. A removal after
- * the rows are written takes nothing back.
+ * before it writes a parcel's rows, one query for the whole parcel through the index of {@code
+ * sql/003_subscriber_lookup_index.sql} (a range of it per fan-out slice, a probe per client of a
+ * small slice), so a favourite removed after the snapshot was read, after a held campaign's fan-out
+ * was planned or before the late step reached it gets nothing. A removal after the rows are written
+ * takes nothing back.
  */
 final class Favourites {
   private static final Logger LOG = LoggerFactory.getLogger(Favourites.class);
