@@ -1,21 +1,30 @@
 package dev.campaignnotifier;
 
-import dev.campaignnotifier.io.CampaignVersions;
-import dev.campaignnotifier.io.DeliverNotifications;
+import dev.campaignnotifier.campaigns.CampaignVersions;
+import dev.campaignnotifier.campaigns.ParseCampaigns;
+import dev.campaignnotifier.campaigns.PublishCampaignUpdates;
+import dev.campaignnotifier.campaigns.ReadCampaigns;
+import dev.campaignnotifier.campaigns.ScheduleCampaigns;
+import dev.campaignnotifier.campaigns.WriteDeadLetters;
+import dev.campaignnotifier.delivery.DeliverNotifications;
+import dev.campaignnotifier.delivery.Delivered;
+import dev.campaignnotifier.fanout.FanOutToSubscribers;
+import dev.campaignnotifier.fanout.SpreadSlices;
 import dev.campaignnotifier.io.KafkaClients;
 import dev.campaignnotifier.io.PostgresDataSource;
-import dev.campaignnotifier.io.PublishCampaignUpdates;
-import dev.campaignnotifier.io.ReadCampaigns;
-import dev.campaignnotifier.io.WriteDeadLetters;
+import dev.campaignnotifier.late.ActiveBeforeStart;
+import dev.campaignnotifier.late.NotifyLateSubscribers;
+import dev.campaignnotifier.late.WatchSubscriptions;
 import dev.campaignnotifier.local.LocalStack;
 import dev.campaignnotifier.model.Campaign;
-import dev.campaignnotifier.model.NotificationBatch;
+import dev.campaignnotifier.model.Clock;
+import dev.campaignnotifier.model.Slice;
 import dev.campaignnotifier.ops.Health;
 import dev.campaignnotifier.ops.OpsServer;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import dev.campaignnotifier.options.Help;
-import dev.campaignnotifier.options.RunnerProfile;
-import dev.campaignnotifier.startup.EndsReadAhead;
+import dev.campaignnotifier.runner.EndsReadAhead;
+import dev.campaignnotifier.runner.RunnerProfile;
 import dev.campaignnotifier.startup.GroupLock;
 import dev.campaignnotifier.startup.Preflight;
 import dev.campaignnotifier.startup.ReplayPlan;
@@ -23,14 +32,6 @@ import dev.campaignnotifier.startup.ServiceConfig;
 import dev.campaignnotifier.startup.StartupException;
 import dev.campaignnotifier.subscribers.SubscriberMode;
 import dev.campaignnotifier.subscribers.SubscriberSource;
-import dev.campaignnotifier.subscribers.WatchSubscriptions;
-import dev.campaignnotifier.transforms.ActiveBeforeStart;
-import dev.campaignnotifier.transforms.Clock;
-import dev.campaignnotifier.transforms.FanOutToSubscribers;
-import dev.campaignnotifier.transforms.NotifyLateSubscribers;
-import dev.campaignnotifier.transforms.ParseCampaigns;
-import dev.campaignnotifier.transforms.ScheduleCampaigns;
-import dev.campaignnotifier.transforms.SpreadSlices;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -137,7 +138,7 @@ public final class CampaignNotifier {
       // Flink's attached run() returns only when the job ends: from here the pipeline runs.
       health.running(running::get);
       PipelineResult result = start(config);
-      if (RunnerProfile.of(options).isDetached(result)) {
+      if (RunnerProfile.isDetached(result)) {
         // `flink run -d`: the job belongs to the cluster now; this client neither waits for it nor
         // cancels it on exit.
         LOG.info("Submitted detached: {}", result);
@@ -217,7 +218,7 @@ public final class CampaignNotifier {
     ReplayPlan.Resume resume = ReplayPlan.prepare(config, System.currentTimeMillis());
     options.setStreaming(true);
     Pipeline pipeline = Pipeline.create(options);
-    RunnerProfile.of(options).beforeRun(options);
+    config.runner().beforeRun(options);
     buildPipeline(pipeline, config, Clock.system(), resume);
     LOG.info(
         "Reading campaigns from {} on {}; notifications to {} and {}",
@@ -226,7 +227,7 @@ public final class CampaignNotifier {
         options.getOutputTopic(),
         options.getJdbcUrl());
     PipelineResult result = pipeline.run();
-    if (RunnerProfile.of(options).readsEndsAhead()) {
+    if (config.runner().readsEndsAhead()) {
       EndsReadAhead.start(config, () -> !result.getState().isTerminal());
     }
     return result;
@@ -236,7 +237,9 @@ public final class CampaignNotifier {
    * The service as one chain: find who follows which restaurant (a snapshot kept fresh, or a lookup
    * per campaign); read campaigns and parse them, sending the bad ones to the dead-letter topic;
    * let each campaign through once, when it is active; fan it out to the restaurant's subscribers
-   * in slices, spread over the workers; write every notification to Kafka and then to PostgreSQL.
+   * in slices, spread over the workers; deliver each slice: its rows written in an open PostgreSQL
+   * transaction, its messages published to Kafka, the transaction committed once they are
+   * acknowledged.
    */
   public static void buildPipeline(
       Pipeline pipeline, CampaignNotifierOptions options, Clock clock) {
@@ -268,17 +271,18 @@ public final class CampaignNotifier {
                     resume.readBefore(),
                     resume.deliveredInFull()));
 
-    FanOutToSubscribers.Delivered delivered =
-        FanOutToSubscribers.Delivered.fromFeedbackTable(postgres, resume.deliveredInFull());
+    Delivered delivered = Delivered.inPostgres(postgres, resume.deliveredInFull());
     // A campaign published again (an update, "sold out", a cancellation) is recorded here, and the
     // fan-out and the delivery ask for it before each turn and each slice.
     CampaignVersions versions = CampaignVersions.inPostgres(postgres);
     PCollectionTuple scheduled =
         parsed
             .get(ParseCampaigns.CAMPAIGNS)
-            .apply("ScheduleCampaigns", new ScheduleCampaigns(clock, versions));
+            .apply(
+                "ScheduleCampaigns",
+                new ScheduleCampaigns(clock, versions, config.runner().shards()));
     PCollection<Campaign> released = scheduled.get(ScheduleCampaigns.RELEASED);
-    PCollection<NotificationBatch> fannedOut =
+    PCollection<Slice> fannedOut =
         released.apply(
             "FanOutToSubscribers",
             new FanOutToSubscribers(
@@ -288,8 +292,8 @@ public final class CampaignNotifier {
                 clock,
                 config.deliverySliceSize(),
                 config.fanOutSlicesPerTurn(),
-                config.fanOutTurnsOnTimer()));
-    PCollection<NotificationBatch> notifications = fannedOut;
+                config.runner()));
+    PCollection<Slice> notifications = fannedOut;
     if (config.notifyLateSubscribers()) {
       // Subscriptions made while a campaign is active; see NotifyLateSubscribers.
       PCollection<KV<String, Long>> ticks =
@@ -308,7 +312,7 @@ public final class CampaignNotifier {
                   ticks.apply(
                       "ActiveBeforeStart", new ActiveBeforeStart(resume.activeDeliveredInFull())))
               .apply("ActiveCampaigns", Flatten.pCollections());
-      PCollection<NotificationBatch> late =
+      PCollection<Slice> late =
           active.apply(
               "NotifyLateSubscribers",
               new NotifyLateSubscribers(
@@ -316,11 +320,12 @@ public final class CampaignNotifier {
                   delivered,
                   clock,
                   lateSubscriptionsKept(options, refresh),
-                  config.deliverySliceSize()));
+                  config.deliverySliceSize(),
+                  config.runner().shards()));
       notifications =
           PCollectionList.of(fannedOut).and(late).apply("FanOutAndLate", Flatten.pCollections());
     }
-    notifications = notifications.apply("SpreadSlices", new SpreadSlices());
+    notifications = notifications.apply("SpreadSlices", new SpreadSlices(config.runner()));
 
     notifications.apply(
         "DeliverNotifications",
@@ -332,7 +337,8 @@ public final class CampaignNotifier {
             kafka,
             postgres,
             config.deliverySliceSize(),
-            versions));
+            versions,
+            config.runner()));
     if (!options.getCampaignUpdatesTopic().isEmpty()) {
       scheduled
           .get(ScheduleCampaigns.CHANGED)

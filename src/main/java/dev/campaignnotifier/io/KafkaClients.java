@@ -42,7 +42,7 @@ public final class KafkaClients implements Serializable {
   }
 
   /** The properties file's path, or null: what tells two clients' settings apart. */
-  String propertiesFile() {
+  public String propertiesFile() {
     return propertiesFile;
   }
 

@@ -1,5 +1,6 @@
 package dev.campaignnotifier.io;
 
+import dev.campaignnotifier.delivery.SinkErrors;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;

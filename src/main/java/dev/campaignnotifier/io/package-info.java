@@ -1,8 +1,8 @@
 /**
- * Everything that talks to Kafka or PostgreSQL: the campaign source, the delivery of notifications
- * to both sinks, the dead-letter sink, the feedback table, retries, and how clients are configured
- * (a Kafka properties file, a JDBC password from the environment or a file). Connection settings
- * that hold secrets are resolved on the worker when a client is opened, never captured in the
- * pipeline graph.
+ * Plain clients every stage uses: Kafka clients with the user's properties file laid over the
+ * service's own settings ({@link dev.campaignnotifier.io.KafkaClients}), the pooled PostgreSQL data
+ * source ({@link dev.campaignnotifier.io.PostgresDataSource}) and the waiting out of an outage
+ * ({@link dev.campaignnotifier.io.Retry}). Connection settings that hold secrets are resolved on
+ * the worker when a client is opened, never captured in the pipeline graph.
  */
 package dev.campaignnotifier.io;

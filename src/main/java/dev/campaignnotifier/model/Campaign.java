@@ -3,6 +3,10 @@ package dev.campaignnotifier.model;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.reflect.Method;
+import java.lang.reflect.RecordComponent;
+import java.util.Arrays;
+import java.util.List;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.coders.DefaultCoder;
@@ -27,6 +31,41 @@ public record Campaign(
     long startEpochSecond,
     long endEpochSecond,
     long createdEpochSecond) {
+
+  /**
+   * The campaign's text: every {@code String} field of the record but its id, in the record's
+   * order, read from the record itself so that a field added later is part of it without being
+   * listed anywhere else.
+   */
+  private static final List<Method> TEXT =
+      Arrays.stream(Campaign.class.getRecordComponents())
+          .filter(c -> c.getType() == String.class && !c.getName().equals("advCampaignId"))
+          .map(RecordComponent::getAccessor)
+          .toList();
+
+  /**
+   * A fingerprint of the campaign's text ({@link #TEXT}): two versions with the same one say the
+   * same thing, so an update is a change of times only. 64-bit FNV-1a over the fields, each ended
+   * by a separator (a null field, which no field is today, hashes as the separator alone).
+   */
+  public long textFingerprint() {
+    long hash = 0xcbf29ce484222325L;
+    for (Method accessor : TEXT) {
+      String field;
+      try {
+        field = (String) accessor.invoke(this);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException(e);
+      }
+      if (field != null) {
+        for (int i = 0; i < field.length(); i++) {
+          hash = (hash ^ field.charAt(i)) * 0x100000001b3L;
+        }
+      }
+      hash = (hash ^ 0xffff) * 0x100000001b3L;
+    }
+    return hash;
+  }
 
   /** Whether its end is before its start: valid only as a cancellation of an earlier version. */
   public boolean endsBeforeStart() {

@@ -18,8 +18,13 @@ public final class NotificationJson {
 
   private NotificationJson() {}
 
-  public static String toJson(Notification n) {
-    return forSlice(n.campaign(), n.triggerEpochSecond()).forClient(n.clientId());
+  /**
+   * The start of a notification's message key, {@code <adv_campaign_id>:<client_id>}, to which the
+   * client's id is appended: a consumer recognises a redelivered duplicate by it, and it is the
+   * feedback table's unique index too.
+   */
+  public static String keyPrefix(String campaignId) {
+    return campaignId + ":";
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.campaignnotifier.options;
 
+import dev.campaignnotifier.runner.RunnerProfile;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;

@@ -1,5 +1,6 @@
 package dev.campaignnotifier.options;
 
+import dev.campaignnotifier.runner.RunnerProfile;
 import java.beans.Introspector;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
@@ -126,8 +127,7 @@ public final class Help {
     if (getter.isAnnotationPresent(Default.InstanceFactory.class)) {
       // Chosen by the runner's profile: its values per runner, as the profile has them.
       List<String> each = new ArrayList<>();
-      for (RunnerProfile profile :
-          List.of(RunnerProfile.DIRECT, RunnerProfile.SPARK, RunnerProfile.FLINK)) {
+      for (RunnerProfile profile : RunnerProfile.KNOWN) {
         each.add(profile.defaultOf(getter.getName()) + " on " + profile.runnerName());
       }
       return String.join(", ", each);

@@ -1,5 +1,6 @@
 package dev.campaignnotifier.options;
 
+import dev.campaignnotifier.runner.RunnerProfile;
 import dev.campaignnotifier.subscribers.SubscriberMode;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;

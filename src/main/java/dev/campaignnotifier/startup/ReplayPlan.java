@@ -1,6 +1,6 @@
 package dev.campaignnotifier.startup;
 
-import dev.campaignnotifier.io.DeliveryLedger;
+import dev.campaignnotifier.delivery.DeliveryLedger;
 import dev.campaignnotifier.io.KafkaClients;
 import dev.campaignnotifier.io.PostgresDataSource;
 import dev.campaignnotifier.io.Retry;

@@ -4,7 +4,7 @@ import dev.campaignnotifier.io.KafkaClients;
 import dev.campaignnotifier.io.PostgresDataSource;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
 import dev.campaignnotifier.options.Durations;
-import dev.campaignnotifier.options.RunnerProfile;
+import dev.campaignnotifier.runner.RunnerProfile;
 import dev.campaignnotifier.subscribers.SubscriberMode;
 import org.joda.time.Duration;
 import org.slf4j.Logger;
@@ -27,8 +27,8 @@ public record ServiceConfig(
     Duration deliveryStuckAfter,
     int deliverySliceSize,
     int fanOutSlicesPerTurn,
-    boolean fanOutTurnsOnTimer,
-    boolean notifyLateSubscribers) {
+    boolean notifyLateSubscribers,
+    RunnerProfile runner) {
   private static final Logger LOG = LoggerFactory.getLogger(ServiceConfig.class);
 
   /**
@@ -82,8 +82,16 @@ public record ServiceConfig(
         stuckAfter,
         sliceSize,
         perTurn,
-        runner.turnsOnTimer() && perTurn > 0,
-        options.getNotifyLateSubscribers());
+        options.getNotifyLateSubscribers(),
+        runner);
+  }
+
+  /**
+   * Whether a fan-out's turns are taken on a timer: in turns at all, on a runner that takes them so
+   * ({@link RunnerProfile#turnsOnTimer}).
+   */
+  public boolean fanOutTurnsOnTimer() {
+    return fanOutSlicesPerTurn > 0 && runner.turnsOnTimer();
   }
 
   /** {@code --deliverySliceSize}, or its deprecated old name {@code --jdbcBatchSize} if given. */

@@ -1,6 +1,6 @@
 package dev.campaignnotifier.bench;
 
-import dev.campaignnotifier.io.DeliverNotifications;
+import dev.campaignnotifier.delivery.DeliverNotifications;
 import dev.campaignnotifier.io.KafkaClients;
 import dev.campaignnotifier.io.PostgresDataSource;
 import dev.campaignnotifier.local.EmbeddedKafka;

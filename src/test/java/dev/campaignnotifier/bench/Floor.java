@@ -1,10 +1,9 @@
 package dev.campaignnotifier.bench;
 
-import dev.campaignnotifier.io.DeliverNotifications;
-import dev.campaignnotifier.io.FeedbackTable;
+import dev.campaignnotifier.delivery.DeliverNotifications;
+import dev.campaignnotifier.delivery.FeedbackTable;
 import dev.campaignnotifier.local.SampleCampaign;
 import dev.campaignnotifier.model.Campaign;
-import dev.campaignnotifier.model.Notification;
 import dev.campaignnotifier.model.NotificationJson;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -75,8 +74,11 @@ final class Floor {
     int inSlice = 0;
     for (Part part : parts) {
       for (String client : part.clients()) {
-        Notification note = new Notification(part.campaign(), client, trigger);
-        messages.add(new ProducerRecord<>(topic, note.key(), NotificationJson.toJson(note)));
+        messages.add(
+            new ProducerRecord<>(
+                topic,
+                NotificationJson.keyPrefix(part.campaign().advCampaignId()) + client,
+                NotificationJson.forSlice(part.campaign(), trigger).forClient(client)));
         // The very bytes the service's COPY sends for these rows.
         byte[] row = FeedbackTable.copyRows(part.campaign(), trigger, List.of(client));
         all.writeBytes(row);

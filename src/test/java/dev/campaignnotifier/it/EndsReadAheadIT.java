@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.options.CampaignNotifierOptions;
-import dev.campaignnotifier.startup.EndsReadAhead;
+import dev.campaignnotifier.runner.EndsReadAhead;
 import dev.campaignnotifier.startup.ServiceConfig;
 import java.time.Duration;
 import java.time.Instant;

@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.campaignnotifier.io.DeliveryLedger;
-import dev.campaignnotifier.io.FeedbackTable;
+import dev.campaignnotifier.delivery.DeliveryLedger;
+import dev.campaignnotifier.delivery.FeedbackTable;
 import dev.campaignnotifier.model.Campaign;
-import dev.campaignnotifier.model.NotificationBatch;
+import dev.campaignnotifier.model.Slice;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -36,6 +36,39 @@ class FeedbackTableIT {
     return LocalServers.count(db, sql);
   }
 
+  /**
+   * Records the slice as the delivery does, in a transaction of its own: its rows ({@link
+   * FeedbackTable#write}) and its ledger row; a row PostgreSQL refuses for good is thrown.
+   */
+  private static void record(DataSource db, Slice slice) throws Exception {
+    try (Connection connection = db.getConnection()) {
+      connection.setAutoCommit(false);
+      FeedbackTable.Written written = FeedbackTable.write(connection, slice, slice.clients());
+      if (!written.refused().isEmpty()) {
+        connection.rollback();
+        throw written.refused().values().iterator().next();
+      }
+      DeliveryLedger.record(connection, List.of(slice));
+      connection.commit();
+    }
+  }
+
+  private static Set<String> clientsOf(DataSource db, String campaignId) throws Exception {
+    Set<String> clients = new java.util.HashSet<>();
+    try (Connection c = db.getConnection();
+        java.sql.PreparedStatement s =
+            c.prepareStatement(
+                "SELECT client_id FROM public.subscribers_feedback WHERE adv_campaign_id = ?")) {
+      s.setString(1, campaignId);
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          clients.add(r.getString(1));
+        }
+      }
+    }
+    return clients;
+  }
+
   @Test
   void thePooledConnectionReachesPostgresCopy() throws Exception {
     try (Connection c = database().getConnection()) {
@@ -47,9 +80,9 @@ class FeedbackTableIT {
   void aSliceDeliveredTwiceIsRecordedOnce() throws Exception {
     DataSource db = database();
     Campaign c = campaign("first campaign");
-    FeedbackTable.insert(db, new NotificationBatch(c, 1_700_000_000L, List.of("a", "b", "c")));
+    record(db, new Slice(c, 1_700_000_000L, List.of("a", "b", "c")));
     // A retried bundle: the same slice, plus one client that is new.
-    FeedbackTable.insert(db, new NotificationBatch(c, 1_700_000_001L, List.of("a", "b", "c", "d")));
+    record(db, new Slice(c, 1_700_000_001L, List.of("a", "b", "c", "d")));
 
     assertEquals(4, count(db, "SELECT count(*) FROM public.subscribers_feedback"));
     assertEquals(
@@ -59,7 +92,7 @@ class FeedbackTableIT {
             "SELECT count(*) FROM public.subscribers_feedback"
                 + " WHERE trigger_datetime_created = 1700000000"),
         "rows that existed are left as they were");
-    assertEquals(Set.of("a", "b", "c", "d"), FeedbackTable.deliveredClients(db, "campaign\t1"));
+    assertEquals(Set.of("a", "b", "c", "d"), clientsOf(db, "campaign\t1"));
     assertEquals(true, FeedbackTable.anyDelivered(db, "campaign\t1"));
     assertEquals(false, FeedbackTable.anyDelivered(db, "nobody had this one"));
   }
@@ -70,12 +103,12 @@ class FeedbackTableIT {
     Campaign c = campaign("ledger");
     String id = c.advCampaignId();
     // A fan-out cut short by a crash: slices 1 and 3 of 3 recorded, slice 2 lost.
-    FeedbackTable.insert(db, new NotificationBatch(c, 1L, List.of("a", "b"), "f1", 1, 0));
-    FeedbackTable.insert(db, new NotificationBatch(c, 1L, List.of("e"), "f1", 3, 3));
+    record(db, new Slice(c, 1L, List.of("a", "b"), "f1", 1, 0));
+    record(db, new Slice(c, 1L, List.of("e"), "f1", 3, 3));
     assertFalse(DeliveryLedger.finished(db, id), "finished with a slice missing");
     // The replay's fan-out: only the clients of the lost slice, one slice, recorded twice.
-    FeedbackTable.insert(db, new NotificationBatch(c, 2L, List.of("c", "d"), "f2", 1, 1));
-    FeedbackTable.insert(db, new NotificationBatch(c, 2L, List.of("c", "d"), "f2", 1, 1));
+    record(db, new Slice(c, 2L, List.of("c", "d"), "f2", 1, 1));
+    record(db, new Slice(c, 2L, List.of("c", "d"), "f2", 1, 1));
 
     assertTrue(DeliveryLedger.finished(db, id));
     assertEquals(3, count(db, "SELECT count(*) FROM public.campaign_slices"));
@@ -91,8 +124,8 @@ class FeedbackTableIT {
     Campaign cutShort = campaign("cut short");
     Campaign done =
         new Campaign("restaurant", "campaign \"2\", {x}", "done", "o", "o@x", 10, 20, 5);
-    FeedbackTable.insert(db, new NotificationBatch(cutShort, 1L, List.of("a"), "f1", 1, 0));
-    FeedbackTable.insert(db, new NotificationBatch(done, 1L, List.of("a", "b"), "f2", 1, 1));
+    record(db, new Slice(cutShort, 1L, List.of("a"), "f1", 1, 0));
+    record(db, new Slice(done, 1L, List.of("a", "b"), "f2", 1, 1));
     DeliveryLedger.recordEmptyFanOut(db, "nobody left", "f3");
 
     assertEquals(
@@ -120,8 +153,7 @@ class FeedbackTableIT {
   void valuesWithTabsNewlinesAndBackslashesArriveUnchanged() throws Exception {
     DataSource db = database();
     String content = "line one\nline\ttwo \\ and \r a return, ünïcode";
-    FeedbackTable.insert(
-        db, new NotificationBatch(campaign(content), 1_700_000_000L, List.of("client\\x", "c\ty")));
+    record(db, new Slice(campaign(content), 1_700_000_000L, List.of("client\\x", "c\ty")));
     try (Connection conn = db.getConnection();
         Statement s = conn.createStatement();
         ResultSet r =

@@ -3,10 +3,10 @@ package dev.campaignnotifier.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.campaignnotifier.io.PostgresDataSource;
+import dev.campaignnotifier.late.WatchSubscriptions;
 import dev.campaignnotifier.local.EmbeddedPostgresServer;
 import dev.campaignnotifier.subscribers.SubscriberLookup;
 import dev.campaignnotifier.subscribers.SubscriberTable;
-import dev.campaignnotifier.subscribers.WatchSubscriptions;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;

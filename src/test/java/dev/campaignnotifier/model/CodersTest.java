@@ -16,17 +16,10 @@ class CodersTest {
   }
 
   @Test
-  void notificationRoundTrips() throws Exception {
+  void sliceRoundTrips() throws Exception {
     CoderProperties.coderDecodeEncodeEqual(
-        Notification.NotificationCoder.of(),
-        new Notification(Samples.briefCampaign(), "client", 1_700_000_000L));
-  }
-
-  @Test
-  void notificationBatchRoundTrips() throws Exception {
-    CoderProperties.coderDecodeEncodeEqual(
-        NotificationBatch.BatchCoder.of(),
-        new NotificationBatch(Samples.briefCampaign(), 1_700_000_000L, List.of("a", "b", "c")));
+        Slice.SliceCoder.of(),
+        new Slice(Samples.briefCampaign(), 1_700_000_000L, List.of("a", "b", "c")));
   }
 
   @Test

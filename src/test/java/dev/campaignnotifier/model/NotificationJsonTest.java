@@ -27,18 +27,18 @@ class NotificationJsonTest {
 
   @Test
   void notificationIsTheReadmeExampleExactly() {
-    Notification n =
-        new Notification(
-            Samples.briefCampaign(), "023e4567-e89b-12d3-a456-426614174000", 1659304828L);
-    assertEquals(README_EXAMPLE, NotificationJson.toJson(n));
+    Campaign c = Samples.briefCampaign();
+    String client = "023e4567-e89b-12d3-a456-426614174000";
+    assertEquals(README_EXAMPLE, NotificationJson.forSlice(c, 1659304828L).forClient(client));
     assertEquals(
-        "123e4567-e89b-12d3-a456-426614174003:023e4567-e89b-12d3-a456-426614174000", n.key());
+        "123e4567-e89b-12d3-a456-426614174003:023e4567-e89b-12d3-a456-426614174000",
+        NotificationJson.keyPrefix(c.advCampaignId()) + client);
   }
 
   @Test
   void textIsEscaped() {
     Campaign c = new Campaign("r", "c", "70% off \"today\"\n", "O'Neil", "a\\b", 1, 2, 0);
-    String json = NotificationJson.toJson(new Notification(c, "x", 1));
+    String json = NotificationJson.forSlice(c, 1).forClient("x");
     assertEquals(
         "{\"restaurant_id\":\"r\",\"adv_campaign_id\":\"c\",\"adv_campaign_content\":\"70% off \\\"today\\\"\\n\",\"adv_campaign_owner\":\"O'Neil\",\"adv_campaign_owner_contact\":\"a\\\\b\",\"adv_campaign_datetime_start\":1,\"adv_campaign_datetime_end\":2,\"client_id\":\"x\",\"datetime_created\":0,\"trigger_datetime_created\":1}",
         json);
@@ -65,8 +65,7 @@ class NotificationJsonTest {
             "");
     for (String text : texts) {
       Campaign c = new Campaign(text, "id-" + text, text, text, text, 1, 2, 0);
-      assertEquals(
-          jacksonReference(c, text, 7), NotificationJson.toJson(new Notification(c, text, 7)));
+      assertEquals(jacksonReference(c, text, 7), NotificationJson.forSlice(c, 7).forClient(text));
     }
   }
 

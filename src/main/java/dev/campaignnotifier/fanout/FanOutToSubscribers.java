@@ -1,0 +1,184 @@
+package dev.campaignnotifier.fanout;
+
+import dev.campaignnotifier.campaigns.CampaignShards;
+import dev.campaignnotifier.campaigns.CampaignVersions;
+import dev.campaignnotifier.delivery.Delivered;
+import dev.campaignnotifier.model.Campaign;
+import dev.campaignnotifier.model.Clock;
+import dev.campaignnotifier.model.Slice;
+import dev.campaignnotifier.runner.RunnerProfile;
+import dev.campaignnotifier.subscribers.SubscriberReader;
+import dev.campaignnotifier.subscribers.SubscriberSource;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes one notification per subscriber of the campaign's restaurant, stamped with the moment of
+ * fan-out, in slices of {@code sliceSize} ({@link Slice}). The end is checked once more here,
+ * against the clock at fan-out, so a campaign that ended while it waited (for its start, or for the
+ * first subscriber snapshot) notifies nobody.
+ *
+ * <p>The subscribers come from a {@link SubscriberSource}: the snapshot side input or a lookup
+ * query, whichever {@code --subscribers} chose; this step reads them client by client and never
+ * holds more than one slice of its own.
+ */
+public final class FanOutToSubscribers
+    extends PTransform<PCollection<Campaign>, PCollection<Slice>> {
+  private static final Logger LOG = LoggerFactory.getLogger(FanOutToSubscribers.class);
+
+  private final SubscriberSource subscribers;
+  private final Delivered delivered;
+  private final Clock clock;
+  private final int sliceSize;
+  private final int slicesPerTurn;
+  private final CampaignVersions versions;
+  private final RunnerProfile runner;
+
+  /**
+   * @param delivered what an earlier run delivered, asked before a fan-out begins
+   * @param versions the newest version of campaigns published again, asked before each turn: a
+   *     fan-out of a campaign ended early stops, and one of a campaign whose text changed goes on
+   *     with the new text ({@link CampaignVersions#NONE}: none)
+   * @param sliceSize most clients per slice ({@code --deliverySliceSize})
+   * @param slicesPerTurn 0: each campaign's slices in one call ({@link FanOutFn}); more: that many
+   *     per turn, other campaigns taken between turns
+   * @param runner how the runner takes turns: on a processing-time timer ({@link
+   *     RunnerProfile#turnsOnTimer}: {@link TurnsOnTimerFn}, once per micro-batch on Spark; lookup
+   *     mode only) or as a splittable DoFn's resumes ({@link PacedFanOutFn}); and whether a bundle
+   *     of campaigns is asked about together ({@link RunnerProfile#bundlesEndWithInput})
+   */
+  public FanOutToSubscribers(
+      SubscriberSource subscribers,
+      Delivered delivered,
+      CampaignVersions versions,
+      Clock clock,
+      int sliceSize,
+      int slicesPerTurn,
+      RunnerProfile runner) {
+    this.versions = versions;
+    this.subscribers = subscribers;
+    this.delivered = delivered;
+    this.clock = clock;
+    this.sliceSize = sliceSize;
+    this.slicesPerTurn = slicesPerTurn;
+    this.runner = runner;
+  }
+
+  @Override
+  public PCollection<Slice> expand(PCollection<Campaign> campaigns) {
+    PCollection<AskDelivered.Asked> asked =
+        campaigns
+            .apply(
+                "AskWhatWasDelivered",
+                ParDo.of(new AskDelivered(delivered, clock, runner.bundlesEndWithInput())))
+            .setCoder(AskDelivered.AskedCoder.of());
+    if (slicesPerTurn > 0 && runner.turnsOnTimer()) {
+      return asked
+          .apply(
+              "KeyByShard",
+              new CampaignShards<>(
+                  (AskDelivered.Asked a) -> a.campaign().advCampaignId(),
+                  AskDelivered.AskedCoder.of(),
+                  runner.shards()))
+          .apply(
+              "NotifyEachSubscriber",
+              ParDo.of(
+                  new TurnsOnTimerFn(
+                      subscribers, clock, delivered, versions, sliceSize, slicesPerTurn)))
+          .setCoder(Slice.SliceCoder.of());
+    }
+    DoFn<AskDelivered.Asked, Slice> fn =
+        slicesPerTurn > 0
+            ? new PacedFanOutFn(subscribers, clock, delivered, versions, sliceSize, slicesPerTurn)
+            : new FanOutFn(subscribers, clock, delivered, versions, sliceSize);
+    return asked
+        .apply("NotifyEachSubscriber", ParDo.of(fn).withSideInputs(subscribers.sideInputs()))
+        .setCoder(Slice.SliceCoder.of());
+  }
+
+  /**
+   * A campaign's fan-out in one call: the clients read in one pass ({@link
+   * SubscriberReader#forEachClient}, one query in lookup mode) and cut into turns as they come
+   * ({@link FanOutTurns#cut}, {@link #SLICES_PER_READ} slices each), so the same slicer, numbering
+   * and ledger marks as a fan-out in turns, never more than one turn of clients held.
+   */
+  static final class FanOutFn extends DoFn<AskDelivered.Asked, Slice> {
+    /** Slices' worth of clients cut at a time. */
+    static final int SLICES_PER_READ = 16;
+
+    private final SubscriberSource subscribers;
+    private final FanOutTurns turns;
+
+    FanOutFn(
+        SubscriberSource subscribers,
+        Clock clock,
+        Delivered delivered,
+        CampaignVersions versions,
+        int sliceSize) {
+      this.subscribers = subscribers;
+      this.turns = new FanOutTurns(clock, delivered, versions, sliceSize, SLICES_PER_READ);
+    }
+
+    @ProcessElement
+    public void process(ProcessContext context) throws InterruptedException {
+      Campaign campaign = context.element().campaign();
+      FanOutTurns.Cursor begun = turns.begin(campaign, context.element().before());
+      if (begun.done()) {
+        return;
+      }
+      int turn = turns.clientsPerTurn();
+      List<String> chunk = new ArrayList<>(turn + 1);
+      FanOutTurns.Cursor[] at = {begun};
+      try {
+        subscribers
+            .readerFor(context)
+            .forEachClient(
+                campaign.restaurantId(),
+                client -> {
+                  chunk.add(client);
+                  if (chunk.size() > turn) {
+                    // One more than a turn: the turn is not the last.
+                    List<String> full = new ArrayList<>(chunk.subList(0, turn));
+                    chunk.subList(0, turn).clear();
+                    at[0] = outputTurn(campaign, at[0], full, false, context);
+                  }
+                });
+      } catch (Interrupted e) {
+        throw e.cause;
+      }
+      outputTurn(campaign, at[0], chunk, true, context);
+    }
+
+    private FanOutTurns.Cursor outputTurn(
+        Campaign campaign,
+        FanOutTurns.Cursor at,
+        List<String> clients,
+        boolean last,
+        ProcessContext context) {
+      try {
+        FanOutTurns.Turn turn = turns.cut(campaign, at, clients, last);
+        turns.output(campaign, turn, context::output);
+        return turn.next();
+      } catch (InterruptedException e) {
+        throw new Interrupted(e);
+      }
+    }
+
+    /** An interruption carried out of the reader's callback. */
+    private static final class Interrupted extends RuntimeException {
+      private static final long serialVersionUID = 1L;
+      final InterruptedException cause;
+
+      Interrupted(InterruptedException cause) {
+        super(cause);
+        this.cause = cause;
+      }
+    }
+  }
+}
