@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * records in {@code campaign_versions} at once every valid version whose end is at most {@link
  * #HORIZON_SECONDS} away, of a campaign whose fan-out has begun (a slice in the delivery ledger;
  * one not begun yet is asked about again for {@link #PENDING_SECONDS}); the delivery asks that
- * table before each parcel (its memory of it at most 200 ms old) and withdraws what the new end
+ * table before it publishes (its memory of it at most 200 ms old) and withdraws what the new end
  * leaves out (docs/contract.md, Updates). Campaigns that had ended long before they were read (a
  * replay, old messages) begin no fan-out and are not recorded.
  *

@@ -27,12 +27,12 @@ import org.slf4j.LoggerFactory;
  * @param readsEndsAhead whether campaigns ended early are also read from the input beside the
  *     pipeline ({@link EndsReadAhead}): where micro-batches run one after another, a fan-out in one
  *     go is delivered inside its micro-batch, and the pipeline reads a "sold out" only after it
- * @param bundlesEndWithInput whether a bundle is a batch of input that ends when its input is done
- *     (the DirectRunner's reads, a partition of a Spark micro-batch), rather than a stretch of a
- *     stream that ends on a timer (Flink: {@code --maxBundleTimeMills}). Where it is, the fan-out
- *     asks what was delivered before once for a bundle of campaigns ({@code AskDelivered}) and the
- *     delivery gathers a bundle's small slices into parcels until it ends; where it is not, each
- *     campaign is asked about alone and a parcel goes at once while no other is in delivery
+ * @param bundlesEndWithInput whether a bundle ends when the input at hand is done (the
+ *     DirectRunner's reads, a partition of a Spark micro-batch), rather than a stretch of a stream
+ *     that ends on a timer (Flink: {@code --maxBundleTimeMills}). Where it is, the fan-out asks
+ *     what was delivered before once for a bundle of campaigns ({@code AskDelivered}) and the
+ *     delivery gathers a bundle's small slices until it ends; where it is not, each campaign is
+ *     asked about alone and the delivery sends what it has at once while nothing else is in flight
  *     (measured in docs/performance.md, "One question per bundle")
  * @param drivesSparkContext whether this process is a Spark streaming driver: prepared before the
  *     run ({@link #beforeRun}) and stopped before Spark's own shutdown hooks ({@link #onShutdown})

@@ -65,6 +65,12 @@ final class BenchServers implements AutoCloseable {
   /** Service options that point the service at these servers. */
   final List<String> serviceArgs = new ArrayList<>();
 
+  /** The service's feedback table. */
+  static final String FEEDBACK = "public.subscribers_feedback";
+
+  /** The peer job's feedback table ({@link #createPeerTable}). */
+  static final String PEER_FEEDBACK = "peer.subscribers_feedback";
+
   private BenchServers(
       Process broker,
       EmbeddedPostgresServer postgres,
@@ -274,6 +280,9 @@ final class BenchServers implements AutoCloseable {
    */
   void truncateFeedback() {
     update("TRUNCATE public.subscribers_feedback, public.campaign_slices");
+    if (query("SELECT count(*) FROM pg_tables WHERE schemaname = 'peer'") > 0) {
+      update("TRUNCATE " + PEER_FEEDBACK);
+    }
     try {
       update("CHECKPOINT");
     } catch (IllegalStateException e) {
@@ -349,8 +358,27 @@ final class BenchServers implements AutoCloseable {
   }
 
   long rows(String campaign) {
-    return query(
-        "SELECT count(*) FROM public.subscribers_feedback WHERE adv_campaign_id = ?", campaign);
+    return rows(FEEDBACK, campaign);
+  }
+
+  /** Rows of {@code campaign} in {@code table}, the service's feedback table or the peer's. */
+  long rows(String table, String campaign) {
+    return query("SELECT count(*) FROM " + table + " WHERE adv_campaign_id = ?", campaign);
+  }
+
+  /**
+   * The peer job's feedback table ({@link #PEER_FEEDBACK}): the brief's table with its primary key
+   * but without the unique index the service's guarantee needs (a plain job does not need it), its
+   * ids drawn from the same sequence, so that {@link #idsDrawn} counts its rows too.
+   */
+  void createPeerTable() {
+    update("CREATE SCHEMA IF NOT EXISTS peer");
+    if (query("SELECT count(*) FROM pg_tables WHERE schemaname = 'peer'") == 0) {
+      update(
+          "CREATE TABLE "
+              + PEER_FEEDBACK
+              + " (LIKE public.subscribers_feedback INCLUDING DEFAULTS, PRIMARY KEY (id))");
+    }
   }
 
   /**

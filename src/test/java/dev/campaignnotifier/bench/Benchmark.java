@@ -27,7 +27,9 @@ import java.util.stream.Collectors;
  *       meanwhile (the started server's log), the three slowest printed.
  *   <li>{@code rush}: the lunch rush, C campaigns of S subscribers each on C restaurants, all
  *       published at once ({@code --rush}, default {@code 10000x10,2000x500}), against one campaign
- *       of C x S on the same service and the floor of the same rows ({@link RushBench}).
+ *       of C x S on the same service and the floor of the same rows ({@link RushBench}); with
+ *       {@code --peer}, the plain Structured Streaming job of {@code src/test/peer} runs the same
+ *       workloads after the service, on the same servers, and both are printed.
  *   <li>{@code idle}: the service's CPU use while it waits, after warming up and settling.
  *   <li>{@code scale}: for each size in {@code --subscribers} (default 1,000,000 and 10,000,000), a
  *       table of that many rows in restaurants of 1,000 plus one restaurant of {@code
@@ -70,7 +72,8 @@ public final class Benchmark {
           "endedCampaigns",
           "briefCampaigns",
           "briefSeconds",
-          "rush");
+          "rush",
+          "peer");
   private static final Set<String> SERVERS =
       Set.of(
           "bootstrapServers",
@@ -127,7 +130,9 @@ public final class Benchmark {
     List<String> service = new ArrayList<>();
     for (String arg : args) {
       String[] kv = arg.startsWith("--") ? arg.substring(2).split("=", 2) : new String[] {arg};
-      if (kv.length == 2 && OWN.contains(kv[0])) {
+      if (arg.equals("--peer")) {
+        own.put("peer", "true");
+      } else if (kv.length == 2 && OWN.contains(kv[0])) {
         own.put(kv[0], kv[1]);
       } else if (kv.length == 2 && SERVERS.contains(kv[0])) {
         given.put(kv[0], kv[1]);
@@ -190,6 +195,7 @@ public final class Benchmark {
                     Arrays.stream(own.getOrDefault("rush", "10000x10,2000x500").split(","))
                         .map(RushBench.Workload::parse)
                         .toList(),
+                    Boolean.parseBoolean(own.getOrDefault("peer", "false")),
                     result);
         case "startup" ->
             new StartupBench(servers, runner, launch, service)

@@ -46,8 +46,15 @@ final class ServiceUnderTest implements AutoCloseable {
    */
   static final int WARM_UP = 10_000;
 
+  /** The name the benchmark gives the plain Structured Streaming job ({@link #startPeer}). */
+  static final String PEER = "StructuredStreaming";
+
   final String runner;
   private final BenchServers servers;
+
+  /** Where it records notifications: the service's table, or the peer's. */
+  private final String feedbackTable;
+
   private final Process process;
   private final Path log;
   private final String inputTopic;
@@ -58,9 +65,15 @@ final class ServiceUnderTest implements AutoCloseable {
   private final Map<String, Long> publishedAt = new ConcurrentHashMap<>();
 
   private ServiceUnderTest(
-      String runner, BenchServers servers, Process process, Path log, String name) {
+      String runner,
+      BenchServers servers,
+      Process process,
+      Path log,
+      String name,
+      String feedbackTable) {
     this.runner = runner;
     this.servers = servers;
+    this.feedbackTable = feedbackTable;
     this.process = process;
     this.log = log;
     this.inputTopic = name + "-in";
@@ -151,7 +164,8 @@ final class ServiceUnderTest implements AutoCloseable {
     Path log = Files.createTempFile("bench-service-" + name, ".log");
     builder.redirectErrorStream(true).redirectOutput(log.toFile());
     System.out.println("benchmark: starting " + runner + " (log: " + log + ")");
-    ServiceUnderTest service = new ServiceUnderTest(runner, servers, builder.start(), log, name);
+    ServiceUnderTest service =
+        new ServiceUnderTest(runner, servers, builder.start(), log, name, BenchServers.FEEDBACK);
     try {
       if (watchRows) {
         service.deliver(warmUp, "warm-up-" + name, WARM_UP);
@@ -163,6 +177,71 @@ final class ServiceUnderTest implements AutoCloseable {
       service.close();
       throw e;
     }
+  }
+
+  /**
+   * Starts the plain Structured Streaming job ({@code src/test/peer}, built here on first use) in a
+   * JVM of its own on fresh topics named after {@code name}, recording into {@link
+   * BenchServers#PEER_FEEDBACK} (the brief's table without the service's unique index), and returns
+   * once a warm-up campaign has gone all the way through. It reads the subscribers once, at start.
+   */
+  static ServiceUnderTest startPeer(BenchServers servers, String name) throws Exception {
+    servers.createTopics(name + "-in", name + "-out");
+    servers.subscribers("warm-up-" + name, WARM_UP);
+    servers.createPeerTable();
+    Path peer = Path.of("src", "test", "peer").toAbsolutePath();
+    Path classpath = peer.resolve("target").resolve("classpath.txt");
+    Process build =
+        new ProcessBuilder(
+                "mvn",
+                "-q",
+                "-B",
+                "-f",
+                peer.resolve("pom.xml").toString(),
+                "package",
+                "dependency:build-classpath",
+                "-Dmdep.outputFile=" + classpath)
+            .inheritIO()
+            .start();
+    if (build.waitFor() != 0) {
+      throw new IllegalStateException("building the peer job (src/test/peer) failed");
+    }
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(List.of(Files.readString(Path.of(".mvn", "jvm.config")).trim().split("\\s+")));
+    command.addAll(
+        List.of(System.getenv().getOrDefault("SERVICE_JAVA_OPTS", "-Xmx4g").split("\\s+")));
+    command.add("-cp");
+    command.add(peer.resolve("target").resolve("classes") + ":" + Files.readString(classpath));
+    command.add("dev.campaignnotifier.peer.PlainStructuredStreamingJob");
+    command.add("--bootstrapServers=" + servers.bootstrapServers);
+    command.add("--inputTopic=" + name + "-in");
+    command.add("--outputTopic=" + name + "-out");
+    command.add("--jdbcUrl=" + servers.jdbcUrl);
+    command.add("--jdbcUser=" + servers.jdbcUser);
+    servers.serviceArgs.stream()
+        .filter(a -> a.startsWith("--jdbcPasswordFile="))
+        .forEach(command::add);
+    command.add("--feedbackTable=" + BenchServers.PEER_FEEDBACK);
+    command.add("--checkpointDir=" + Files.createTempDirectory("bench-peer-checkpoint"));
+    Path log = Files.createTempFile("bench-peer-" + name, ".log");
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.redirectErrorStream(true).redirectOutput(log.toFile());
+    System.out.println("benchmark: starting the plain Structured Streaming job (log: " + log + ")");
+    ServiceUnderTest service =
+        new ServiceUnderTest(PEER, servers, builder.start(), log, name, BenchServers.PEER_FEEDBACK);
+    try {
+      service.deliver("warm-up-" + name, "warm-up-" + name, WARM_UP);
+      return service;
+    } catch (Exception | Error e) {
+      service.close();
+      throw e;
+    }
+  }
+
+  /** Whether this is the plain Structured Streaming job, which keeps no delivery ledger. */
+  boolean isPeer() {
+    return runner.equals(PEER);
   }
 
   static String launcher(String runner) {
@@ -308,7 +387,13 @@ final class ServiceUnderTest implements AutoCloseable {
 
   private Timing await(String campaign, int n, long published, long idsBefore, boolean watchRows)
       throws Exception {
-    return await(campaign + ":", n, published, idsBefore, watchRows, () -> servers.rows(campaign));
+    return await(
+        campaign + ":",
+        n,
+        published,
+        idsBefore,
+        watchRows,
+        () -> servers.rows(feedbackTable, campaign));
   }
 
   /**
@@ -322,7 +407,7 @@ final class ServiceUnderTest implements AutoCloseable {
         published,
         idsBefore,
         true,
-        () -> servers.query("SELECT count(*) FROM public.subscribers_feedback"));
+        () -> servers.query("SELECT count(*) FROM " + feedbackTable));
   }
 
   private Timing await(

@@ -73,7 +73,7 @@ class BenchmarkIT {
 
   @Test
   void rushModeMeasuresManyCampaignsAtOnceAgainstOneOfTheSameSizeAndTheFloor() throws Exception {
-    Map<String, Object> result = run(LAUNCH, "--mode=rush", "--rush=300x5,20x100");
+    Map<String, Object> result = run(LAUNCH, "--mode=rush", "--rush=300x5,20x100", "--peer");
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> runs = (List<Map<String, Object>>) result.get("runs");
     assertEquals(2, runs.size());
@@ -97,6 +97,22 @@ class BenchmarkIT {
           ((Number) run.get("campaign_last_row_p50_ms")).longValue()
               <= ((Number) run.get("publish_to_last_row_ms")).longValue() + 1_000,
           "a campaign's last row after the rush's last row: " + run);
+      assertTrue(((Number) run.get("ratio_to_peer")).doubleValue() > 0, "against the peer: " + run);
+    }
+    // The plain Structured Streaming job ran the same workloads on the same servers.
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> peer = (List<Map<String, Object>>) result.get("peer_runs");
+    assertEquals(2, peer.size());
+    for (Map<String, Object> run : peer) {
+      assertFigures(
+          run,
+          List.of(
+              "publish_to_last_row_ms",
+              "publish_to_last_message_ms",
+              "single_campaign_ms",
+              "floor_ms",
+              "ratio_to_floor",
+              "cpu_s_per_1000_campaigns"));
     }
   }
 
