@@ -148,7 +148,7 @@ public record RunnerProfile(
   }
 
   /**
-   * Before the pipeline is built and run. On Spark, three things.
+   * Before the pipeline is built and run. On Spark, four things.
    *
    * <p>Beam 2.70's runner keeps the sources' watermarks in static state ({@code
    * GlobalWatermarkHolder}) that only its test runner clears, and a stateful step reads that state
@@ -163,8 +163,13 @@ public record RunnerProfile(
    * delivered for minutes). Every restart is made whole by the replay plan and the ledger, as on
    * the other runners. Earlier runs' directories are deleted when they are local files.
    *
-   * <p>And {@code SparkMicroBatches} watches the micro-batches from the driver: a lag behind their
+   * <p>{@code SparkMicroBatches} watches the micro-batches from the driver: a lag behind their
    * batch time, which Spark's own delays do not show, is a gauge and a warning.
+   *
+   * <p>And a local master of all cores, {@code local[*]}, is named by its number of cores: Beam
+   * 2.70 stages the whole class path for any master its pattern ({@code local\[?\d*]?}) does not
+   * take for local, so every task of every micro-batch carried, and checked on its executor, the
+   * list of some 300 jars, though a local executor shares the driver's class path.
    *
    * <p>Reflection, because the Spark runner is not on every build's classpath.
    */
@@ -180,6 +185,12 @@ public record RunnerProfile(
           Class.forName("org.apache.beam.runners.spark.SparkPipelineOptions")
               .asSubclass(PipelineOptions.class);
       Object sparkOptions = options.as(spark);
+      String master = (String) spark.getMethod("getSparkMaster").invoke(sparkOptions);
+      if (master.equals("local[*]")) {
+        spark
+            .getMethod("setSparkMaster", String.class)
+            .invoke(sparkOptions, "local[" + Runtime.getRuntime().availableProcessors() + "]");
+      }
       String base = (String) spark.getMethod("getCheckpointDir").invoke(sparkOptions);
       String run = SparkCheckpoints.newRun(base, System.currentTimeMillis());
       spark.getMethod("setCheckpointDir", String.class).invoke(sparkOptions, run);

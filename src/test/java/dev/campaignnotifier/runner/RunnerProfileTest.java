@@ -98,6 +98,27 @@ class RunnerProfileTest {
     assertTrue(options.getCheckpointDir().startsWith(checkpoints + "/run-"));
   }
 
+  /**
+   * A local master of all cores is named by its number, which Beam's runner takes for local: with
+   * {@code local[*]} it staged the whole class path, some 300 jars carried by every task.
+   */
+  @Test
+  void beforeRunOnSparkNamesALocalMastersCores(@TempDir Path checkpoints) {
+    SparkContextOptions options = PipelineOptionsFactory.as(SparkContextOptions.class);
+    options.setRunner(SparkRunner.class);
+    options.setCheckpointDir(checkpoints.toString());
+    options.setSparkMaster("local[*]");
+
+    RunnerProfile.SPARK.beforeRun(options);
+
+    assertEquals(
+        "local[" + Runtime.getRuntime().availableProcessors() + "]", options.getSparkMaster());
+    assertTrue(options.getSparkMaster().matches("local\\[?\\d*]?"), "Beam's pattern of local");
+    options.setSparkMaster("spark://master:7077");
+    RunnerProfile.SPARK.beforeRun(options);
+    assertEquals("spark://master:7077", options.getSparkMaster(), "a cluster's master as given");
+  }
+
   @Test
   void onlyDirectKeepsSlicesWhereTheyAreMadeAndOnlySparkTakesTurnsOnATimer() {
     assertFalse(RunnerProfile.DIRECT.spreadsSlices());
