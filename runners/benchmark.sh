@@ -6,6 +6,7 @@
 #   runners/benchmark.sh                                      # fan-out at 10k, 200k, 1M, 3 times each; DirectRunner
 #   runners/benchmark.sh --runner=FlinkRunner                 # or SparkRunner: that runner's launcher
 #   runners/benchmark.sh --mode=rush                          # 10,000 x 10 and 2,000 x 500 at once (--rush=CxS,...)
+#   runners/benchmark.sh --mode=rush --peer                   # ... then the plain Structured Streaming job (src/test/peer) on the same
 #   runners/benchmark.sh --mode=latency                       # 30 x 1,000 alone, then behind 1,000,000; where the slowest waited
 #   runners/benchmark.sh --mode=idle                          # CPU while idle
 #   runners/benchmark.sh --mode=scale --subscribers=10000000  # both subscriber modes: heap, reads, latency, checkpoints

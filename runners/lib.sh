@@ -16,7 +16,7 @@ run_local() {
   # local launchers always carry the embedded servers (the cluster bundles leave them out); the
   # Spark launcher carries Spark itself too (a Spark cluster provides it, so the build marks it
   # provided).
-  # Spark is provided (on the compile class path for ops/SparkMicroBatches, in no runtime one)
+  # Spark is provided (on the compile class path for runner/SparkMicroBatches, in no runtime one)
   # except on the Spark launcher, whose JVM runs it.
   local spark_scope=provided
   [ "$profile" = spark-runner ] && spark_scope=compile

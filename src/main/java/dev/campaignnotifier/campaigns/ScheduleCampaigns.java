@@ -101,7 +101,7 @@ public final class ScheduleCampaigns extends PTransform<PCollection<Arrival>, PC
 
   /**
    * What the step keeps of a released campaign's newest version: its times, and a fingerprint of
-   * its other fields (restaurant, text, owner, contact) that tells a repeat from an update.
+   * its text ({@link Campaign#textFingerprint}) that tells a repeat from an update.
    */
   record Released(long start, long end, long created, long fingerprint) {
     static Released of(Campaign c) {

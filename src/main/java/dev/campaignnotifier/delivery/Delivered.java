@@ -31,9 +31,6 @@ public interface Delivered extends Serializable {
   /** True if a fan-out of the campaign was delivered and recorded in full. */
   boolean finished(String campaignId) throws InterruptedException;
 
-  /** True if anyone has had the campaign (a feedback row). */
-  boolean anyDelivered(String campaignId) throws InterruptedException;
-
   /** Those of {@code clients} that have had the campaign (a feedback row). */
   Set<String> deliveredAmong(String campaignId, Collection<String> clients)
       throws InterruptedException;
@@ -102,13 +99,6 @@ public interface Delivered extends Serializable {
                 () -> DeliveryLedger.beforeAmong(db(), toAsk)));
       }
       return before;
-    }
-
-    @Override
-    public boolean anyDelivered(String campaignId) throws InterruptedException {
-      return ask(
-          "read whether anyone has had campaign " + campaignId,
-          () -> FeedbackTable.anyDelivered(db(), campaignId));
     }
 
     @Override

@@ -24,7 +24,7 @@ import org.postgresql.copy.CopyIn;
  * {@code subscribers_feedback}: where a notification is recorded once it has been delivered, and so
  * the record of what was delivered. {@code ON CONFLICT DO NOTHING} against the unique index on
  * (adv_campaign_id, client_id) makes every insert idempotent; most slices go in with COPY (see
- * {@link #insert}).
+ * {@link #write}).
  */
 public final class FeedbackTable {
   /**
@@ -41,9 +41,6 @@ public final class FeedbackTable {
 
   static final String FORGET =
       "DELETE FROM public.subscribers_feedback WHERE adv_campaign_id = ? AND client_id = ANY(?)";
-
-  static final String ANY_DELIVERED =
-      "SELECT 1 FROM public.subscribers_feedback WHERE adv_campaign_id = ? LIMIT 1";
 
   static final String DELIVERED_AMONG =
       "SELECT client_id FROM public.subscribers_feedback"
@@ -349,16 +346,5 @@ public final class FeedbackTable {
       }
     }
     return delivered;
-  }
-
-  /** True if anyone has a row for the campaign: one index probe, not a read of them all. */
-  public static boolean anyDelivered(DataSource dataSource, String campaignId) throws SQLException {
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement statement = connection.prepareStatement(ANY_DELIVERED)) {
-      statement.setString(1, campaignId);
-      try (ResultSet rows = statement.executeQuery()) {
-        return rows.next();
-      }
-    }
   }
 }

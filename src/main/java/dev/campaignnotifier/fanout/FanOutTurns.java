@@ -22,6 +22,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
@@ -95,14 +96,16 @@ public final class FanOutTurns implements Serializable {
   }
 
   /**
-   * A cursor field by field: the fan-out id and the last client (each may be null), the trigger
-   * time, the counts, then the two flags in one byte. Explicit rather than Java serialization,
-   * whose bytes name the class and so change when it moves.
+   * A cursor field by field, after its format's version ({@code 01}): the fan-out id and the last
+   * client (each may be null), the trigger time, the counts, then the two flags in one byte.
+   * Explicit rather than Java serialization, whose bytes name the class and so change when it
+   * moves; a newer format is refused saying what to do, as the campaign's is.
    */
   static final class CursorCoder extends AtomicCoder<Cursor> {
     private static final long serialVersionUID = 1L;
     private static final CursorCoder INSTANCE = new CursorCoder();
     private static final NullableCoder<String> TEXT = NullableCoder.of(StringUtf8Coder.of());
+    private static final int FORMAT = 1;
 
     static CursorCoder of() {
       return INSTANCE;
@@ -110,6 +113,7 @@ public final class FanOutTurns implements Serializable {
 
     @Override
     public void encode(Cursor c, OutputStream out) throws IOException {
+      out.write(FORMAT);
       TEXT.encode(c.fanOutId(), out);
       VarLongCoder.of().encode(c.trigger(), out);
       TEXT.encode(c.after(), out);
@@ -121,6 +125,15 @@ public final class FanOutTurns implements Serializable {
 
     @Override
     public Cursor decode(InputStream in) throws IOException {
+      int format = in.read();
+      if (format != FORMAT) {
+        throw new CoderException(
+            "A fan-out cursor of format "
+                + format
+                + ", written by a newer campaign-notifier than this one: start this one without"
+                + " the newer one's state (without FLINK_RESTORE on Flink); the replay plan"
+                + " completes the fan-out from the delivery ledger");
+      }
       String fanOutId = TEXT.decode(in);
       long trigger = VarLongCoder.of().decode(in);
       String after = TEXT.decode(in);

@@ -46,7 +46,9 @@ public record Campaign(
   /**
    * A fingerprint of the campaign's text ({@link #TEXT}): two versions with the same one say the
    * same thing, so an update is a change of times only. 64-bit FNV-1a over the fields, each ended
-   * by a separator (a null field, which no field is today, hashes as the separator alone).
+   * by a separator; a null field (an optional one added later, left out) adds nothing, so adding
+   * one leaves the fingerprints of campaigns without it, and the state that keeps them, as they
+   * were. Only {@code String} fields are read: a field of another type must be added here.
    */
   public long textFingerprint() {
     long hash = 0xcbf29ce484222325L;
@@ -57,10 +59,11 @@ public record Campaign(
       } catch (ReflectiveOperationException e) {
         throw new IllegalStateException(e);
       }
-      if (field != null) {
-        for (int i = 0; i < field.length(); i++) {
-          hash = (hash ^ field.charAt(i)) * 0x100000001b3L;
-        }
+      if (field == null) {
+        continue;
+      }
+      for (int i = 0; i < field.length(); i++) {
+        hash = (hash ^ field.charAt(i)) * 0x100000001b3L;
       }
       hash = (hash ^ 0xffff) * 0x100000001b3L;
     }

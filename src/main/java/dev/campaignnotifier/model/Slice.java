@@ -32,8 +32,8 @@ public record Slice(
     int ofSlices) {
 
   /**
-   * A slice outside any fan-out's ledger (tests, the benchmark's floor): recorded without a ledger
-   * row.
+   * A slice outside any fan-out: a late subscriber's (and the tests'). It is recorded without a
+   * ledger row; after a crash its clients are found by their feedback rows instead.
    */
   public Slice(Campaign campaign, long triggerEpochSecond, List<String> clients) {
     this(campaign, triggerEpochSecond, clients, null, 0, 0);

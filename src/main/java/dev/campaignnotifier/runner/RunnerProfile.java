@@ -186,10 +186,12 @@ public record RunnerProfile(
               .asSubclass(PipelineOptions.class);
       Object sparkOptions = options.as(spark);
       String master = (String) spark.getMethod("getSparkMaster").invoke(sparkOptions);
-      if (master.equals("local[*]")) {
+      if (master.matches("local\\[\\*(,\\d+)?]")) {
         spark
             .getMethod("setSparkMaster", String.class)
-            .invoke(sparkOptions, "local[" + Runtime.getRuntime().availableProcessors() + "]");
+            .invoke(
+                sparkOptions,
+                master.replace("*", Integer.toString(Runtime.getRuntime().availableProcessors())));
       }
       String base = (String) spark.getMethod("getCheckpointDir").invoke(sparkOptions);
       String run = SparkCheckpoints.newRun(base, System.currentTimeMillis());
@@ -278,19 +280,6 @@ public record RunnerProfile(
       this.runnerName = runnerName;
     }
 
-    Builder(RunnerProfile from) {
-      this(from.runnerName);
-      shards = from.shards;
-      spreadsSlices = from.spreadsSlices;
-      turnsOnTimer = from.turnsOnTimer;
-      readsEndsAhead = from.readsEndsAhead;
-      bundlesEndWithInput = from.bundlesEndWithInput;
-      drivesSparkContext = from.drivesSparkContext;
-      defaultSubscribers = from.defaultSubscribers;
-      defaultSlicesPerTurn = from.defaultSlicesPerTurn;
-      launchDefaults = from.launchDefaults;
-    }
-
     Builder shards(int value) {
       shards = value;
       return this;
@@ -349,13 +338,5 @@ public record RunnerProfile(
           defaultSlicesPerTurn,
           launchDefaults);
     }
-  }
-
-  /**
-   * This profile with a fan-out's turns taken on a timer or not: for tests of the timer's turns on
-   * the DirectRunner.
-   */
-  public RunnerProfile withTurnsOnTimer(boolean value) {
-    return new Builder(this).turnsOnTimer(value).build();
   }
 }

@@ -86,14 +86,6 @@ public record ServiceConfig(
         runner);
   }
 
-  /**
-   * Whether a fan-out's turns are taken on a timer: in turns at all, on a runner that takes them so
-   * ({@link RunnerProfile#turnsOnTimer}).
-   */
-  public boolean fanOutTurnsOnTimer() {
-    return fanOutSlicesPerTurn > 0 && runner.turnsOnTimer();
-  }
-
   /** {@code --deliverySliceSize}, or its deprecated old name {@code --jdbcBatchSize} if given. */
   @SuppressWarnings("deprecation")
   private static int deliverySliceSize(CampaignNotifierOptions options) {

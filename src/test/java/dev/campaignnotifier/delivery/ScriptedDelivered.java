@@ -45,7 +45,7 @@ public abstract class ScriptedDelivered implements Delivered {
     return false;
   }
 
-  @Override
+  /** True if anyone has had the campaign (a feedback row). */
   public boolean anyDelivered(String campaignId) {
     return !clientsOf(campaignId).isEmpty();
   }

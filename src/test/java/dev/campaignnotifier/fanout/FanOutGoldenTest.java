@@ -31,6 +31,6 @@ class FanOutGoldenTest {
     golden(
         FanOutTurns.CursorCoder.of(),
         new FanOutTurns.Cursor("f-1", 1_700_000_000L, "client-9", 3, 30, 30, true, false),
-        "0103662d3180e2cfaa060108636c69656e742d39031e1e01");
+        "010103662d3180e2cfaa060108636c69656e742d39031e1e01");
   }
 }

