@@ -15,12 +15,13 @@ import org.junit.jupiter.api.Test;
 /**
  * An upgrade as docs/operations.md (Upgrading) has it: the service, in a JVM of its own, holds a
  * campaign for a start 35 s ahead and is half way through a 200,000-subscriber fan-out when it is
- * stopped (SIGTERM; on Spark the stop lets the micro-batch under way finish, so there the fan-out
- * is whole by then); it is started again with the same options. The held campaign goes out at its
- * start, the half-delivered one completes, and nobody is notified twice. On the DirectRunner and
- * the SparkRunner nothing of the runner's state crosses a start (Spark's checkpoint directory is
- * one per start), so what the new build must read is only PostgreSQL's tables and Kafka's offsets:
- * the replay plan rebuilds the held campaign from Kafka and the ledger completes the other.
+ * stopped (SIGTERM); it is started again with the same options. The held campaign goes out at its
+ * start, the half-delivered one completes, and nobody is notified twice. On the DirectRunner
+ * nothing of the runner's state crosses a start, so what the new build must read is only
+ * PostgreSQL's tables and Kafka's offsets: the replay plan rebuilds the held campaign from Kafka
+ * and the ledger completes the other. On Spark the same holds (each start has a checkpoint
+ * directory of its own, and the graceful stop lets the micro-batch under way finish): its
+ * launcher's stop and restart are {@code SparkLauncherIT}'s, so this test runs on Direct only.
  */
 @Tag("slow")
 class UpgradeIT {
@@ -34,13 +35,6 @@ class UpgradeIT {
   @Test
   void onTheDirectRunner() throws Exception {
     upgrade("direct", List.of());
-  }
-
-  @Test
-  void onTheSparkRunnerAsItsLauncherStartsIt() throws Exception {
-    upgrade(
-        "spark",
-        ClusterKit.launcherArgs("spark-local.sh", LocalServers.tempDir("spark-checkpoint")));
   }
 
   private static void upgrade(String name, List<String> runnerArgs) throws Exception {
