@@ -13,6 +13,8 @@ import dev.campaignnotifier.fanout.SpreadSlices;
 import dev.campaignnotifier.io.KafkaClients;
 import dev.campaignnotifier.io.PostgresDataSource;
 import dev.campaignnotifier.late.ActiveBeforeStart;
+import dev.campaignnotifier.late.ActiveCampaigns;
+import dev.campaignnotifier.late.LateInDriver;
 import dev.campaignnotifier.late.NotifyLateSubscribers;
 import dev.campaignnotifier.late.WatchSubscriptions;
 import dev.campaignnotifier.local.LocalStack;
@@ -230,7 +232,35 @@ public final class CampaignNotifier {
     if (config.runner().readsEndsAhead()) {
       EndsReadAhead.start(config, () -> !result.getState().isTerminal());
     }
+    if (config.notifyLateSubscribers() && config.runner().lateInDriver()) {
+      PostgresDataSource postgres = config.postgres();
+      LateInDriver.start(
+          postgres,
+          options.getConsumerGroup(),
+          Delivered.inPostgres(postgres, resume.deliveredInFull()),
+          deliver(config, CampaignVersions.inPostgres(postgres)),
+          Clock.system(),
+          lateSubscriptionsKept(options, config.subscribersRefresh()).getMillis(),
+          config.deliverySliceSize(),
+          resume.activeDeliveredInFull(),
+          () -> !result.getState().isTerminal());
+    }
     return result;
+  }
+
+  /** The delivery of slices to both sinks, as the config says. */
+  private static DeliverNotifications deliver(ServiceConfig config, CampaignVersions versions) {
+    CampaignNotifierOptions options = config.options();
+    return new DeliverNotifications(
+        options.getBootstrapServers(),
+        options.getOutputTopic(),
+        options.getDeadLetterTopic(),
+        options.getInputTopic(),
+        config.kafka(),
+        config.postgres(),
+        config.deliverySliceSize(),
+        versions,
+        config.runner());
   }
 
   /**
@@ -294,7 +324,14 @@ public final class CampaignNotifier {
                 config.fanOutSlicesPerTurn(),
                 config.runner()));
     PCollection<Slice> notifications = fannedOut;
-    if (config.notifyLateSubscribers()) {
+    if (config.notifyLateSubscribers() && config.runner().lateInDriver()) {
+      // Found beside the pipeline (LateInDriver, started with it) from the campaigns active here.
+      PCollectionList.of(released)
+          .and(scheduled.get(ScheduleCampaigns.CHANGED))
+          .and(parsed.get(ParseCampaigns.DELIVERED_BEFORE))
+          .apply("ActiveCampaigns", Flatten.pCollections())
+          .apply("RecordActive", ActiveCampaigns.record(postgres));
+    } else if (config.notifyLateSubscribers()) {
       // Subscriptions made while a campaign is active; see NotifyLateSubscribers.
       PCollection<KV<String, Long>> ticks =
           pipeline.apply(
@@ -327,18 +364,7 @@ public final class CampaignNotifier {
     }
     notifications = notifications.apply("SpreadSlices", new SpreadSlices(config.runner()));
 
-    notifications.apply(
-        "DeliverNotifications",
-        new DeliverNotifications(
-            options.getBootstrapServers(),
-            options.getOutputTopic(),
-            options.getDeadLetterTopic(),
-            options.getInputTopic(),
-            kafka,
-            postgres,
-            config.deliverySliceSize(),
-            versions,
-            config.runner()));
+    notifications.apply("DeliverNotifications", deliver(config, versions));
     if (!options.getCampaignUpdatesTopic().isEmpty()) {
       scheduled
           .get(ScheduleCampaigns.CHANGED)

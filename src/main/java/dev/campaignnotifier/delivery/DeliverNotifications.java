@@ -130,6 +130,54 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
     return PDone.in(slices.getPipeline());
   }
 
+  /**
+   * This delivery outside the pipeline, in the calling thread, for slices made beside it (the late
+   * subscribers the Spark driver finds: {@code LateInDriver}): the same sinks, checks and ledger,
+   * parcels of at most {@code parcelSize} notifications; counted in the log, not in Beam's metrics
+   * (a driver has none to count on).
+   */
+  public InDriver inDriver() {
+    DeliverFn fn = new DeliverFn(this, false);
+    fn.setup();
+    return new InDriver(fn, parcelSize);
+  }
+
+  /** See {@link #inDriver}. */
+  public static final class InDriver implements AutoCloseable {
+    private final DeliverFn fn;
+    private final int parcelSize;
+
+    private InDriver(DeliverFn fn, int parcelSize) {
+      this.fn = fn;
+      this.parcelSize = parcelSize;
+    }
+
+    /** Delivers the slices, waiting out outages; returns the notifications delivered. */
+    public int deliver(List<Slice> slices) throws InterruptedException {
+      int delivered = 0;
+      List<Slice> parcel = new ArrayList<>();
+      int size = 0;
+      for (Slice slice : slices) {
+        if (size > 0 && size + slice.size() > parcelSize) {
+          delivered += fn.deliver(parcel);
+          parcel = new ArrayList<>();
+          size = 0;
+        }
+        parcel.add(slice);
+        size += slice.size();
+      }
+      if (!parcel.isEmpty()) {
+        delivered += fn.deliver(parcel);
+      }
+      return delivered;
+    }
+
+    @Override
+    public void close() {
+      fn.teardown();
+    }
+  }
+
   static final class DeliverFn extends DoFn<Slice, Void> {
     /** Slices in delivery at once per DoFn instance: enough to keep both sinks busy. */
     static final int PARALLELISM = 4;
@@ -351,7 +399,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
      * Delivers the parcel ({@link SliceDelivery}): what a sink refuses for good is dead-lettered,
      * outages of either are waited out. Returns the notifications delivered to both sinks.
      */
-    private int deliver(List<Slice> parcel) throws InterruptedException {
+    int deliver(List<Slice> parcel) throws InterruptedException {
       parcel = asNewest(parcel, versions, System.currentTimeMillis() / 1000, LOG);
       if (parcel.isEmpty()) {
         return 0;

@@ -3,7 +3,6 @@ package dev.campaignnotifier.late;
 import dev.campaignnotifier.campaigns.CampaignShards;
 import dev.campaignnotifier.campaigns.ScheduleCampaigns;
 import dev.campaignnotifier.delivery.Delivered;
-import dev.campaignnotifier.fanout.FanOutTurns;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.Clock;
 import dev.campaignnotifier.model.Slice;
@@ -12,13 +11,9 @@ import dev.campaignnotifier.runner.SparkSafeTimersFn;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.BooleanCoder;
 import org.apache.beam.sdk.coders.KvCoder;
@@ -47,8 +42,6 @@ import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Notifies a client who subscribes to a restaurant while one of its campaigns is active: once,
@@ -225,14 +218,6 @@ public final class NotifyLateSubscribers
    * Spark runner checks every key it has seen in every micro-batch.
    */
   static final class LateFn extends SparkSafeTimersFn<KV<Integer, KV<String, Event>>, Slice> {
-    private static final Logger LOG = LoggerFactory.getLogger(NotifyLateSubscribers.class);
-
-    /** How soon a pair waiting for its campaign's fan-out to be recorded is looked at again. */
-    static final long CHECK_MILLIS = 1000;
-
-    /** Clients asked about in one query of the feedback table. */
-    static final int CHECK_CHUNK = 10_000;
-
     @StateId("restaurants")
     private final StateSpec<MapState<String, Restaurant>> restaurantsSpec =
         StateSpecs.map(StringUtf8Coder.of(), RestaurantCoder.of());
@@ -250,12 +235,20 @@ public final class NotifyLateSubscribers
     private final long recentMillis;
     private final int sliceSize;
     private final Counter late = Metrics.counter("notifications", "lateSubscribers");
+    private transient Restaurants rules;
 
     LateFn(Delivered delivered, Clock clock, long recentMillis, int sliceSize) {
       this.delivered = delivered;
       this.clock = clock;
       this.recentMillis = recentMillis;
       this.sliceSize = sliceSize;
+    }
+
+    private Restaurants rules() {
+      if (rules == null) {
+        rules = new Restaurants(delivered, recentMillis, sliceSize, late::inc);
+      }
+      return rules;
     }
 
     @ProcessElement
@@ -265,50 +258,14 @@ public final class NotifyLateSubscribers
         @StateId("due") ValueState<Map<String, Long>> dueState,
         @TimerId("check") Timer check) {
       long now = clock.nowMillis();
-      String restaurant = element.getValue().getKey();
-      Restaurant held = orNone(restaurants.get(restaurant).read());
-      List<Campaign> campaigns = held.campaigns();
-      Map<String, Long> recent = new HashMap<>(held.recent());
-      Map<String, List<String>> pending = new HashMap<>(held.pending());
-      Event event = element.getValue().getValue();
-      if (event.campaign() != null) {
-        Campaign campaign = event.campaign();
-        Campaign known =
-            campaigns.stream()
-                .filter(c -> c.advCampaignId().equals(campaign.advCampaignId()))
-                .findFirst()
-                .orElse(null);
-        if (known != null && !campaign.supersedes(known)) {
-          return;
-        }
-        if (known == null && campaign.hasEndedBy(Math.floorDiv(now, 1000L))) {
-          return;
-        }
-        campaigns = new ArrayList<>(campaigns);
-        if (known != null) {
-          // A new version (ScheduleCampaigns.CHANGED): its end and text count from now on; the
-          // clients waiting and those notified stay with it.
-          campaigns.set(campaigns.indexOf(known), campaign);
-        } else {
-          campaigns.add(campaign);
-          addRecent(pending, recent, campaign, now);
-        }
-      } else {
-        event.clients().forEach(client -> recent.put(client, now));
-        for (Campaign campaign : campaigns) {
-          if (!campaign.hasEndedBy(Math.floorDiv(now, 1000L))) {
-            add(pending, campaign.advCampaignId(), event.clients());
-          }
-        }
-      }
       Map<String, Long> due = new HashMap<>(orEmpty(dueState.read()));
-      keep(
-          restaurants,
-          due,
-          restaurant,
-          new Restaurant(campaigns, recent, pending, held.notified()),
-          now,
-          0);
+      rules()
+          .take(
+              held(restaurants),
+              due,
+              element.getValue().getKey(),
+              element.getValue().getValue(),
+              now);
       arm(check, dueState, due, now);
     }
 
@@ -326,97 +283,28 @@ public final class NotifyLateSubscribers
       }
       long now = clock.nowMillis();
       Map<String, Long> due = new HashMap<>(orEmpty(dueState.read()));
-      for (Map.Entry<String, Long> entry : new ArrayList<>(due.entrySet())) {
-        if (entry.getValue() > now) {
-          continue;
-        }
-        String restaurant = entry.getKey();
-        Restaurant checked =
-            check(orNone(restaurants.get(restaurant).read()), now, restaurant, out);
-        keep(restaurants, due, restaurant, checked, now, CHECK_MILLIS);
-      }
+      rules().checkDue(held(restaurants), due, now, out::output);
       arm(check, dueState, due, now);
     }
 
-    /**
-     * One restaurant's check: the campaigns that ended are let go, and the clients waiting for a
-     * campaign whose fan-out is recorded in full are notified unless they have a feedback row.
-     */
-    private Restaurant check(
-        Restaurant held, long now, String restaurant, OutputReceiver<Slice> out)
-        throws InterruptedException {
-      long nowSecond = Math.floorDiv(now, 1000L);
-      List<Campaign> active = new ArrayList<>();
-      for (Campaign campaign : held.campaigns()) {
-        if (!campaign.hasEndedBy(nowSecond)) {
-          active.add(campaign);
+    /** The shard's map state as the rules' records. */
+    private static Restaurants.Held held(MapState<String, Restaurant> restaurants) {
+      return new Restaurants.Held() {
+        @Override
+        public Restaurant get(String restaurant) {
+          return restaurants.get(restaurant).read();
         }
-      }
-      Map<String, Long> recent = new HashMap<>(held.recent());
-      recent.values().removeIf(seen -> now - seen > recentMillis);
-      Map<String, List<String>> pending = new HashMap<>(held.pending());
-      Map<String, List<String>> notified = new HashMap<>(held.notified());
-      pending.keySet().retainAll(ids(active));
-      notified.keySet().retainAll(ids(active));
-      for (Campaign campaign : active) {
-        String id = campaign.advCampaignId();
-        if (campaign.startEpochSecond() > nowSecond) {
-          continue; // its start moved later: the clients wait for it
-        }
-        List<String> waiting = pending.get(id);
-        if (waiting == null || !delivered.finished(id)) {
-          continue;
-        }
-        pending.remove(id);
-        Set<String> fresh = new LinkedHashSet<>(waiting);
-        fresh.removeAll(new HashSet<>(notified.getOrDefault(id, List.of())));
-        List<String> clients = new ArrayList<>();
-        List<String> all = new ArrayList<>(fresh);
-        for (int from = 0; from < all.size(); from += CHECK_CHUNK) {
-          List<String> chunk = all.subList(from, Math.min(all.size(), from + CHECK_CHUNK));
-          Set<String> had = delivered.deliveredAmong(id, chunk);
-          chunk.stream().filter(c -> !had.contains(c)).forEach(clients::add);
-        }
-        if (clients.isEmpty()) {
-          continue;
-        }
-        for (List<String> slice : FanOutTurns.slices(clients, sliceSize)) {
-          out.output(new Slice(campaign, nowSecond, List.copyOf(slice)));
-        }
-        List<String> told = new ArrayList<>(notified.getOrDefault(id, List.of()));
-        told.addAll(clients);
-        notified.put(id, told);
-        late.inc(clients.size());
-        LOG.info(
-            "Campaign {} of restaurant {}: {} late subscriber(s) notified",
-            id,
-            restaurant,
-            clients.size());
-      }
-      return new Restaurant(active, recent, pending, notified);
-    }
 
-    /**
-     * Keeps the restaurant's state and notes when it is next due, {@code wait} ms from now at the
-     * soonest while pairs wait; forgets it when nothing is held. A pair is first checked at once
-     * (0: on the next firing of timers) and then every {@link #CHECK_MILLIS} until its campaign's
-     * fan-out is recorded.
-     */
-    private void keep(
-        MapState<String, Restaurant> restaurants,
-        Map<String, Long> due,
-        String restaurant,
-        Restaurant held,
-        long now,
-        long wait) {
-      long next = nextCheck(now, held, wait);
-      if (next == Long.MAX_VALUE) {
-        SparkSafeMaps.remove(restaurants, restaurant);
-        due.remove(restaurant);
-      } else {
-        restaurants.put(restaurant, held);
-        due.put(restaurant, next);
-      }
+        @Override
+        public void put(String restaurant, Restaurant held) {
+          restaurants.put(restaurant, held);
+        }
+
+        @Override
+        public void remove(String restaurant) {
+          SparkSafeMaps.remove(restaurants, restaurant);
+        }
+      };
     }
 
     /** The shard's timer at its earliest due restaurant, or none when none is held. */
@@ -429,61 +317,6 @@ public final class NotifyLateSubscribers
       dueState.write(due);
       long next = due.values().stream().mapToLong(Long::longValue).min().getAsLong();
       check.offset(Duration.millis(Math.max(1, next - now))).setRelative();
-    }
-
-    /**
-     * In {@code wait} ms while pairs wait; otherwise at the next campaign's end or the next
-     * subscription's expiry. {@link Long#MAX_VALUE} when nothing is held: the restaurant can be
-     * forgotten.
-     */
-    private long nextCheck(long now, Restaurant held, long wait) {
-      long next = Long.MAX_VALUE;
-      if (!held.pending().isEmpty()) {
-        next = now + wait;
-      }
-      for (Campaign campaign : held.campaigns()) {
-        next = Math.min(next, (campaign.endEpochSecond() + 1) * 1000L);
-        if (campaign.startEpochSecond() * 1000L > now) {
-          next = Math.min(next, campaign.startEpochSecond() * 1000L);
-        }
-      }
-      for (long seen : held.recent().values()) {
-        next = Math.min(next, seen + recentMillis + 1);
-      }
-      return next;
-    }
-
-    /** The clients seen subscribing lately wait for a campaign that has just arrived. */
-    private void addRecent(
-        Map<String, List<String>> pending, Map<String, Long> recent, Campaign campaign, long now) {
-      List<String> seen = new ArrayList<>();
-      recent.forEach(
-          (client, at) -> {
-            if (now - at <= recentMillis) {
-              seen.add(client);
-            }
-          });
-      add(pending, campaign.advCampaignId(), seen);
-    }
-
-    private static void add(
-        Map<String, List<String>> pending, String campaignId, List<String> clients) {
-      if (clients.isEmpty()) {
-        return;
-      }
-      Set<String> waiting = new LinkedHashSet<>(pending.getOrDefault(campaignId, List.of()));
-      waiting.addAll(clients);
-      pending.put(campaignId, new ArrayList<>(waiting));
-    }
-
-    private static Set<String> ids(List<Campaign> campaigns) {
-      Set<String> ids = new LinkedHashSet<>();
-      campaigns.forEach(c -> ids.add(c.advCampaignId()));
-      return ids;
-    }
-
-    private static Restaurant orNone(Restaurant held) {
-      return held == null ? Restaurant.NONE : held;
     }
 
     private static <K, V> Map<K, V> orEmpty(Map<K, V> map) {

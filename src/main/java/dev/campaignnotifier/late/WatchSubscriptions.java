@@ -1,5 +1,6 @@
 package dev.campaignnotifier.late;
 
+import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -130,69 +131,54 @@ public final class WatchSubscriptions
     }
   }
 
-  /** Per look, one element per restaurant: its clients in the new rows. */
-  static final class WatchFn extends DoFn<KV<String, Long>, KV<String, List<String>>> {
+  /**
+   * The table's side of the watcher: where a group's mark starts, the rows above it, and the mark
+   * saved for the next start. Used by {@link WatchFn} (the mark in Beam state) and by {@link
+   * LateInDriver} (the mark in a field).
+   */
+  static final class Table implements Serializable {
+    private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(WatchSubscriptions.class);
-
-    @StateId("mark")
-    private final StateSpec<ValueState<Long>> markSpec = StateSpecs.value(VarLongCoder.of());
-
-    @StateId("gaps")
-    private final StateSpec<ValueState<Map<Long, Long>>> gapsSpec =
-        StateSpecs.value(MapCoder.of(VarLongCoder.of(), VarLongCoder.of()));
 
     private final SerializableFunction<Void, DataSource> postgres;
     private final String consumerGroup;
-    private transient boolean unavailable;
     private transient boolean noSavedMarks;
     private transient long saved = -1;
 
-    WatchFn(SerializableFunction<Void, DataSource> postgres, String consumerGroup) {
+    Table(SerializableFunction<Void, DataSource> postgres, String consumerGroup) {
       this.postgres = postgres;
       this.consumerGroup = consumerGroup;
     }
 
-    @ProcessElement
-    public void process(
-        @StateId("mark") ValueState<Long> markState,
-        @StateId("gaps") ValueState<Map<Long, Long>> gapsState,
-        OutputReceiver<KV<String, List<String>>> out) {
-      try {
-        Long high = markState.read();
-        if (high == null) {
-          Long resumed = savedMark(postgres.apply(null));
-          long start = resumed != null ? resumed : maxId(postgres.apply(null));
-          if (resumed != null) {
-            LOG.info("Watching for new subscriptions from id {}, where the last run got to", start);
-            saved = resumed;
+    /**
+     * Where a new watcher starts: the mark the consumer group's last run saved, or the newest row
+     * now (the first look of a new group: older subscriptions are the fan-out's business).
+     */
+    long start() throws SQLException {
+      Long resumed = savedMark(postgres.apply(null));
+      long start = resumed != null ? resumed : maxId(postgres.apply(null));
+      if (resumed != null) {
+        LOG.info("Watching for new subscriptions from id {}, where the last run got to", start);
+        saved = resumed;
+      }
+      save(start);
+      return start;
+    }
+
+    /** The rows above the mark and in its gaps, sorted by id, one page at most. */
+    List<Row> newRows(Mark mark) throws SQLException {
+      List<Row> rows = new ArrayList<>();
+      try (Connection c = postgres.apply(null).getConnection();
+          PreparedStatement s = c.prepareStatement(NEW_ROWS)) {
+        s.setLong(1, mark.highWater());
+        s.setArray(2, c.createArrayOf("int8", mark.gaps().keySet().toArray()));
+        try (ResultSet r = s.executeQuery()) {
+          while (r.next()) {
+            rows.add(new Row(r.getLong(1), r.getString(2), r.getString(3)));
           }
-          markState.write(start);
-          save(postgres.apply(null), start);
-          return;
-        }
-        Map<Long, Long> gaps = gapsState.read();
-        Mark mark = new Mark(high, gaps == null ? Map.of() : gaps);
-        List<Row> rows = newRows(postgres.apply(null), mark);
-        Map<String, List<String>> byRestaurant = new HashMap<>();
-        for (Row row : rows) {
-          byRestaurant.computeIfAbsent(row.restaurant(), r -> new ArrayList<>()).add(row.client());
-        }
-        byRestaurant.forEach((restaurant, clients) -> out.output(KV.of(restaurant, clients)));
-        Mark next = mark.after(rows, System.currentTimeMillis());
-        markState.write(next.highWater());
-        gapsState.write(next.gaps());
-        save(postgres.apply(null), next.seenThrough());
-        if (unavailable) {
-          unavailable = false;
-          LOG.info("PostgreSQL reachable again: watching for new subscriptions");
-        }
-      } catch (SQLException e) {
-        // Waited out: the next look asks again from the same mark.
-        if (!unavailable) {
-          unavailable = true;
-          LOG.warn("PostgreSQL unavailable to watch for new subscriptions: {}", e.getMessage());
         }
       }
+      return rows;
     }
 
     /** The mark the consumer group's last run saved, or null (none yet, or no table for it). */
@@ -213,11 +199,11 @@ public final class WatchSubscriptions
     }
 
     /** Saves where the watcher got to, when it moved. */
-    private void save(DataSource dataSource, long seenThrough) throws SQLException {
+    void save(long seenThrough) throws SQLException {
       if (noSavedMarks || seenThrough == saved) {
         return;
       }
-      try (Connection c = dataSource.getConnection()) {
+      try (Connection c = postgres.apply(null).getConnection()) {
         c.setAutoCommit(true);
         try (PreparedStatement s = c.prepareStatement(SAVE_MARK)) {
           s.setString(1, consumerGroup);
@@ -242,20 +228,65 @@ public final class WatchSubscriptions
         return r.getLong(1);
       }
     }
+  }
 
-    private static List<Row> newRows(DataSource dataSource, Mark mark) throws SQLException {
-      List<Row> rows = new ArrayList<>();
-      try (Connection c = dataSource.getConnection();
-          PreparedStatement s = c.prepareStatement(NEW_ROWS)) {
-        s.setLong(1, mark.highWater());
-        s.setArray(2, c.createArrayOf("int8", mark.gaps().keySet().toArray()));
-        try (ResultSet r = s.executeQuery()) {
-          while (r.next()) {
-            rows.add(new Row(r.getLong(1), r.getString(2), r.getString(3)));
-          }
+  /** The new rows by restaurant: its clients in them. */
+  static Map<String, List<String>> byRestaurant(List<Row> rows) {
+    Map<String, List<String>> byRestaurant = new HashMap<>();
+    for (Row row : rows) {
+      byRestaurant.computeIfAbsent(row.restaurant(), r -> new ArrayList<>()).add(row.client());
+    }
+    return byRestaurant;
+  }
+
+  /** Per look, one element per restaurant: its clients in the new rows. */
+  static final class WatchFn extends DoFn<KV<String, Long>, KV<String, List<String>>> {
+    private static final Logger LOG = LoggerFactory.getLogger(WatchSubscriptions.class);
+
+    @StateId("mark")
+    private final StateSpec<ValueState<Long>> markSpec = StateSpecs.value(VarLongCoder.of());
+
+    @StateId("gaps")
+    private final StateSpec<ValueState<Map<Long, Long>>> gapsSpec =
+        StateSpecs.value(MapCoder.of(VarLongCoder.of(), VarLongCoder.of()));
+
+    private final Table table;
+    private transient boolean unavailable;
+
+    WatchFn(SerializableFunction<Void, DataSource> postgres, String consumerGroup) {
+      this.table = new Table(postgres, consumerGroup);
+    }
+
+    @ProcessElement
+    public void process(
+        @StateId("mark") ValueState<Long> markState,
+        @StateId("gaps") ValueState<Map<Long, Long>> gapsState,
+        OutputReceiver<KV<String, List<String>>> out) {
+      try {
+        Long high = markState.read();
+        if (high == null) {
+          markState.write(table.start());
+          return;
+        }
+        Map<Long, Long> gaps = gapsState.read();
+        Mark mark = new Mark(high, gaps == null ? Map.of() : gaps);
+        List<Row> rows = table.newRows(mark);
+        byRestaurant(rows).forEach((restaurant, clients) -> out.output(KV.of(restaurant, clients)));
+        Mark next = mark.after(rows, System.currentTimeMillis());
+        markState.write(next.highWater());
+        gapsState.write(next.gaps());
+        table.save(next.seenThrough());
+        if (unavailable) {
+          unavailable = false;
+          LOG.info("PostgreSQL reachable again: watching for new subscriptions");
+        }
+      } catch (SQLException e) {
+        // Waited out: the next look asks again from the same mark.
+        if (!unavailable) {
+          unavailable = true;
+          LOG.warn("PostgreSQL unavailable to watch for new subscriptions: {}", e.getMessage());
         }
       }
-      return rows;
     }
   }
 }

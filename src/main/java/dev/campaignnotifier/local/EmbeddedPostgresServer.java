@@ -28,7 +28,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
           "sql/003_subscriber_lookup_index.sql",
           "sql/service/V1__campaign_slices.sql",
           "sql/service/V2__watch_mark.sql",
-          "sql/service/V3__campaign_versions.sql");
+          "sql/service/V3__campaign_versions.sql",
+          "sql/service/V4__campaign_active.sql");
 
   public static final String SAMPLE_SUBSCRIBERS = "sql/002_sample_subscribers.sql";
 

@@ -34,6 +34,11 @@ import org.slf4j.LoggerFactory;
  *     delivery gathers a bundle's small slices until it ends; where it is not, each campaign is
  *     asked about alone and the delivery sends what it has at once while nothing else is in flight
  *     (measured in docs/performance.md, "One question per bundle")
+ * @param lateInDriver whether late subscribers are found beside the pipeline, in the service's own
+ *     JVM ({@code LateInDriver}), from the campaigns the pipeline records as active, instead of by
+ *     a source and stateful steps in it ({@code NotifyLateSubscribers}): where the runner's state
+ *     starts afresh with each run anyway, and its timers cost every micro-batch a visit to every
+ *     key (Spark)
  * @param drivesSparkContext whether this process is a Spark streaming driver: prepared before the
  *     run ({@link #beforeRun}) and stopped before Spark's own shutdown hooks ({@link #onShutdown})
  * @param defaultSubscribers {@code --subscribers} when not given
@@ -48,6 +53,7 @@ public record RunnerProfile(
     boolean turnsOnTimer,
     boolean readsEndsAhead,
     boolean bundlesEndWithInput,
+    boolean lateInDriver,
     boolean drivesSparkContext,
     SubscriberMode defaultSubscribers,
     int defaultSlicesPerTurn,
@@ -78,16 +84,18 @@ public record RunnerProfile(
 
   /**
    * Micro-batches: a fan-out's turns on a timer (a splittable DoFn's resume is not offered), ends
-   * read ahead of the micro-batches, the subscribers looked up per campaign (a side input is
-   * broadcast again for every refresh), Spark's own metrics servlet off (the service serves
-   * /metrics), micro-batches of one second (with Beam's default of 500 ms a small machine's driver
-   * cannot keep up: {@link SparkMicroBatches}), and the driver prepared before the job is built.
+   * read ahead of the micro-batches, late subscribers found beside them, the subscribers looked up
+   * per campaign (a side input is broadcast again for every refresh), Spark's own metrics servlet
+   * off (the service serves /metrics), micro-batches of one second (with Beam's default of 500 ms a
+   * small machine's driver cannot keep up: {@link SparkMicroBatches}), and the driver prepared
+   * before the job is built.
    */
   public static final RunnerProfile SPARK =
       new Builder("SparkRunner")
           .turnsOnTimer(true)
           .readsEndsAhead(true)
           .bundlesEndWithInput(true)
+          .lateInDriver(true)
           .drivesSparkContext(true)
           .defaultSubscribers(SubscriberMode.lookup)
           .launchDefaults("--enableSparkMetricSinks=false", "--batchIntervalMillis=1000")
@@ -271,6 +279,7 @@ public record RunnerProfile(
     private boolean turnsOnTimer;
     private boolean readsEndsAhead;
     private boolean bundlesEndWithInput;
+    private boolean lateInDriver;
     private boolean drivesSparkContext;
     private SubscriberMode defaultSubscribers = SubscriberMode.snapshot;
     private int defaultSlicesPerTurn;
@@ -305,6 +314,11 @@ public record RunnerProfile(
       return this;
     }
 
+    Builder lateInDriver(boolean value) {
+      lateInDriver = value;
+      return this;
+    }
+
     Builder drivesSparkContext(boolean value) {
       drivesSparkContext = value;
       return this;
@@ -333,6 +347,7 @@ public record RunnerProfile(
           turnsOnTimer,
           readsEndsAhead,
           bundlesEndWithInput,
+          lateInDriver,
           drivesSparkContext,
           defaultSubscribers,
           defaultSlicesPerTurn,

@@ -108,6 +108,17 @@ public final class Preflight {
                 + ": apply sql/service/V3__campaign_versions.sql, or start without"
                 + " --initSchema=false to let the service create it");
       }
+      if (config.notifyLateSubscribers()
+          && config.runner().lateInDriver()
+          && !exists(c, "SELECT to_regclass(?) IS NOT NULL", "public.campaign_active")) {
+        throw new StartupException(
+            "Table public.campaign_active (the campaigns active now, where "
+                + config.runner().runnerName()
+                + " finds what a late subscriber is late for) does not exist in "
+                + options.getJdbcUrl()
+                + ": apply sql/service/V4__campaign_active.sql, or start without"
+                + " --initSchema=false to let the service create it");
+      }
       checkSubscriberMode(options, c);
       if (!exists(c, UNIQUE_INDEX_QUERY, "public.subscribers_feedback")) {
         LOG.warn(

@@ -177,19 +177,20 @@ class StartupErrorsIT {
     assertEquals(1, first.size(), first.toString());
     assertMentions(
         first.get(0),
-        "Applied 1 campaign slices, 2 watch mark, 3 campaign versions",
-        "schema version 3",
+        "Applied 1 campaign slices, 2 watch mark, 3 campaign versions, 4 campaign active",
+        "schema version 4",
         "campaign_notifier_schema_history");
     try (ServiceClient client = new ServiceClient(options)) {
       assertEquals(
-          3,
+          4,
           client.count(
               "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename IN"
-                  + " ('campaign_slices', 'campaign_notifier_watch', 'campaign_versions')"));
+                  + " ('campaign_slices', 'campaign_notifier_watch', 'campaign_versions',"
+                  + " 'campaign_active')"));
     }
     List<String> second = logOf(ServiceSchema.class, options);
     assertEquals(1, second.size(), second.toString());
-    assertMentions(second.get(0), "up to date", "schema version 3");
+    assertMentions(second.get(0), "up to date", "schema version 4");
   }
 
   /** What {@code source} logs during the start-up checks. */
