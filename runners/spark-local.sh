@@ -24,6 +24,9 @@ for conf in "${SPARK_PROMETHEUS_CONF[@]}"; do
 done
 export JAVA_OPTS
 # shellcheck disable=SC2046
-run_local spark-runner \
-  --runner=SparkRunner --sparkMaster='local[*]' --batchIntervalMillis="${BATCH_INTERVAL_MILLIS:-1000}" \
-  --checkpointDir="$CHECKPOINT_DIR" "$@"
+# Each option below only where the command line does not give it: Beam refuses an option given twice.
+defaults=(--runner=SparkRunner)
+defaults+=($(default_option sparkMaster 'local[*]' "$@"))
+defaults+=($(default_option batchIntervalMillis "${BATCH_INTERVAL_MILLIS:-1000}" "$@"))
+defaults+=($(default_option checkpointDir "$CHECKPOINT_DIR" "$@"))
+run_local spark-runner "${defaults[@]}" "$@"
