@@ -23,10 +23,11 @@ for conf in "${SPARK_PROMETHEUS_CONF[@]}"; do
   JAVA_OPTS="${JAVA_OPTS:-} -D$conf"
 done
 export JAVA_OPTS
-# shellcheck disable=SC2046
 # Each option below only where the command line does not give it: Beam refuses an option given twice.
-defaults=(--runner=SparkRunner)
-defaults+=($(default_option sparkMaster 'local[*]' "$@"))
-defaults+=($(default_option batchIntervalMillis "${BATCH_INTERVAL_MILLIS:-1000}" "$@"))
-defaults+=($(default_option checkpointDir "$CHECKPOINT_DIR" "$@"))
+# (default_option prints one word or none, hence unquoted.)
+# shellcheck disable=SC2046
+defaults=(--runner=SparkRunner
+  $(default_option sparkMaster 'local[*]' "$@")
+  $(default_option batchIntervalMillis "${BATCH_INTERVAL_MILLIS:-1000}" "$@")
+  $(default_option checkpointDir "$CHECKPOINT_DIR" "$@"))
 run_local spark-runner "${defaults[@]}" "$@"

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -122,21 +123,33 @@ final class ClusterKit {
   /**
    * The options a local launcher ({@code runners/<script>}) passes to the service, read from the
    * script itself so that a test checks the launcher's settings, with {@code $CHECKPOINT_DIR} set
-   * to {@code dir} and each {@code ${VARIABLE:-default}} to its default. What the service adds by
-   * itself per runner is its RunnerProfile's.
+   * to {@code dir}, each {@code ${VARIABLE:-default}} to its default and each {@code default_option
+   * name value} (lib.sh) to {@code --name=value}. What the service adds by itself per runner is its
+   * RunnerProfile's.
    */
   static List<String> launcherArgs(String script, Path dir) throws IOException {
-    String text = Files.readString(Path.of("runners", script));
-    String call = text.substring(text.indexOf("run_local "));
+    Pattern option = Pattern.compile("(?<![\\w$])--\\w+=[^\\s)]*");
+    Pattern byDefault = Pattern.compile("default_option (\\w+) ('[^']*'|\"[^\"]*\"|\\S+)");
     List<String> args = new ArrayList<>();
-    for (String token : call.replace("\\\n", " ").lines().findFirst().orElseThrow().split("\\s+")) {
-      if (token.startsWith("--") && !token.contains("$(")) {
-        args.add(
-            token
-                .replaceAll("\\$\\{\\w+:-([^}]*)}", "$1")
-                .replace("\"", "")
-                .replace("'", "")
-                .replace("$CHECKPOINT_DIR", dir.toAbsolutePath().toString()));
+    for (String line : Files.readString(Path.of("runners", script)).lines().toList()) {
+      if (line.strip().startsWith("#")) {
+        continue;
+      }
+      List<String> found = new ArrayList<>();
+      option.matcher(line).results().forEach(m -> found.add(m.group()));
+      byDefault
+          .matcher(line)
+          .results()
+          .forEach(m -> found.add("--" + m.group(1) + "=" + m.group(2)));
+      for (String token : found) {
+        if (!token.contains("$(")) {
+          args.add(
+              token
+                  .replaceAll("\\$\\{\\w+:-([^}]*)}", "$1")
+                  .replace("\"", "")
+                  .replace("'", "")
+                  .replace("$CHECKPOINT_DIR", dir.toAbsolutePath().toString()));
+        }
       }
     }
     assertTrue(args.stream().anyMatch(a -> a.startsWith("--runner=")), "launcher args: " + args);
