@@ -2,6 +2,8 @@ package dev.campaignnotifier.campaigns;
 
 import dev.campaignnotifier.model.Campaign;
 import java.io.Serializable;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import javax.sql.DataSource;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 
@@ -58,5 +60,21 @@ public interface CampaignVersions extends Serializable {
     private Object readResolve() {
       return NONE;
     }
+  }
+
+  /**
+   * The campaign of a row of a table that holds campaigns by the contract's column names ({@code
+   * campaign_versions}, {@code campaign_active}): a field added to the campaign is read here once.
+   */
+  static Campaign campaignOf(ResultSet row) throws SQLException {
+    return new Campaign(
+        row.getString("restaurant_id"),
+        row.getString("adv_campaign_id"),
+        row.getString("content"),
+        row.getString("owner"),
+        row.getString("owner_contact"),
+        row.getLong("start_epoch"),
+        row.getLong("end_epoch"),
+        row.getLong("created_epoch"));
   }
 }

@@ -207,16 +207,7 @@ final class PostgresCampaignVersions implements CampaignVersions {
                   while (r.next()) {
                     at[0] = r.getTimestamp("read_at");
                     if (r.getString("adv_campaign_id") != null) {
-                      Campaign campaign =
-                          new Campaign(
-                              r.getString("restaurant_id"),
-                              r.getString("adv_campaign_id"),
-                              r.getString("content"),
-                              r.getString("owner"),
-                              r.getString("owner_contact"),
-                              r.getLong("start_epoch"),
-                              r.getLong("end_epoch"),
-                              r.getLong("created_epoch"));
+                      Campaign campaign = CampaignVersions.campaignOf(r);
                       changed.put(
                           campaign.advCampaignId(),
                           new Kept(campaign, r.getLong("keep_until_epoch")));

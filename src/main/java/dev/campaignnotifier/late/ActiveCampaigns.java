@@ -1,5 +1,6 @@
 package dev.campaignnotifier.late;
 
+import dev.campaignnotifier.campaigns.CampaignVersions;
 import dev.campaignnotifier.io.Retry;
 import dev.campaignnotifier.model.Campaign;
 import java.sql.Connection;
@@ -160,16 +161,7 @@ public final class ActiveCampaigns {
           while (r.next()) {
             at = r.getTimestamp("read_at");
             if (r.getString("adv_campaign_id") != null) {
-              campaigns.add(
-                  new Campaign(
-                      r.getString("restaurant_id"),
-                      r.getString("adv_campaign_id"),
-                      r.getString("content"),
-                      r.getString("owner"),
-                      r.getString("owner_contact"),
-                      r.getLong("start_epoch"),
-                      r.getLong("end_epoch"),
-                      r.getLong("created_epoch")));
+              campaigns.add(CampaignVersions.campaignOf(r));
             }
           }
         }
