@@ -24,10 +24,13 @@ for conf in "${SPARK_PROMETHEUS_CONF[@]}"; do
 done
 export JAVA_OPTS
 # Each option below only where the command line does not give it: Beam refuses an option given twice.
-# (default_option prints one word or none, hence unquoted.)
-# shellcheck disable=SC2046
-defaults=(--runner=SparkRunner
-  $(default_option sparkMaster 'local[*]' "$@")
-  $(default_option batchIntervalMillis "${BATCH_INTERVAL_MILLIS:-1000}" "$@")
-  $(default_option checkpointDir "$CHECKPOINT_DIR" "$@"))
+defaults=(--runner=SparkRunner)
+with_default_option() {
+  local option
+  option=$(default_option "$@")
+  if [ -n "$option" ]; then defaults+=("$option"); fi
+}
+with_default_option sparkMaster 'local[*]' "$@"
+with_default_option batchIntervalMillis "${BATCH_INTERVAL_MILLIS:-1000}" "$@"
+with_default_option checkpointDir "$CHECKPOINT_DIR" "$@"
 run_local spark-runner "${defaults[@]}" "$@"

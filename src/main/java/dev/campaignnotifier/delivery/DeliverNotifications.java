@@ -133,8 +133,8 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
   /**
    * This delivery outside the pipeline, in the calling thread, for slices made beside it (the late
    * subscribers the Spark driver finds: {@code LateInDriver}): the same sinks, checks and ledger,
-   * parcels of at most {@code parcelSize} notifications; counted in the log, not in Beam's metrics
-   * (a driver has none to count on).
+   * parcels of at most {@code parcelSize} notifications; counted in the late step's log lines, not
+   * in Beam's metrics (a driver has none to count on).
    */
   public InDriver inDriver() {
     DeliverFn fn = new DeliverFn(this, false);

@@ -7,7 +7,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -43,19 +42,22 @@ public final class ActiveCampaigns {
           + " content = EXCLUDED.content, owner = EXCLUDED.owner,"
           + " owner_contact = EXCLUDED.owner_contact, start_epoch = EXCLUDED.start_epoch,"
           + " end_epoch = EXCLUDED.end_epoch, created_epoch = EXCLUDED.created_epoch,"
-          + " recorded_at = now()"
+          + " recorded_xid = pg_current_xact_id(), recorded_at = now()"
           + " WHERE EXCLUDED.created_epoch > a.created_epoch"
           + " OR (EXCLUDED.created_epoch = a.created_epoch AND (EXCLUDED.restaurant_id,"
           + " EXCLUDED.content, EXCLUDED.owner, EXCLUDED.owner_contact, EXCLUDED.start_epoch,"
           + " EXCLUDED.end_epoch) IS DISTINCT FROM (a.restaurant_id, a.content, a.owner,"
           + " a.owner_contact, a.start_epoch, a.end_epoch))";
 
-  /** Always one row, carrying the server's time of the read, then the rows recorded since. */
+  /**
+   * Always one row, carrying where the next read starts (the oldest transaction still running now:
+   * a write not yet committed is read then), then the rows of transactions from {@code ?} on.
+   */
   static final String RECORDED_SINCE =
-      "SELECT statement_timestamp() AS read_at, a.adv_campaign_id, a.restaurant_id, a.content,"
-          + " a.owner, a.owner_contact, a.start_epoch, a.end_epoch, a.created_epoch"
-          + " FROM (SELECT 1) AS one LEFT JOIN public.campaign_active a"
-          + " ON a.recorded_at >= ?";
+      "SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS next_from, a.adv_campaign_id,"
+          + " a.restaurant_id, a.content, a.owner, a.owner_contact, a.start_epoch, a.end_epoch,"
+          + " a.created_epoch FROM (SELECT 1) AS one LEFT JOIN public.campaign_active a"
+          + " ON a.recorded_xid >= ?::xid8";
 
   static final String FORGET = "DELETE FROM public.campaign_active WHERE end_epoch < ?";
 
@@ -73,10 +75,10 @@ public final class ActiveCampaigns {
     };
   }
 
-  /** Gathers a bundle's campaigns (the newest version of each) and records them as it ends. */
+  /** Gathers a bundle's campaigns and records them (the newest version of each) as it ends. */
   static final class RecordFn extends DoFn<Campaign, Void> {
     private final SerializableFunction<Void, DataSource> postgres;
-    private transient Map<String, Campaign> bundle;
+    private transient List<Campaign> bundle;
 
     RecordFn(SerializableFunction<Void, DataSource> postgres) {
       this.postgres = postgres;
@@ -84,28 +86,38 @@ public final class ActiveCampaigns {
 
     @StartBundle
     public void startBundle() {
-      bundle = new LinkedHashMap<>();
+      bundle = new ArrayList<>();
     }
 
     @ProcessElement
     public void process(@Element Campaign campaign) {
-      bundle.merge(campaign.advCampaignId(), campaign, (held, c) -> c.supersedes(held) ? c : held);
+      bundle.add(campaign);
     }
 
     @FinishBundle
     public void finishBundle() throws InterruptedException {
       if (!bundle.isEmpty()) {
-        write(
-            postgres.apply(null),
-            bundle.values(),
-            Metrics.counter("campaigns", "postgresRetries")::inc);
+        write(postgres.apply(null), bundle, Metrics.counter("campaigns", "postgresRetries")::inc);
       }
     }
   }
 
-  /** Records the campaigns, waiting out an outage of PostgreSQL. */
-  static void write(DataSource db, Collection<Campaign> campaigns, Runnable onRetry)
+  /** The newest version of each campaign among {@code campaigns}, in their order. */
+  static Collection<Campaign> newestOf(Collection<Campaign> campaigns) {
+    Map<String, Campaign> newest = new LinkedHashMap<>();
+    for (Campaign campaign : campaigns) {
+      newest.merge(campaign.advCampaignId(), campaign, (held, c) -> c.supersedes(held) ? c : held);
+    }
+    return newest.values();
+  }
+
+  /**
+   * Records the campaigns, the newest version of each (one statement cannot write a row twice),
+   * waiting out an outage of PostgreSQL.
+   */
+  static void write(DataSource db, Collection<Campaign> all, Runnable onRetry)
       throws InterruptedException {
+    Collection<Campaign> campaigns = newestOf(all);
     int n = campaigns.size();
     String[][] text = new String[5][n];
     Long[][] epochs = new Long[3][n];
@@ -142,24 +154,30 @@ public final class ActiveCampaigns {
         });
   }
 
-  /** The campaigns recorded since a moment, and the server's time of the read. */
-  record Read(Timestamp at, List<Campaign> campaigns) {}
+  /**
+   * The campaigns recorded by transactions from one on, and the transaction the next read starts
+   * from (PostgreSQL's 64-bit transaction ids, as text).
+   */
+  record Read(String nextFrom, List<Campaign> campaigns) {
+    /** Where the first read starts: every row. */
+    static final String FIRST = "0";
+  }
 
   /**
-   * The rows recorded since {@code from}, ended ones too (a version that ends a campaign now
-   * replaces the one held); throws while PostgreSQL is unavailable (the watcher asks again at its
-   * next look).
+   * The rows written by transaction {@code from} and later ones, ended ones too (a version that
+   * ends a campaign now replaces the one held); throws while PostgreSQL is unavailable (the watcher
+   * asks again at its next look).
    */
-  static Read recordedSince(DataSource db, Timestamp from) throws SQLException {
+  static Read recordedSince(DataSource db, String from) throws SQLException {
     List<Campaign> campaigns = new ArrayList<>();
-    Timestamp at = null;
+    String next = from;
     try (Connection c = db.getConnection()) {
       c.setAutoCommit(true);
       try (PreparedStatement s = c.prepareStatement(RECORDED_SINCE)) {
-        s.setTimestamp(1, from);
+        s.setString(1, from);
         try (ResultSet r = s.executeQuery()) {
           while (r.next()) {
-            at = r.getTimestamp("read_at");
+            next = r.getString("next_from");
             if (r.getString("adv_campaign_id") != null) {
               campaigns.add(CampaignVersions.campaignOf(r));
             }
@@ -167,7 +185,7 @@ public final class ActiveCampaigns {
         }
       }
     }
-    return new Read(at, campaigns);
+    return new Read(next, campaigns);
   }
 
   /** Deletes the rows of campaigns that ended before {@code beforeSecond}. */

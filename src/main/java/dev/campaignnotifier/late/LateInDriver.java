@@ -10,7 +10,6 @@ import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.Clock;
 import dev.campaignnotifier.model.Slice;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -33,9 +32,9 @@ import org.slf4j.LoggerFactory;
  * them afresh from the table (every campaign not ended) and the saved mark, as the Spark runner's
  * state starts afresh with each run's checkpoint directory.
  *
- * <p>Why beside: on Beam 2.70's Spark runner the pipeline's late step was a source and two stateful
- * steps whose timers visit every key in every micro-batch, a third of the cost of a rush and of an
- * idle service (docs/performance.md, "The late step beside the pipeline").
+ * <p>Why beside: on Beam 2.70's Spark runner the pipeline's late step was a source and three
+ * stateful steps whose timers visit every key in every micro-batch, a third of the cost of a rush
+ * and of an idle service (docs/performance.md, "The late step beside the pipeline").
  */
 public final class LateInDriver {
   private static final Logger LOG = LoggerFactory.getLogger(LateInDriver.class);
@@ -43,11 +42,8 @@ public final class LateInDriver {
   /** How often it looks. */
   static final long LOOK_MILLIS = 1000;
 
-  /**
-   * How far before the last read's start a read of the table looks again: a row is stamped when its
-   * statement starts and seen when it commits, a few milliseconds later.
-   */
-  static final long OVERLAP_MILLIS = 5_000;
+  /** How long the watcher waits before it starts again after a failure it cannot wait out. */
+  static final long RESTART_MILLIS = 10_000;
 
   /** How often the rows of campaigns that ended are deleted. */
   static final long FORGET_MILLIS = 60_000;
@@ -77,7 +73,7 @@ public final class LateInDriver {
         }
       };
   private Mark mark;
-  private Timestamp readFrom = new Timestamp(0);
+  private String readFrom = ActiveCampaigns.Read.FIRST;
   private long forgotAt;
   private boolean unavailable;
   private long notified;
@@ -126,27 +122,44 @@ public final class LateInDriver {
     Thread thread =
         new Thread(
             () -> {
-              try (DeliverNotifications.InDriver inDriver = delivery.inDriver()) {
-                if (!activeBeforeStart.isEmpty()) {
-                  ActiveCampaigns.write(postgres.apply(null), activeBeforeStart, () -> {});
+              boolean recorded = activeBeforeStart.isEmpty();
+              // A failure it cannot wait out inside a look (the delivery's set-up while PostgreSQL
+              // is down, a sink's refusal) starts it again afresh, as a restart of the service
+              // would: the records come back from the table and the saved mark.
+              while (pipelineRunning.getAsBoolean()) {
+                try (DeliverNotifications.InDriver inDriver = delivery.inDriver()) {
+                  if (!recorded) {
+                    ActiveCampaigns.write(postgres.apply(null), activeBeforeStart, () -> {});
+                    recorded = true;
+                  }
+                  LateInDriver late =
+                      new LateInDriver(
+                          postgres,
+                          consumerGroup,
+                          delivered,
+                          inDriver::deliver,
+                          clock,
+                          recentMillis,
+                          sliceSize);
+                  while (pipelineRunning.getAsBoolean()) {
+                    late.look();
+                    Thread.sleep(LOOK_MILLIS);
+                  }
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                  return;
+                } catch (RuntimeException e) {
+                  LOG.warn(
+                      "The watcher of late subscribers failed; it starts again in {} ms",
+                      RESTART_MILLIS,
+                      e);
+                  try {
+                    Thread.sleep(RESTART_MILLIS);
+                  } catch (InterruptedException stopped) {
+                    Thread.currentThread().interrupt();
+                    return;
+                  }
                 }
-                LateInDriver late =
-                    new LateInDriver(
-                        postgres,
-                        consumerGroup,
-                        delivered,
-                        inDriver::deliver,
-                        clock,
-                        recentMillis,
-                        sliceSize);
-                while (pipelineRunning.getAsBoolean()) {
-                  late.look();
-                  Thread.sleep(LOOK_MILLIS);
-                }
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              } catch (RuntimeException e) {
-                LOG.error("The watcher of late subscribers stopped", e);
               }
             },
             "late-subscribers");
@@ -166,10 +179,7 @@ public final class LateInDriver {
       if (mark == null) {
         mark = new Mark(table.start(), Map.of());
       }
-      ActiveCampaigns.Read read =
-          ActiveCampaigns.recordedSince(
-              postgres.apply(null),
-              new Timestamp(Math.max(0, readFrom.getTime() - OVERLAP_MILLIS)));
+      ActiveCampaigns.Read read = ActiveCampaigns.recordedSince(postgres.apply(null), readFrom);
       List<Row> rows = table.newRows(mark);
       for (Campaign campaign : read.campaigns()) {
         rules.take(held, due, campaign.restaurantId(), Event.released(campaign), now);
@@ -183,7 +193,7 @@ public final class LateInDriver {
       if (!slices.isEmpty()) {
         delivery.deliver(slices);
       }
-      readFrom = read.at();
+      readFrom = read.nextFrom();
       mark = mark.after(rows, System.currentTimeMillis());
       table.save(mark.seenThrough());
       if (now - forgotAt >= FORGET_MILLIS) {
@@ -202,7 +212,7 @@ public final class LateInDriver {
     }
   }
 
-  /** Late subscribers notified since the start (for tests and the log). */
+  /** Late subscribers notified since the start (for tests). */
   long notified() {
     return notified;
   }

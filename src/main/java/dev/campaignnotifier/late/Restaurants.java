@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
  * Beam state holds them in {@link NotifyLateSubscribers}; plain maps in {@link LateInDriver}.
  */
 final class Restaurants {
+  // The late step's lines keep its name on every runner, the Spark driver's thread included.
   private static final Logger LOG = LoggerFactory.getLogger(NotifyLateSubscribers.class);
 
   /** How soon a pair waiting for its campaign's fan-out to be recorded is looked at again. */

@@ -164,10 +164,24 @@ class SparkClusterIT {
       long atKill = client.feedbackRows();
       System.out.println("driver killed with " + atKill + " of " + total + " rows written");
       assertTrue(atKill < total, "the rush was delivered before the kill: the test proves nothing");
+      // The master lets the killed application's cores go before the new one asks for them: a
+      // submission meanwhile was granted one worker (seen once: the rush all on one worker).
+      Await.until(
+          "the killed driver's application ended on the master",
+          WAIT,
+          () -> masterState(masterUi).matches("(?s).*\"activeapps\" : \\[\\s*\\].*"));
 
       try (ServiceProcess driver = ServiceProcess.exec(submit, env, "spark-driver-again")) {
         Supplier<String> logs =
             () -> "\ndriver:\n" + driver.log() + "\nexecutors:\n" + executorLogs(workDirs);
+        Await.until(
+            "the new application granted both workers' cores",
+            WAIT,
+            () ->
+                driver.alive("the driver")
+                    && masterState(masterUi)
+                        .matches("(?s).*\"activeapps\" : \\[ \\{[^\\]]*?\"cores\" : 2\\b.*"),
+            logs);
         Await.until(
             "every campaign of the rush in full",
             WAIT,
@@ -183,6 +197,13 @@ class SparkClusterIT {
         assertTrue(
             duplicates <= ServiceClient.RUSH_PARCELS_IN_FLIGHT,
             duplicates + " duplicate messages: more than the parcels in flight hold");
+        // An executor's tally is logged every 5 s while it delivers and when its task ends.
+        Await.until(
+            "both workers' tallies of the rush",
+            Duration.ofSeconds(30),
+            () ->
+                since(afterBig, deliveredByWorker(workDirs)).values().stream().allMatch(n -> n > 0),
+            () -> ": " + since(afterBig, deliveredByWorker(workDirs)));
         Map<Path, Long> rush = since(afterBig, deliveredByWorker(workDirs));
         System.out.println("the rush's notifications by worker: " + rush.values());
         rush.forEach((dir, n) -> assertTrue(n > 0, "a worker delivered none of the rush: " + rush));

@@ -118,7 +118,7 @@ class SparkLauncherIT {
           ServiceProcess.serve(ClusterKit.serviceCommand(args), "spark-taken-" + mode)) {
         Await.until("ready", WAIT, service::ready);
         // Not the removal before the late step: it holds the delivery with a lock on the ledger,
-        // and on Spark the held delivery holds its micro-batch, and with it the watcher's look.
+        // and on Spark the held delivery holds its micro-batch.
         RunnerContract.takenBack(client, false);
       }
     }

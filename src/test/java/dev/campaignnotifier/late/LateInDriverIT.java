@@ -181,4 +181,57 @@ class LateInDriverIT {
     assertEquals(0, late.restaurantsHeld());
     assertEquals(0, LocalServers.count(db, "SELECT count(*) FROM public.campaign_active"));
   }
+
+  /**
+   * A restaurant's app that publishes a campaign and at once its correction (the same id, newer)
+   * can put both in one bundle, or the replay plan can find both on two partitions: recorded in one
+   * statement, the newest stands (PostgreSQL refuses a statement that writes one row twice).
+   */
+  @Test
+  void twoVersionsOfOneCampaignInOneWriteRecordTheNewest() throws Exception {
+    String r = LocalServers.unique("restaurant");
+    Campaign first = campaign("twice", r, T - 10, T + 100);
+    Campaign corrected =
+        new Campaign(r, "twice", "15% off", "Ivanov", "ivanov@r.ru", T - 10, T + 100, T - 50);
+    active(first, corrected);
+    assertEquals(
+        1,
+        LocalServers.count(
+            db,
+            "SELECT count(*) FROM public.campaign_active"
+                + " WHERE adv_campaign_id = 'twice' AND content = '15% off'"));
+  }
+
+  /**
+   * A campaign whose recording commits long after its statement started (a bundle's write waiting
+   * for a lock, a slow disk) is still read, by the look after its commit: the table is read by
+   * transaction, not by a time stamped at the start. The transaction is held open for 5.5 s, longer
+   * than the 5 s a read by time looked back, because its start is PostgreSQL's clock, which the
+   * test cannot script.
+   */
+  @Test
+  void aCampaignRecordedByATransactionThatCommitsLateIsStillRead() throws Exception {
+    String r = LocalServers.unique("restaurant");
+    LateInDriver late = late(T, T + 1, T + 2, T + 3);
+    late.look();
+    try (Connection slow = db.getConnection();
+        PreparedStatement s =
+            slow.prepareStatement(
+                "INSERT INTO public.campaign_active (adv_campaign_id, restaurant_id, content,"
+                    + " owner, owner_contact, start_epoch, end_epoch, created_epoch)"
+                    + " VALUES ('slow', ?, '10% off', 'Ivanov', 'ivanov@r.ru', ?, ?, ?)")) {
+      slow.setAutoCommit(false);
+      s.setString(1, r);
+      s.setLong(2, T - 10);
+      s.setLong(3, T + 100);
+      s.setLong(4, T - 100);
+      s.executeUpdate();
+      Thread.sleep(5_500);
+      late.look(); // the recording is not committed yet
+      slow.commit();
+    }
+    favourite("late", r);
+    late.look();
+    assertEquals(List.of("late"), clientsNotified("slow"));
+  }
 }
