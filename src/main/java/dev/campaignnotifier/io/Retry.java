@@ -151,6 +151,20 @@ public final class Retry {
   }
 
   /**
+   * Waits {@code millis} before a loop beside the pipeline tries again; false if the thread was
+   * interrupted meanwhile (its interrupt flag set again): the loop should end.
+   */
+  public static boolean pause(long millis) {
+    try {
+      Thread.sleep(millis);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /**
    * Connection problems (SQLState class 08), the server shutting down or starting (57P01-57P03),
    * and serialization or deadlock failures (40001, 40P01) pass with time; anything else will not.
    */

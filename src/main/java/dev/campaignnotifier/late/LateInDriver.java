@@ -2,6 +2,7 @@ package dev.campaignnotifier.late;
 
 import dev.campaignnotifier.delivery.DeliverNotifications;
 import dev.campaignnotifier.delivery.Delivered;
+import dev.campaignnotifier.io.Retry;
 import dev.campaignnotifier.late.NotifyLateSubscribers.Event;
 import dev.campaignnotifier.late.NotifyLateSubscribers.Restaurant;
 import dev.campaignnotifier.late.WatchSubscriptions.Mark;
@@ -153,10 +154,7 @@ public final class LateInDriver {
                       "The watcher of late subscribers failed; it starts again in {} ms",
                       RESTART_MILLIS,
                       e);
-                  try {
-                    Thread.sleep(RESTART_MILLIS);
-                  } catch (InterruptedException stopped) {
-                    Thread.currentThread().interrupt();
+                  if (!Retry.pause(RESTART_MILLIS)) {
                     return;
                   }
                 }

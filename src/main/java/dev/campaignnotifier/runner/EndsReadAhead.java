@@ -139,10 +139,7 @@ public final class EndsReadAhead {
           LOG.warn(
               "Reading campaigns ended early ahead of the pipeline: {}; again in 5 s",
               e.toString());
-          try {
-            Thread.sleep(5_000);
-          } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
+          if (!Retry.pause(5_000)) {
             return;
           }
         }
