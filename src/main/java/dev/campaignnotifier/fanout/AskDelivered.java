@@ -62,12 +62,10 @@ final class AskDelivered extends DoFn<Campaign, AskDelivered.Asked> {
     public void verifyDeterministic() {}
   }
 
-  private record Held(Campaign campaign, Instant timestamp, BoundedWindow window) {}
-
   private final Delivered delivered;
   private final Clock clock;
   private final boolean perBundle;
-  private transient List<Held> bundle;
+  private transient List<Held<Campaign>> bundle;
 
   /**
    * @param perBundle one question per bundle, the campaigns output as it ends; or one per campaign,
@@ -92,7 +90,7 @@ final class AskDelivered extends DoFn<Campaign, AskDelivered.Asked> {
       OutputReceiver<Asked> out)
       throws InterruptedException {
     if (perBundle) {
-      bundle.add(new Held(campaign, timestamp, w));
+      bundle.add(new Held<>(campaign, timestamp, w));
     } else {
       out.output(new Asked(campaign, ask(List.of(campaign)).get(campaign.advCampaignId())));
     }
@@ -103,10 +101,10 @@ final class AskDelivered extends DoFn<Campaign, AskDelivered.Asked> {
     if (bundle.isEmpty()) {
       return;
     }
-    Map<String, DeliveryLedger.Before> answers = ask(bundle.stream().map(Held::campaign).toList());
-    for (Held held : bundle) {
-      DeliveryLedger.Before before = answers.get(held.campaign().advCampaignId());
-      context.output(new Asked(held.campaign(), before), held.timestamp(), held.window());
+    Map<String, DeliveryLedger.Before> answers = ask(bundle.stream().map(Held::element).toList());
+    for (Held<Campaign> held : bundle) {
+      DeliveryLedger.Before before = answers.get(held.element().advCampaignId());
+      context.output(new Asked(held.element(), before), held.timestamp(), held.window());
     }
     bundle = new ArrayList<>();
   }

@@ -257,6 +257,92 @@ class FanOutToSubscribersTest {
     assertEquals(List.of(50), QUESTIONS, "campaigns per question");
   }
 
+  /** The subscriber questions of {@link CountingLookup} in this JVM: "first:N" or a restaurant. */
+  private static final List<String> LOOKUPS = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** A restaurant of {@link CountingLookup} followed by more than one answer holds. */
+  private static final String BIG = "big-restaurant";
+
+  private static final List<String> BIG_CLIENTS =
+      java.util.stream.IntStream.range(0, 1_234).mapToObj(i -> String.format("b%05d", i)).toList();
+
+  /** {@link SampleLookup} and {@link #BIG}, counting its questions. */
+  static final class CountingLookup implements SubscriberReader, Serializable {
+    @Override
+    public long forEachClient(String restaurantId, Consumer<String> client) {
+      LOOKUPS.add(restaurantId);
+      if (restaurantId.equals(BIG)) {
+        BIG_CLIENTS.forEach(client);
+        return BIG_CLIENTS.size();
+      }
+      return new SampleLookup().forEachClient(restaurantId, client);
+    }
+
+    @Override
+    public java.util.Map<String, List<String>> firstClientsOf(
+        java.util.Collection<String> restaurantIds, int limit) throws InterruptedException {
+      LOOKUPS.add("first:" + restaurantIds.size());
+      java.util.Map<String, List<String>> first = new java.util.HashMap<>();
+      for (String id : restaurantIds) {
+        List<String> clients = new java.util.ArrayList<>();
+        if (id.equals(BIG)) {
+          clients.addAll(BIG_CLIENTS.subList(0, limit));
+        } else {
+          new SampleLookup().forEachClientAfter(id, null, limit, clients::add);
+        }
+        first.put(id, clients);
+      }
+      return first;
+    }
+  }
+
+  /**
+   * A rush in lookup mode: the subscribers of 60 campaigns of three restaurants arriving together
+   * (one bundle) are one question, not one per campaign (checked: 61 questions of one restaurant
+   * when asked per campaign); only the restaurant followed by more than one answer holds is read
+   * again, whole; an ended campaign is not asked about.
+   */
+  @Test
+  void aBundleOfCampaignsInLookupModeIsOneQuestionForTheirSubscribers(TestPipeline p) {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        slicesPerTurn() == 0, "a fan-out in turns asks campaign by campaign");
+    List<Campaign> rush = new java.util.ArrayList<>();
+    List<String> expected = new java.util.ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      String restaurant = i % 2 == 0 ? Samples.RESTAURANT : Samples.OTHER_RESTAURANT;
+      Campaign c = Samples.campaign("rush-" + i, restaurant, NOW - 10, NOW + 10);
+      rush.add(c);
+      expected.addAll(
+          notified(
+              c,
+              restaurant.equals(Samples.RESTAURANT)
+                  ? Samples.RESTAURANT_CLIENTS
+                  : List.of(Samples.OTHER_CLIENT)));
+    }
+    Campaign big = Samples.campaign("big", BIG, NOW - 10, NOW + 10);
+    rush.add(big);
+    expected.addAll(notified(big, BIG_CLIENTS));
+    rush.add(Samples.campaign("ended", "ended-restaurant", NOW - 10, NOW - 1));
+    LOOKUPS.clear();
+    PCollection<Slice> slices =
+        p.apply(
+                org.apache.beam.sdk.testing.TestStream.create(Campaign.CampaignCoder.of())
+                    .addElements(rush.get(0), rush.subList(1, rush.size()).toArray(Campaign[]::new))
+                    .advanceWatermarkToInfinity())
+            .apply(
+                new FanOutToSubscribers(
+                    SubscriberSource.fromLookup(new CountingLookup()),
+                    ScriptedDelivered.of(campaignId -> Set.of()),
+                    CampaignVersions.NONE,
+                    () -> NOW * 1000L,
+                    100,
+                    slicesPerTurn(),
+                    RunnerProfile.DIRECT));
+    PAssert.that(notificationsOf(slices)).containsInAnyOrder(expected);
+    p.run().waitUntilFinish();
+    assertEquals(List.of("first:3", BIG), LOOKUPS, "questions for subscribers");
+  }
+
   @Test
   void activeCampaignNotifiesEachDistinctSubscriberOnceStampedWithNow(TestPipeline p) {
     Campaign c = Samples.campaign("c1", Samples.RESTAURANT, NOW - 10, NOW + 10);

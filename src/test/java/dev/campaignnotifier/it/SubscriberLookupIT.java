@@ -113,4 +113,56 @@ class SubscriberLookupIT {
     assertEquals(false, plan.contains("Seq Scan"), plan);
     assertEquals(true, plan.contains("subscribers_restaurants_restaurant_client_idx"), plan);
   }
+
+  /**
+   * A bundle's question: the first clients of each of 2,500 restaurants (in queries of at most
+   * 1,000), distinct, in client order, at most the limit; a restaurant of 20,000 followers is read
+   * only as far as the limit, along the index in order (the plan with bitmaps off).
+   */
+  @Test
+  void theFirstClientsOfManyRestaurantsAreReadTogetherAlongTheIndex() throws Exception {
+    String url = database();
+    execute(
+        url,
+        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
+            + " SELECT 'c' || lpad((g / 2500)::text, 3, '0'), 'r' || (g % 2500)"
+            + " FROM generate_series(0, 24999) g");
+    execute(
+        url,
+        "INSERT INTO public.subscribers_restaurants (client_id, restaurant_id)"
+            + " SELECT 'b' || lpad(g::text, 5, '0'), r FROM generate_series(1, 20000) g,"
+            + " (VALUES ('big'), ('big')) v(r)");
+    execute(url, "VACUUM ANALYZE public.subscribers_restaurants");
+    List<String> restaurants = new ArrayList<>();
+    for (int i = 0; i < 2500; i++) {
+      restaurants.add("r" + i);
+    }
+    restaurants.add("big");
+    restaurants.add("nobody");
+    restaurants.add("r7"); // twice in one bundle: two campaigns of one restaurant
+    java.util.Map<String, List<String>> first =
+        new SubscriberLookup(new PostgresDataSource(url, EmbeddedPostgresServer.USER, null, null))
+            .firstClientsOf(restaurants, 6);
+    assertEquals(2502, first.size());
+    assertEquals(List.of("c000", "c001", "c002", "c003", "c004", "c005"), first.get("r7"));
+    assertEquals(
+        List.of("b00001", "b00002", "b00003", "b00004", "b00005", "b00006"), first.get("big"));
+    assertEquals(List.of(), first.get("nobody"));
+    String plan;
+    try (Connection c = LocalServers.postgres().connect(url.substring(url.lastIndexOf('/') + 1))) {
+      c.setAutoCommit(false);
+      try (Statement s = c.createStatement()) {
+        s.execute(SubscriberLookup.INDEX_IN_ORDER);
+      }
+      plan =
+          plan(
+              c,
+              SubscriberLookup.FIRST_CLIENTS_QUERY
+                  .replace("LIMIT ?", "LIMIT 7")
+                  .replace("unnest(?::text[])", "unnest('{r7,big}'::text[])"));
+      c.rollback();
+    }
+    assertEquals(false, plan.contains("Sort"), plan);
+    assertEquals(true, plan.contains("Index Only Scan"), plan);
+  }
 }
