@@ -9,8 +9,9 @@ public enum SubscriberMode {
    */
   snapshot,
   /**
-   * One query per campaign for its restaurant's subscribers, streamed in pages through an index:
-   * nothing held between campaigns, a query per campaign, and always the table as it is now.
+   * One query per campaign for its restaurant's subscribers, streamed in pages through an index (or
+   * one for a bundle's small restaurants: {@link SubscriberReader#firstClientsOf}): nothing held
+   * between campaigns, and always the table as it is now.
    */
   lookup
 }

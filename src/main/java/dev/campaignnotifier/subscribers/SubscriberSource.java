@@ -103,7 +103,10 @@ public abstract class SubscriberSource implements Serializable {
     }
   }
 
-  /** {@link SubscriberMode#lookup}: a query per campaign. */
+  /**
+   * {@link SubscriberMode#lookup}: a query per campaign, or per bundle ({@link
+   * SubscriberReader#firstClientsOf}).
+   */
   static final class FromLookup extends SubscriberSource {
     private static final long serialVersionUID = 1L;
     private final SubscriberReader lookup;
