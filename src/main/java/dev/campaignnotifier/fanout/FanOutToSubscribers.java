@@ -10,15 +10,11 @@ import dev.campaignnotifier.runner.RunnerProfile;
 import dev.campaignnotifier.subscribers.SubscriberReader;
 import dev.campaignnotifier.subscribers.SubscriberSource;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.PCollection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,7 +77,15 @@ public final class FanOutToSubscribers
         campaigns
             .apply(
                 "AskWhatWasDelivered",
-                ParDo.of(new AskDelivered(delivered, clock, runner.bundlesEndWithInput())))
+                ParDo.of(
+                    new AskDelivered(
+                        delivered,
+                        clock,
+                        runner.bundlesEndWithInput(),
+                        slicesPerTurn == 0 && runner.bundlesEndWithInput()
+                            ? subscribers.readerWithoutSideInput()
+                            : null,
+                        Math.min(FanOutFn.FIRST_CLIENTS, sliceSize * FanOutFn.SLICES_PER_READ))))
             .setCoder(AskDelivered.AskedCoder.of());
     if (slicesPerTurn > 0 && runner.turnsOnTimer()) {
       return asked
@@ -101,13 +105,7 @@ public final class FanOutToSubscribers
     DoFn<AskDelivered.Asked, Slice> fn =
         slicesPerTurn > 0
             ? new PacedFanOutFn(subscribers, clock, delivered, versions, sliceSize, slicesPerTurn)
-            : new FanOutFn(
-                subscribers,
-                clock,
-                delivered,
-                versions,
-                sliceSize,
-                runner.bundlesEndWithInput() && subscribers.readerWithoutSideInput() != null);
+            : new FanOutFn(subscribers, clock, delivered, versions, sliceSize);
     return asked
         .apply("NotifyEachSubscriber", ParDo.of(fn).withSideInputs(subscribers.sideInputs()))
         .setCoder(Slice.SliceCoder.of());
@@ -128,89 +126,43 @@ public final class FanOutToSubscribers
     static final int SLICES_PER_READ = 16;
 
     /**
-     * Clients read of each restaurant of a bundle in its one question ({@link
-     * SubscriberReader#firstClientsOf}): a campaign of at most this many subscribers is fanned out
-     * from the answer; a bigger one reads its subscribers again, alone, from the first.
+     * Clients read of each restaurant of a bundle in its one question ({@link AskDelivered}): a
+     * campaign of at most this many subscribers is fanned out from the answer; a bigger one reads
+     * its subscribers again, alone, from the first.
      */
     static final int FIRST_CLIENTS = 500;
 
     private final SubscriberSource subscribers;
     private final FanOutTurns turns;
-    private final boolean perBundle;
-    private transient List<Held<AskDelivered.Asked>> bundle;
 
-    /**
-     * @param perBundle the subscribers of a bundle's campaigns read in one question as it ends
-     *     (lookup mode, where bundles end with their input); or each campaign's as it comes
-     */
     FanOutFn(
         SubscriberSource subscribers,
         Clock clock,
         Delivered delivered,
         CampaignVersions versions,
-        int sliceSize,
-        boolean perBundle) {
+        int sliceSize) {
       this.subscribers = subscribers;
       this.turns = new FanOutTurns(clock, delivered, versions, sliceSize, SLICES_PER_READ);
-      this.perBundle = perBundle;
-    }
-
-    @StartBundle
-    public void startBundle() {
-      bundle = new ArrayList<>();
     }
 
     @ProcessElement
-    public void process(ProcessContext context, BoundedWindow window) throws InterruptedException {
-      if (perBundle) {
-        bundle.add(new Held<>(context.element(), context.timestamp(), window));
-        return;
-      }
+    public void process(ProcessContext context) throws InterruptedException {
       AskDelivered.Asked asked = context.element();
-      FanOutTurns.Cursor begun = turns.begin(asked.campaign(), asked.before());
-      if (!begun.done()) {
-        fanOut(asked.campaign(), begun, subscribers.readerFor(context), context::output);
-      }
-    }
-
-    /** The bundle's campaigns: one question for the first subscribers of all their restaurants. */
-    @FinishBundle
-    public void finishBundle(FinishBundleContext context) throws InterruptedException {
-      if (bundle.isEmpty()) {
+      Campaign campaign = asked.campaign();
+      FanOutTurns.Cursor begun = turns.begin(campaign, asked.before());
+      if (begun.done()) {
         return;
       }
-      List<Held<AskDelivered.Asked>> held = bundle;
-      bundle = new ArrayList<>();
-      List<FanOutTurns.Cursor> begun = new ArrayList<>(held.size());
-      Set<String> restaurants = new LinkedHashSet<>();
-      for (Held<AskDelivered.Asked> h : held) {
-        Campaign campaign = h.element().campaign();
-        FanOutTurns.Cursor cursor = turns.begin(campaign, h.element().before());
-        begun.add(cursor);
-        if (!cursor.done()) {
-          restaurants.add(campaign.restaurantId());
+      if (asked.clients() != null) {
+        // Every subscriber, read with the bundle's ({@link AskDelivered}): at most one turn.
+        try {
+          outputTurn(campaign, begun, asked.clients(), true, context::output);
+        } catch (Interrupted e) {
+          throw e.cause;
         }
-      }
-      if (restaurants.isEmpty()) {
         return;
       }
-      SubscriberReader reader = subscribers.readerWithoutSideInput();
-      int limit = Math.min(FIRST_CLIENTS, turns.clientsPerTurn());
-      Map<String, List<String>> first = reader.firstClientsOf(restaurants, limit + 1);
-      for (int i = 0; i < held.size(); i++) {
-        if (begun.get(i).done()) {
-          continue;
-        }
-        Held<AskDelivered.Asked> h = held.get(i);
-        Campaign campaign = h.element().campaign();
-        Consumer<Slice> out = slice -> context.output(slice, h.timestamp(), h.window());
-        List<String> clients = first.getOrDefault(campaign.restaurantId(), List.of());
-        if (clients.size() <= limit) {
-          outputTurn(campaign, begun.get(i), clients, true, out);
-        } else {
-          fanOut(campaign, begun.get(i), reader, out);
-        }
-      }
+      fanOut(campaign, begun, subscribers.readerFor(context), context::output);
     }
 
     /** Reads the campaign's subscribers in one pass and outputs them a turn at a time. */

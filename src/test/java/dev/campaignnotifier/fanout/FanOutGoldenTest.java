@@ -26,6 +26,16 @@ class FanOutGoldenTest {
         "000103722d3103632d3107353025206f6666064976616e6f760b6976616e6f7640722e727580e2cfaa0690fecfaa0698dacfaa0601");
   }
 
+  /** With its restaurant's clients: the answer's high bit says they follow. */
+  @Test
+  void aCampaignAskedAboutWithItsClients() throws Exception {
+    golden(
+        AskDelivered.AskedCoder.of(),
+        new AskDelivered.Asked(CAMPAIGN, DeliveryLedger.Before.SOME, java.util.List.of("c1", "c2")),
+        "000103722d3103632d3107353025206f6666064976616e6f760b6976616e6f7640722e727580e2cfaa0690fecfaa0698dacfaa06"
+            + "8100000002026331026332");
+  }
+
   @Test
   void aFanOutsCursor() throws Exception {
     golden(

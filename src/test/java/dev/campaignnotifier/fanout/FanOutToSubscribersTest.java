@@ -223,6 +223,27 @@ class FanOutToSubscribersTest {
     }
   }
 
+  /** Slices of 100 made of {@code rush}, arriving together (one bundle on the DirectRunner). */
+  PCollection<Slice> fanOutTogether(
+      TestPipeline p,
+      List<Campaign> rush,
+      SubscriberSource source,
+      dev.campaignnotifier.delivery.Delivered delivered) {
+    return p.apply(
+            org.apache.beam.sdk.testing.TestStream.create(Campaign.CampaignCoder.of())
+                .addElements(rush.get(0), rush.subList(1, rush.size()).toArray(Campaign[]::new))
+                .advanceWatermarkToInfinity())
+        .apply(
+            new FanOutToSubscribers(
+                source,
+                delivered,
+                CampaignVersions.NONE,
+                () -> NOW * 1000L,
+                100,
+                slicesPerTurn(),
+                RunnerProfile.DIRECT));
+  }
+
   /**
    * A rush: 50 campaigns arriving together (one bundle) are one question to the ledger, not one
    * each (checked: 50 questions of one campaign when asked per campaign); ended ones are not asked.
@@ -239,19 +260,8 @@ class FanOutToSubscribersTest {
     rush.add(Samples.campaign("ended", Samples.RESTAURANT, NOW - 10, NOW - 1));
     QUESTIONS.clear();
     PCollection<Slice> slices =
-        p.apply(
-                org.apache.beam.sdk.testing.TestStream.create(Campaign.CampaignCoder.of())
-                    .addElements(rush.get(0), rush.subList(1, rush.size()).toArray(Campaign[]::new))
-                    .advanceWatermarkToInfinity())
-            .apply(
-                new FanOutToSubscribers(
-                    SubscriberSource.fromLookup(new SampleLookup()),
-                    new CountingLedger(),
-                    CampaignVersions.NONE,
-                    () -> NOW * 1000L,
-                    100,
-                    slicesPerTurn(),
-                    RunnerProfile.DIRECT));
+        fanOutTogether(
+            p, rush, SubscriberSource.fromLookup(new SampleLookup()), new CountingLedger());
     PAssert.that(notificationsOf(slices)).containsInAnyOrder(expected);
     p.run().waitUntilFinish();
     assertEquals(List.of(50), QUESTIONS, "campaigns per question");
@@ -325,19 +335,11 @@ class FanOutToSubscribersTest {
     rush.add(Samples.campaign("ended", "ended-restaurant", NOW - 10, NOW - 1));
     LOOKUPS.clear();
     PCollection<Slice> slices =
-        p.apply(
-                org.apache.beam.sdk.testing.TestStream.create(Campaign.CampaignCoder.of())
-                    .addElements(rush.get(0), rush.subList(1, rush.size()).toArray(Campaign[]::new))
-                    .advanceWatermarkToInfinity())
-            .apply(
-                new FanOutToSubscribers(
-                    SubscriberSource.fromLookup(new CountingLookup()),
-                    ScriptedDelivered.of(campaignId -> Set.of()),
-                    CampaignVersions.NONE,
-                    () -> NOW * 1000L,
-                    100,
-                    slicesPerTurn(),
-                    RunnerProfile.DIRECT));
+        fanOutTogether(
+            p,
+            rush,
+            SubscriberSource.fromLookup(new CountingLookup()),
+            ScriptedDelivered.of(campaignId -> Set.of()));
     PAssert.that(notificationsOf(slices)).containsInAnyOrder(expected);
     p.run().waitUntilFinish();
     assertEquals(List.of("first:3", BIG), LOOKUPS, "questions for subscribers");
