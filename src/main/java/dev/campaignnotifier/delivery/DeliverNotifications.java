@@ -80,6 +80,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
   private final SerializableFunction<Void, DataSource> postgres;
   private final int parcelSize;
   private final boolean eager;
+  private final boolean bigBeside;
   private final CampaignVersions versions;
 
   /** Slices one delivery step's instance has in delivery at once (the benchmark's floor too). */
@@ -115,6 +116,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
       RunnerProfile runner) {
     this.versions = versions;
     this.eager = !runner.bundlesEndWithInput();
+    this.bigBeside = runner.deliversBigBeside();
     this.parcelSize = parcelSize;
     this.bootstrapServers = bootstrapServers;
     this.topic = topic;
@@ -126,7 +128,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
 
   @Override
   public PDone expand(PCollection<Slice> slices) {
-    slices.apply("PublishThenRecord", ParDo.of(new DeliverFn(this, eager)));
+    slices.apply("PublishThenRecord", ParDo.of(new DeliverFn(this, eager, bigBeside)));
     return PDone.in(slices.getPipeline());
   }
 
@@ -137,7 +139,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
    * in Beam's metrics (a driver has none to count on).
    */
   public InDriver inDriver() {
-    DeliverFn fn = new DeliverFn(this, false);
+    DeliverFn fn = new DeliverFn(this, false, false);
     fn.setup();
     return new InDriver(fn, parcelSize);
   }
@@ -199,6 +201,8 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
     private final int parcelSize;
     private final CampaignVersions versions;
     private final boolean eager;
+    private final boolean bigBeside;
+    private transient List<Object> besideKey;
     private final Counter withdrawn = Metrics.counter("notifications", "withdrawn");
     private final Counter notFavourite = Metrics.counter("notifications", "favouriteRemoved");
     private final AtomicLong notFavouriteSinceLastBundle = new AtomicLong();
@@ -228,9 +232,12 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
      * @param eager a parcel goes at once while no parcel of this instance is in delivery, where a
      *     bundle ends on a timer rather than with its input ({@code
      *     RunnerProfile#bundlesEndWithInput}: Flink)
+     * @param bigBeside a big fan-out's slices are delivered beside the bundle ({@link
+     *     BesideBundles}, {@code RunnerProfile#deliversBigBeside}: Spark)
      */
-    DeliverFn(DeliverNotifications delivery, boolean eager) {
+    DeliverFn(DeliverNotifications delivery, boolean eager, boolean bigBeside) {
       this.eager = eager;
+      this.bigBeside = bigBeside;
       this.bootstrapServers = delivery.bootstrapServers;
       this.topic = delivery.topic;
       this.deadLetterTopic = delivery.deadLetterTopic;
@@ -239,6 +246,20 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
       this.postgres = delivery.postgres;
       this.parcelSize = delivery.parcelSize;
       this.versions = delivery.versions;
+    }
+
+    /** Another instance delivering to the same sinks, neither eager nor handing over. */
+    private DeliverFn(DeliverFn same) {
+      this.eager = false;
+      this.bigBeside = false;
+      this.bootstrapServers = same.bootstrapServers;
+      this.topic = same.topic;
+      this.deadLetterTopic = same.deadLetterTopic;
+      this.inputTopic = same.inputTopic;
+      this.kafka = same.kafka;
+      this.postgres = same.postgres;
+      this.parcelSize = same.parcelSize;
+      this.versions = same.versions;
     }
 
     /**
@@ -265,6 +286,9 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
               retriesSinceLastBundle::incrementAndGet,
               kafkaRetriesSinceLastBundle::incrementAndGet,
               checksFavourites);
+      if (bigBeside) {
+        besideKey = List.of(producerKey, deadLetterTopic, inputTopic, parcelSize, postgres);
+      }
     }
 
     private Producer<String, String> newProducer() {
@@ -337,6 +361,10 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
      */
     @ProcessElement
     public void process(@Element Slice slice) throws InterruptedException {
+      if (besideKey != null && BesideBundles.isOfBigFanOut(slice)) {
+        BesideBundles.handOver(besideKey, () -> new DeliverFn(this), slice);
+        return;
+      }
       if (formingSize > 0 && formingSize + slice.size() > parcelSize) {
         submit(forming);
         forming = new ArrayList<>();
@@ -385,6 +413,14 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
       }
       tally.add(bundleSlices, delivered);
       pending.clear();
+      count(delivered);
+      if (besideKey != null) {
+        BesideBundles.countSinceLastBundle(besideKey);
+      }
+    }
+
+    /** Adds {@code delivered} and this instance's other counts since the last call to metrics. */
+    void count(long delivered) {
       toKafka.inc(delivered);
       toPostgres.inc(delivered);
       retries.inc(retriesSinceLastBundle.getAndSet(0));
@@ -400,6 +436,19 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
      * outages of either are waited out. Returns the notifications delivered to both sinks.
      */
     int deliver(List<Slice> parcel) throws InterruptedException {
+      return deliver(parcel, false);
+    }
+
+    /** As {@link #deliver(List)}, added to this instance's tally if {@code tallied}. */
+    int deliver(List<Slice> parcel, boolean tallied) throws InterruptedException {
+      int delivered = deliverParcel(parcel);
+      if (tallied) {
+        tally.add(parcel.size(), delivered);
+      }
+      return delivered;
+    }
+
+    private int deliverParcel(List<Slice> parcel) throws InterruptedException {
       parcel = asNewest(parcel, versions, System.currentTimeMillis() / 1000, LOG);
       if (parcel.isEmpty()) {
         return 0;

@@ -39,6 +39,10 @@ import org.slf4j.LoggerFactory;
  *     a source and stateful steps in it ({@code NotifyLateSubscribers}): where the runner's state
  *     starts afresh with each run anyway, and its timers cost every micro-batch a visit to every
  *     key (Spark)
+ * @param deliversBigBeside whether a big fan-out's slices are delivered beside the bundles, in the
+ *     worker's JVM ({@code BesideBundles}), so that a bundle ends once they are handed over: where
+ *     a bundle is a micro-batch's partition and the next micro-batch, with the small campaigns
+ *     published meanwhile, would wait for the big campaign's whole delivery (Spark)
  * @param drivesSparkContext whether this process is a Spark streaming driver: prepared before the
  *     run ({@link #beforeRun}) and stopped before Spark's own shutdown hooks ({@link #onShutdown})
  * @param defaultSubscribers {@code --subscribers} when not given
@@ -54,6 +58,7 @@ public record RunnerProfile(
     boolean readsEndsAhead,
     boolean bundlesEndWithInput,
     boolean lateInDriver,
+    boolean deliversBigBeside,
     boolean drivesSparkContext,
     SubscriberMode defaultSubscribers,
     int defaultSlicesPerTurn,
@@ -84,11 +89,11 @@ public record RunnerProfile(
 
   /**
    * Micro-batches: a fan-out's turns on a timer (a splittable DoFn's resume is not offered), ends
-   * read ahead of the micro-batches, late subscribers found beside them, the subscribers looked up
-   * per campaign (a side input is broadcast again for every refresh), Spark's own metrics servlet
-   * off (the service serves /metrics), micro-batches of one second (with Beam's default of 500 ms a
-   * small machine's driver cannot keep up: {@link SparkMicroBatches}), and the driver prepared
-   * before the job is built.
+   * read ahead of the micro-batches, late subscribers found and big campaigns delivered beside
+   * them, the subscribers looked up per campaign (a side input is broadcast again for every
+   * refresh), Spark's own metrics servlet off (the service serves /metrics), micro-batches of one
+   * second (with Beam's default of 500 ms a small machine's driver cannot keep up: {@link
+   * SparkMicroBatches}), and the driver prepared before the job is built.
    */
   public static final RunnerProfile SPARK =
       new Builder("SparkRunner")
@@ -96,6 +101,7 @@ public record RunnerProfile(
           .readsEndsAhead(true)
           .bundlesEndWithInput(true)
           .lateInDriver(true)
+          .deliversBigBeside(true)
           .drivesSparkContext(true)
           .defaultSubscribers(SubscriberMode.lookup)
           .launchDefaults("--enableSparkMetricSinks=false", "--batchIntervalMillis=1000")
@@ -280,6 +286,7 @@ public record RunnerProfile(
     private boolean readsEndsAhead;
     private boolean bundlesEndWithInput;
     private boolean lateInDriver;
+    private boolean deliversBigBeside;
     private boolean drivesSparkContext;
     private SubscriberMode defaultSubscribers = SubscriberMode.snapshot;
     private int defaultSlicesPerTurn;
@@ -319,6 +326,11 @@ public record RunnerProfile(
       return this;
     }
 
+    Builder deliversBigBeside(boolean value) {
+      deliversBigBeside = value;
+      return this;
+    }
+
     Builder drivesSparkContext(boolean value) {
       drivesSparkContext = value;
       return this;
@@ -348,6 +360,7 @@ public record RunnerProfile(
           readsEndsAhead,
           bundlesEndWithInput,
           lateInDriver,
+          deliversBigBeside,
           drivesSparkContext,
           defaultSubscribers,
           defaultSlicesPerTurn,

@@ -50,7 +50,7 @@ class DeliverNotificationsIT {
             2_000,
             CampaignVersions.NONE,
             RunnerProfile.DIRECT);
-    DeliverNotifications.DeliverFn fn = new DeliverNotifications.DeliverFn(delivery, true);
+    DeliverNotifications.DeliverFn fn = new DeliverNotifications.DeliverFn(delivery, true, false);
     fn.setup();
     try {
       fn.startBundle();
