@@ -6,7 +6,6 @@ import dev.campaignnotifier.model.Campaign;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.Timestamp;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * {@link CampaignVersions} in {@code campaign_versions} ({@code
  * sql/service/V3__campaign_versions.sql}). A worker JVM keeps the table in memory, once per
  * database, and reads what changed at most every {@link #POLL_MILLIS}, only when asked: an idle
- * service asks nothing. The table holds only campaigns that were published again, until every
- * version of them has ended.
+ * service asks nothing. What changed is read by transaction ({@code V5}): a write that commits late
+ * is read by the next look after its commit, never missed. The table holds only campaigns that were
+ * published again, until every version of them has ended.
  *
  * <p>One surprise: a version newer than the memory can only come from a step that recorded it
  * first, so a version created in the same second as the remembered one and different from it means
@@ -35,12 +35,6 @@ final class PostgresCampaignVersions implements CampaignVersions {
   /** How stale the memory of the table may be when a turn or a slice asks. */
   static final long POLL_MILLIS = 200;
 
-  /**
-   * How far before the last read's start a read looks again: a row is stamped when its statement
-   * starts and seen when it commits, a few milliseconds later.
-   */
-  private static final long OVERLAP_MILLIS = 5_000;
-
   static final String UPSERT =
       "INSERT INTO public.campaign_versions (adv_campaign_id, restaurant_id, content, owner,"
           + " owner_contact, start_epoch, end_epoch, created_epoch, keep_until_epoch)"
@@ -50,7 +44,8 @@ final class PostgresCampaignVersions implements CampaignVersions {
           + " start_epoch = EXCLUDED.start_epoch, end_epoch = EXCLUDED.end_epoch,"
           + " created_epoch = EXCLUDED.created_epoch,"
           + " keep_until_epoch = greatest(campaign_versions.keep_until_epoch,"
-          + " EXCLUDED.keep_until_epoch), changed_at = now()";
+          + " EXCLUDED.keep_until_epoch), changed_at = now(),"
+          + " recorded_xid = pg_current_xact_id()";
 
   /**
    * {@link #UPSERT} unless the row holds a version created later: a version read ahead of the
@@ -61,11 +56,17 @@ final class PostgresCampaignVersions implements CampaignVersions {
 
   static final String FORGET = "DELETE FROM public.campaign_versions WHERE keep_until_epoch < ?";
 
-  /** Always one row, carrying the server's time of the read, then the rows changed since. */
+  /**
+   * Always one row, carrying where the next read starts (the oldest transaction still running now:
+   * one that commits after this read is read by the next), then the rows written by transactions
+   * from {@code ?} on (V5).
+   */
   static final String CHANGED_SINCE =
-      "SELECT statement_timestamp() AS read_at, v.adv_campaign_id, v.restaurant_id, v.content, v.owner,"
-          + " v.owner_contact, v.start_epoch, v.end_epoch, v.created_epoch, v.keep_until_epoch"
-          + " FROM (SELECT 1) AS one LEFT JOIN public.campaign_versions v ON v.changed_at >= ?";
+      "SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS next_from, v.adv_campaign_id,"
+          + " v.restaurant_id, v.content, v.owner, v.owner_contact, v.start_epoch, v.end_epoch,"
+          + " v.created_epoch, v.keep_until_epoch"
+          + " FROM (SELECT 1) AS one LEFT JOIN public.campaign_versions v"
+          + " ON v.recorded_xid >= ?::xid8";
 
   /**
    * One memory of the table per database in a worker JVM, shared by every step and thread that asks
@@ -130,10 +131,16 @@ final class PostgresCampaignVersions implements CampaignVersions {
 
   record Kept(Campaign campaign, long keepUntilEpochSecond) {}
 
-  /** Rows of the table changed since a moment, and the server's time of the read. */
+  /** Rows of the table written since a transaction, and where the next read starts. */
   interface Rows {
-    /** Fills {@code changed} with the rows changed since {@code from}; returns the read's time. */
-    Timestamp changedSince(Timestamp from, Map<String, Kept> changed) throws InterruptedException;
+    /** The first read's start: every row. */
+    String FIRST = "0";
+
+    /**
+     * Fills {@code changed} with the rows written by transactions from {@code from} on; returns
+     * where the next read starts.
+     */
+    String changedSince(String from, Map<String, Kept> changed) throws InterruptedException;
   }
 
   /** The table's rows in memory, read again when older than {@link #POLL_MILLIS}. */
@@ -141,7 +148,7 @@ final class PostgresCampaignVersions implements CampaignVersions {
     private final Rows rows;
     private final LongSupplier nowSecond;
     private Map<String, Kept> known;
-    private Timestamp readFrom;
+    private String readFrom = Rows.FIRST;
     private long readAtNanos;
 
     View(SerializableFunction<Void, DataSource> dataSource) {
@@ -175,16 +182,14 @@ final class PostgresCampaignVersions implements CampaignVersions {
     /** Reads the rows changed since the last read (all of them the first time). */
     private void read() throws InterruptedException {
       Map<String, Kept> changed = new HashMap<>();
-      Timestamp from =
-          readFrom == null ? new Timestamp(0) : new Timestamp(readFrom.getTime() - OVERLAP_MILLIS);
-      Timestamp at = rows.changedSince(from, changed);
+      String next = rows.changedSince(readFrom, changed);
       if (known == null) {
         known = new HashMap<>();
       }
       known.putAll(changed);
       long now = nowSecond.getAsLong();
       known.values().removeIf(k -> k.keepUntilEpochSecond() < now);
-      readFrom = at;
+      readFrom = next;
       readAtNanos = System.nanoTime();
     }
   }
@@ -192,7 +197,7 @@ final class PostgresCampaignVersions implements CampaignVersions {
   /** {@link Rows} of {@code campaign_versions}, read by column name. */
   private static Rows tableOf(SerializableFunction<Void, DataSource> dataSource) {
     return (from, changed) -> {
-      Timestamp[] at = new Timestamp[1];
+      String[] next = new String[1];
       Retry.sql(
           "read the campaigns published again",
           LOG,
@@ -202,10 +207,10 @@ final class PostgresCampaignVersions implements CampaignVersions {
             try (Connection c = dataSource.apply(null).getConnection()) {
               c.setAutoCommit(true);
               try (PreparedStatement s = c.prepareStatement(CHANGED_SINCE)) {
-                s.setTimestamp(1, from);
+                s.setString(1, from);
                 try (ResultSet r = s.executeQuery()) {
                   while (r.next()) {
-                    at[0] = r.getTimestamp("read_at");
+                    next[0] = r.getString("next_from");
                     if (r.getString("adv_campaign_id") != null) {
                       Campaign campaign = CampaignVersions.campaignOf(r);
                       changed.put(
@@ -218,7 +223,7 @@ final class PostgresCampaignVersions implements CampaignVersions {
             }
             return null;
           });
-      return at[0];
+      return next[0];
     };
   }
 }

@@ -29,7 +29,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
           "sql/service/V1__campaign_slices.sql",
           "sql/service/V2__watch_mark.sql",
           "sql/service/V3__campaign_versions.sql",
-          "sql/service/V4__campaign_active.sql");
+          "sql/service/V4__campaign_active.sql",
+          "sql/service/V5__campaign_versions_by_transaction.sql");
 
   public static final String SAMPLE_SUBSCRIBERS = "sql/002_sample_subscribers.sql";
 

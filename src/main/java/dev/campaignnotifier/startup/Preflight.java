@@ -108,6 +108,18 @@ public final class Preflight {
                 + ": apply sql/service/V3__campaign_versions.sql, or start without"
                 + " --initSchema=false to let the service create it");
       }
+      if (!exists(
+          c,
+          "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(?)"
+              + " AND attname = 'recorded_xid' AND NOT attisdropped)",
+          "public.campaign_versions")) {
+        throw new StartupException(
+            "Table public.campaign_versions in "
+                + options.getJdbcUrl()
+                + " is read by transaction since this version and has no column recorded_xid:"
+                + " apply sql/service/V5__campaign_versions_by_transaction.sql, or start without"
+                + " --initSchema=false to let the service migrate it");
+      }
       if (config.notifyLateSubscribers()
           && config.runner().lateInDriver()
           && !exists(c, "SELECT to_regclass(?) IS NOT NULL", "public.campaign_active")) {

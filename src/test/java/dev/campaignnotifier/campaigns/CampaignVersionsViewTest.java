@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import dev.campaignnotifier.model.Campaign;
-import java.sql.Timestamp;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
@@ -21,7 +20,7 @@ class CampaignVersionsViewTest {
       Deque<Map<String, PostgresCampaignVersions.Kept>> reads) {
     return (from, changed) -> {
       changed.putAll(reads.isEmpty() ? Map.of() : reads.poll());
-      return new Timestamp(1_000);
+      return "1000";
     };
   }
 

@@ -123,6 +123,19 @@ class StartupErrorsIT {
         "--initSchema=false");
   }
 
+  /** A database of an earlier version, its tables applied by hand up to V4. */
+  @Test
+  void versionsTableOfAnEarlierVersionNamesItsMigration() {
+    CampaignNotifierOptions options = ServiceClient.options(true, "--initSchema=false");
+    execute(options, "ALTER TABLE public.campaign_versions DROP COLUMN recorded_xid");
+    assertMentions(
+        assertThrows(StartupException.class, () -> Preflight.check(ServiceConfig.resolve(options)))
+            .getMessage(),
+        "recorded_xid",
+        "sql/service/V5__campaign_versions_by_transaction.sql",
+        "--initSchema=false");
+  }
+
   @Test
   void lookupModeWithoutItsIndexNamesTheStatementToRun() {
     CampaignNotifierOptions options = ServiceClient.options(true, "--subscribers=lookup");
@@ -177,8 +190,9 @@ class StartupErrorsIT {
     assertEquals(1, first.size(), first.toString());
     assertMentions(
         first.get(0),
-        "Applied 1 campaign slices, 2 watch mark, 3 campaign versions, 4 campaign active",
-        "schema version 4",
+        "Applied 1 campaign slices, 2 watch mark, 3 campaign versions, 4 campaign active, 5"
+            + " campaign versions by transaction",
+        "schema version 5",
         "campaign_notifier_schema_history");
     try (ServiceClient client = new ServiceClient(options)) {
       assertEquals(
@@ -190,7 +204,7 @@ class StartupErrorsIT {
     }
     List<String> second = logOf(ServiceSchema.class, options);
     assertEquals(1, second.size(), second.toString());
-    assertMentions(second.get(0), "up to date", "schema version 4");
+    assertMentions(second.get(0), "up to date", "schema version 5");
   }
 
   /** What {@code source} logs during the start-up checks. */
