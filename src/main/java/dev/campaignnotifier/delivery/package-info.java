@@ -6,7 +6,8 @@
  * dev.campaignnotifier.delivery.DeliveryLedger}, {@link
  * dev.campaignnotifier.delivery.FeedbackTable}); who removed the restaurant from favourites left
  * out ({@link dev.campaignnotifier.delivery.Favourites}); what a sink refuses for good decided in
- * one place ({@link dev.campaignnotifier.delivery.SinkErrors}). A parcel, the delivery's unit of
- * work, is in the code a word of this package only.
+ * one place ({@link dev.campaignnotifier.delivery.SinkErrors}); on Spark a big campaign's slices
+ * delivered beside the micro-batches ({@link dev.campaignnotifier.delivery.BesideBundles}). A
+ * parcel, the delivery's unit of work, is in the code a word of this package only.
  */
 package dev.campaignnotifier.delivery;
