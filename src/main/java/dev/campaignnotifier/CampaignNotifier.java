@@ -99,6 +99,7 @@ public final class CampaignNotifier {
           if (running.get() != null) {
             cancel(running.get());
           }
+          finishDeliveriesBeside();
           if (lock.get() != null) {
             lock.get().close();
           }
@@ -158,6 +159,27 @@ public final class CampaignNotifier {
       LOG.error("The pipeline failed", cause);
       System.err.println("campaign-notifier: the pipeline failed: " + cause);
       System.exit(1);
+    }
+  }
+
+  /** How long a stop waits for a big campaign's slices delivered beside the micro-batches. */
+  private static final Duration FINISH_BESIDE = Duration.ofSeconds(60);
+
+  /**
+   * Before the group is let go: the slices of big campaigns handed over beside the micro-batches
+   * (Spark) are delivered, so a stop cuts no delivery short; what is not done in {@link
+   * #FINISH_BESIDE} is left to the next start's replay.
+   */
+  private static void finishDeliveriesBeside() {
+    try {
+      if (!DeliverNotifications.finishDeliveriesBeside(FINISH_BESIDE)) {
+        LOG.warn(
+            "Stopped before every slice of a big campaign was delivered (waited {} s); the next"
+                + " start delivers the rest",
+            FINISH_BESIDE.toSeconds());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

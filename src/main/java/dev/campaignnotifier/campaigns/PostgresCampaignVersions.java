@@ -37,8 +37,9 @@ final class PostgresCampaignVersions implements CampaignVersions {
 
   static final String UPSERT =
       "INSERT INTO public.campaign_versions (adv_campaign_id, restaurant_id, content, owner,"
-          + " owner_contact, start_epoch, end_epoch, created_epoch, keep_until_epoch)"
-          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (adv_campaign_id) DO UPDATE SET"
+          + " owner_contact, start_epoch, end_epoch, created_epoch, keep_until_epoch,"
+          + " recorded_xid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, pg_current_xact_id())"
+          + " ON CONFLICT (adv_campaign_id) DO UPDATE SET"
           + " restaurant_id = EXCLUDED.restaurant_id, content = EXCLUDED.content,"
           + " owner = EXCLUDED.owner, owner_contact = EXCLUDED.owner_contact,"
           + " start_epoch = EXCLUDED.start_epoch, end_epoch = EXCLUDED.end_epoch,"

@@ -88,6 +88,16 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
     return DeliverFn.PARALLELISM;
   }
 
+  /**
+   * Waits up to {@code timeout} for the big campaigns' slices this JVM delivers beside the bundles
+   * ({@link BesideBundles}), then closes those deliveries: for the service's stop. Returns whether
+   * every slice handed over was delivered.
+   */
+  public static boolean finishDeliveriesBeside(java.time.Duration timeout)
+      throws InterruptedException {
+    return BesideBundles.finishAll(timeout);
+  }
+
   /** The producer settings the service publishes with (the benchmark's floor uses them too). */
   public static Map<String, Object> producerConfig() {
     return PRODUCER_CONFIG;

@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * @param deliversBigBeside whether a big fan-out's slices are delivered beside the bundles, in the
  *     worker's JVM ({@code BesideBundles}), so that a bundle ends once they are handed over: where
  *     a bundle is a micro-batch's partition and the next micro-batch, with the small campaigns
- *     published meanwhile, would wait for the big campaign's whole delivery (Spark)
+ *     published meanwhile, would wait for the big campaign's whole delivery (Spark, on a local
+ *     master only: {@link #forMaster})
  * @param drivesSparkContext whether this process is a Spark streaming driver: prepared before the
  *     run ({@link #beforeRun}) and stopped before Spark's own shutdown hooks ({@link #onShutdown})
  * @param defaultSubscribers {@code --subscribers} when not given
@@ -137,6 +138,46 @@ public record RunnerProfile(
       case "FlinkRunner", "TestFlinkRunner" -> FLINK;
       default -> OTHER;
     };
+  }
+
+  /**
+   * This profile for the options' master. On a Spark master other than a local one a big campaign's
+   * slices are delivered inside their micro-batch ({@link #deliversBigBeside} off): an executor
+   * lost while it delivered them beside the micro-batches would leave the rest to the service's
+   * next start, where inside them Spark runs the lost tasks again.
+   */
+  public RunnerProfile forMaster(PipelineOptions options) {
+    if (!deliversBigBeside || sparkMaster(options).startsWith("local")) {
+      return this;
+    }
+    return new RunnerProfile(
+        runnerName,
+        shards,
+        spreadsSlices,
+        turnsOnTimer,
+        readsEndsAhead,
+        bundlesEndWithInput,
+        lateInDriver,
+        false,
+        drivesSparkContext,
+        defaultSubscribers,
+        defaultSlicesPerTurn,
+        launchDefaults);
+  }
+
+  /**
+   * {@code --sparkMaster}, by reflection (the Spark runner is not on every classpath); "" if none.
+   */
+  private static String sparkMaster(PipelineOptions options) {
+    try {
+      Class<? extends PipelineOptions> spark =
+          Class.forName("org.apache.beam.runners.spark.SparkPipelineOptions")
+              .asSubclass(PipelineOptions.class);
+      Object master = spark.getMethod("getSparkMaster").invoke(options.as(spark));
+      return master == null ? "" : (String) master;
+    } catch (ReflectiveOperationException | LinkageError e) {
+      return "";
+    }
   }
 
   /** The default this profile gives the option of {@code getter} ({@code --help}). */

@@ -111,7 +111,8 @@ public final class Preflight {
       if (!exists(
           c,
           "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(?)"
-              + " AND attname = 'recorded_xid' AND NOT attisdropped)",
+              + " AND attname = 'recorded_xid' AND NOT attisdropped"
+              + " AND atttypid = 'xid8'::regtype AND attnotnull)",
           "public.campaign_versions")) {
         throw new StartupException(
             "Table public.campaign_versions in "

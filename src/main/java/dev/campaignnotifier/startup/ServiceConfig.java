@@ -55,7 +55,7 @@ public record ServiceConfig(
       throw new StartupException(
           "--fanOutSlicesPerTurn=" + perTurn + " must be 0 (all at once) or a positive number");
     }
-    RunnerProfile runner = RunnerProfile.of(options);
+    RunnerProfile runner = RunnerProfile.of(options).forMaster(options);
     if (perTurn > 0 && runner.turnsOnTimer() && options.getSubscribers() != SubscriberMode.lookup) {
       // The turns are taken on a timer there, and a timer cannot read the snapshot side input.
       LOG.warn(

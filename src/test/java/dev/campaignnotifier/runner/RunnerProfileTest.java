@@ -47,6 +47,21 @@ class RunnerProfileTest {
     assertEquals(0, given.getFanOutSlicesPerTurn());
   }
 
+  /** Big campaigns beside the micro-batches on a local master only: an executor can be lost. */
+  @Test
+  void bigCampaignsGoBesideTheMicroBatchesOnALocalSparkMasterOnly() {
+    assertTrue(
+        RunnerProfile.SPARK
+            .forMaster(parse("--runner=SparkRunner", "--sparkMaster=local[2]"))
+            .deliversBigBeside());
+    assertFalse(
+        RunnerProfile.SPARK
+            .forMaster(parse("--runner=SparkRunner", "--sparkMaster=spark://master:7077"))
+            .deliversBigBeside());
+    assertEquals(
+        RunnerProfile.DIRECT, RunnerProfile.DIRECT.forMaster(parse("--runner=DirectRunner")));
+  }
+
   @Test
   void launchDefaultsAreAddedOnlyWhereTheCommandLineIsSilent() {
     assertEquals(

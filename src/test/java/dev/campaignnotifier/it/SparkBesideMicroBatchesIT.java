@@ -1,0 +1,76 @@
+package dev.campaignnotifier.it;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.campaignnotifier.Samples;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+/**
+ * On Spark's local master, as {@code runners/spark-local.sh} runs it, a big campaign's slices are
+ * delivered beside the micro-batches ({@code RunnerProfile#deliversBigBeside}, {@code
+ * BesideBundles}).
+ */
+class SparkBesideMicroBatchesIT {
+  private static final Duration WAIT = RunnerContract.WAIT;
+
+  private static long now() {
+    return Instant.now().getEpochSecond();
+  }
+
+  /**
+   * A small campaign published while a big one's delivery is held up is delivered at once, not
+   * after it: the big campaign's slices are delivered beside the micro-batches ({@code
+   * RunnerProfile#deliversBigBeside}), so the next micro-batch does not wait for them. Held up by a
+   * row of the big campaign that another transaction has written and not committed (the delivery's
+   * insert of that client waits for it); then that transaction rolls back, and the big campaign
+   * completes: every row once.
+   */
+  @Test
+  void aSmallCampaignIsNotHeldBehindABigCampaignsDelivery() throws Exception {
+    try (RunningPipeline service =
+        RunningPipeline.start(true, SparkRunnerIT.sparkArgs("--subscribers=lookup"))) {
+      service.insertSubscribers("big-restaurant", 20_000);
+      try (Connection holder = service.db()) {
+        holder.setAutoCommit(false);
+        try (Statement s = holder.createStatement()) {
+          s.execute(
+              "INSERT INTO public.subscribers_feedback (restaurant_id, adv_campaign_id,"
+                  + " adv_campaign_content, adv_campaign_owner, adv_campaign_owner_contact,"
+                  + " adv_campaign_datetime_start, adv_campaign_datetime_end, datetime_created,"
+                  + " client_id, trigger_datetime_created)"
+                  + " VALUES ('big-restaurant', 'big', '', '', '', 0, 0, 0, 'client-1', 0)");
+        }
+        service.publish(
+            "k", Samples.campaignJson("big", "big-restaurant", now() - 10, now() + 3600));
+        Await.until(
+            "the big campaign's delivery held up",
+            WAIT,
+            () ->
+                service.count(
+                        "SELECT count(*) FROM pg_locks WHERE NOT granted"
+                            + " AND locktype = 'transactionid'")
+                    > 0);
+        service.publish(
+            "k", Samples.campaignJson("small", Samples.RESTAURANT, now() - 10, now() + 3600));
+        Await.until(
+            "the small campaign's rows while the big one is held up",
+            Duration.ofSeconds(60),
+            () -> service.rowsOf("small") >= 9);
+        assertTrue(
+            service.count(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted"
+                        + " AND locktype = 'transactionid'")
+                > 0,
+            "the big campaign's delivery still held up");
+        holder.rollback();
+      }
+      Await.until("the big campaign's rows", WAIT, () -> service.rowsOf("big") >= 20_000);
+      Await.until("every message", WAIT, () -> service.notifications().size() >= 20_009);
+      service.assertDeliveredOnce("a small campaign beside a big one", 20_009);
+    }
+  }
+}
