@@ -49,8 +49,10 @@ final class PostgresCampaignVersions implements CampaignVersions {
           + " recorded_xid = pg_current_xact_id()";
 
   /**
-   * {@link #UPSERT} unless the row holds a version created later: a version read ahead of the
-   * pipeline never replaces a newer one the pipeline recorded.
+   * {@link #UPSERT} unless the row holds a version created later: the pipeline records versions in
+   * the order it reads them, and a version read ahead of it ({@code EndsReadAhead}: a "sold out"
+   * published after an update) is newer than what the pipeline records meanwhile; it was replaced
+   * by the older update until the pipeline read it too.
    */
   static final String UPSERT_UNLESS_NEWER =
       UPSERT + " WHERE EXCLUDED.created_epoch >= campaign_versions.created_epoch";
@@ -91,7 +93,10 @@ final class PostgresCampaignVersions implements CampaignVersions {
   @Override
   public void record(Campaign newest, long keepUntilEpochSecond) throws InterruptedException {
     upsert(
-        UPSERT, newest, keepUntilEpochSecond, Metrics.counter("campaigns", "postgresRetries")::inc);
+        UPSERT_UNLESS_NEWER,
+        newest,
+        keepUntilEpochSecond,
+        Metrics.counter("campaigns", "postgresRetries")::inc);
   }
 
   @Override

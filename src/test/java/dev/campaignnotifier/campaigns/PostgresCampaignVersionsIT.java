@@ -57,4 +57,23 @@ class PostgresCampaignVersionsIT {
     Thread.sleep(PostgresCampaignVersions.POLL_MILLIS + 50);
     assertEquals(endedNow, view.newest(running));
   }
+
+  /**
+   * A restaurant updates its campaign, then ends it now ("sold out"); the end is read ahead of the
+   * pipeline and recorded first ({@code EndsReadAhead}), the update then by the pipeline: the newer
+   * version stays (on the code before, the update replaced it until the pipeline read the end too).
+   */
+  @Test
+  void anUpdateRecordedAfterTheNewerEndReadAheadLeavesTheEnd() throws Exception {
+    long now = Instant.now().getEpochSecond();
+    Campaign running =
+        new Campaign("r", "sold", "10% off", "o", "oc", now - 10, now + 3600, now - 100);
+    Campaign update =
+        new Campaign("r", "sold", "15% off", "o", "oc", now - 10, now + 3600, now - 60);
+    Campaign soldOut = new Campaign("r", "sold", "15% off", "o", "oc", now - 10, now - 1, now - 30);
+    CampaignVersions versions = CampaignVersions.inPostgres(postgres);
+    versions.recordAhead(soldOut, now + 3600);
+    versions.record(update, now + 3600);
+    assertEquals(soldOut, new PostgresCampaignVersions.View(postgres).newest(running));
+  }
 }
