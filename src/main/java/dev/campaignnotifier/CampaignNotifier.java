@@ -162,8 +162,12 @@ public final class CampaignNotifier {
     }
   }
 
-  /** How long a stop waits for a big campaign's slices delivered beside the micro-batches. */
-  private static final Duration FINISH_BESIDE = Duration.ofSeconds(60);
+  /**
+   * How long a stop waits for a big campaign's slices delivered beside the micro-batches: within
+   * the 30 s Hadoop's shutdown hook manager gives the stop on Spark ({@code
+   * RunnerProfile#onShutdown}).
+   */
+  private static final Duration FINISH_BESIDE = Duration.ofSeconds(20);
 
   /**
    * Before the group is let go: the slices of big campaigns handed over beside the micro-batches

@@ -56,6 +56,9 @@ final class BesideBundles {
 
   private static final Map<List<Object>, BesideBundles> IN_THIS_JVM = new ConcurrentHashMap<>();
 
+  /** Set by the stop ({@link #finishAll}): nothing more is handed over. */
+  private static volatile boolean stopping;
+
   /** Closes the idle ones, for every delivery of the JVM; started with the first of them. */
   private static final class Closer {
     private static final ScheduledExecutorService TIMER =
@@ -111,6 +114,14 @@ final class BesideBundles {
   static void handOver(List<Object> key, Supplier<DeliverNotifications.DeliverFn> fn, Slice slice)
       throws InterruptedException {
     while (true) {
+      if (stopping) {
+        throw new IllegalStateException(
+            "The service is stopping: slice "
+                + slice.number()
+                + " of campaign "
+                + slice.campaign().advCampaignId()
+                + " is left to the next start");
+      }
       BesideBundles beside =
           IN_THIS_JVM.computeIfAbsent(
               key,
@@ -151,6 +162,7 @@ final class BesideBundles {
    * cut short (what is not done by then is left to the next start). Returns whether all were.
    */
   static boolean finishAll(Duration timeout) throws InterruptedException {
+    stopping = true;
     long deadline = System.nanoTime() + timeout.toNanos();
     boolean all = true;
     for (Map.Entry<List<Object>, BesideBundles> e : IN_THIS_JVM.entrySet()) {

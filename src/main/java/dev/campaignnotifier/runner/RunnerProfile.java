@@ -147,7 +147,7 @@ public record RunnerProfile(
    * next start, where inside them Spark runs the lost tasks again.
    */
   public RunnerProfile forMaster(PipelineOptions options) {
-    if (!deliversBigBeside || sparkMaster(options).startsWith("local")) {
+    if (!deliversBigBeside || isLocalMaster(sparkMaster(options))) {
       return this;
     }
     return new RunnerProfile(
@@ -166,9 +166,23 @@ public record RunnerProfile(
   }
 
   /**
-   * {@code --sparkMaster}, by reflection (the Spark runner is not on every classpath); "" if none.
+   * Whether the master runs the executors in this JVM: {@code local}, {@code local[N]}, {@code
+   * local[*]} and {@code local[N,F]}, not {@code local-cluster[...]}.
+   */
+  static boolean isLocalMaster(String master) {
+    return master.matches("local(\\[[^]]*])?");
+  }
+
+  /**
+   * The Spark master the runner uses: {@code spark.master} where {@code spark-submit --master} set
+   * it (it wins over the option, as in the runner's {@code SparkContextFactory}), else {@code
+   * --sparkMaster}, by reflection (the Spark runner is not on every classpath); "" if none.
    */
   private static String sparkMaster(PipelineOptions options) {
+    String submitted = System.getProperty("spark.master");
+    if (submitted != null && !submitted.isBlank()) {
+      return submitted;
+    }
     try {
       Class<? extends PipelineOptions> spark =
           Class.forName("org.apache.beam.runners.spark.SparkPipelineOptions")

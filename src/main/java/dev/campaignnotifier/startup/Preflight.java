@@ -117,9 +117,11 @@ public final class Preflight {
         throw new StartupException(
             "Table public.campaign_versions in "
                 + options.getJdbcUrl()
-                + " is read by transaction since this version and has no column recorded_xid:"
-                + " apply sql/service/V5__campaign_versions_by_transaction.sql, or start without"
-                + " --initSchema=false to let the service migrate it");
+                + " is read by transaction since this version and has no column recorded_xid of"
+                + " type xid8 NOT NULL: apply sql/service/V5__campaign_versions_by_transaction.sql"
+                + " (a column of that name but another type or nullable: ALTER it to xid8 NOT"
+                + " NULL DEFAULT pg_current_xact_id()), or start without --initSchema=false to let"
+                + " the service migrate it");
       }
       if (config.notifyLateSubscribers()
           && config.runner().lateInDriver()

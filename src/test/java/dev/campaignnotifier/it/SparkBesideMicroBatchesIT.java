@@ -17,6 +17,11 @@ import org.junit.jupiter.api.Test;
 class SparkBesideMicroBatchesIT {
   private static final Duration WAIT = RunnerContract.WAIT;
 
+  /** Waits for a transaction's lock in this test's database (the server is shared). */
+  private static final String WAITING_HERE =
+      "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'"
+          + " AND pid IN (SELECT pid FROM pg_stat_activity WHERE datname = current_database())";
+
   private static long now() {
     return Instant.now().getEpochSecond();
   }
@@ -47,25 +52,14 @@ class SparkBesideMicroBatchesIT {
         service.publish(
             "k", Samples.campaignJson("big", "big-restaurant", now() - 10, now() + 3600));
         Await.until(
-            "the big campaign's delivery held up",
-            WAIT,
-            () ->
-                service.count(
-                        "SELECT count(*) FROM pg_locks WHERE NOT granted"
-                            + " AND locktype = 'transactionid'")
-                    > 0);
+            "the big campaign's delivery held up", WAIT, () -> service.count(WAITING_HERE) > 0);
         service.publish(
             "k", Samples.campaignJson("small", Samples.RESTAURANT, now() - 10, now() + 3600));
         Await.until(
             "the small campaign's rows while the big one is held up",
             Duration.ofSeconds(60),
             () -> service.rowsOf("small") >= 9);
-        assertTrue(
-            service.count(
-                    "SELECT count(*) FROM pg_locks WHERE NOT granted"
-                        + " AND locktype = 'transactionid'")
-                > 0,
-            "the big campaign's delivery still held up");
+        assertTrue(service.count(WAITING_HERE) > 0, "the big campaign's delivery still held up");
         holder.rollback();
       }
       Await.until("the big campaign's rows", WAIT, () -> service.rowsOf("big") >= 20_000);

@@ -60,6 +60,9 @@ class RunnerProfileTest {
             .deliversBigBeside());
     assertEquals(
         RunnerProfile.DIRECT, RunnerProfile.DIRECT.forMaster(parse("--runner=DirectRunner")));
+    assertTrue(RunnerProfile.isLocalMaster("local[*]"));
+    assertTrue(RunnerProfile.isLocalMaster("local"));
+    assertFalse(RunnerProfile.isLocalMaster("local-cluster[2,1,1024]"));
   }
 
   @Test
