@@ -26,9 +26,13 @@ PROMETHEUS=()
 for conf in "${SPARK_PROMETHEUS_CONF[@]}"; do
   PROMETHEUS+=(--conf "$conf")
 done
+# spark.locality.wait=0: a micro-batch's task goes to any free executor at once instead of waiting
+# up to 3 s for the one that holds its input (small shuffles; SparkClusterIT once saw a whole rush
+# on one of two workers).
 # shellcheck disable=SC2046
 exec "$SUBMIT" --master "$SPARK_MASTER" --deploy-mode client \
   --class dev.campaignnotifier.CampaignNotifier \
+  --conf spark.locality.wait=0 \
   --conf "spark.driver.extraJavaOptions=$OPENS" \
   --conf "spark.executor.extraJavaOptions=$OPENS" \
   "${PROMETHEUS[@]}" \

@@ -80,6 +80,9 @@ class SparkClusterIT {
             "spark.executor.memory=1g",
             "--conf",
             "spark.ui.enabled=false",
+            // As runners/spark-cluster.sh: tasks to any free executor, not after 3 s of waiting.
+            "--conf",
+            "spark.locality.wait=0",
             bundle.toString(),
             "--runner=SparkRunner",
             "--batchIntervalMillis=500",
