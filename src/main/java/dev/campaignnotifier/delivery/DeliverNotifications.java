@@ -422,6 +422,10 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
         delivered += delivery.get();
       }
       tally.add(bundleSlices, delivered);
+      if (bundleSlices > 0) {
+        // A Spark task shorter than the tally's period would otherwise never show its share.
+        tally.logIfChanged();
+      }
       pending.clear();
       count(delivered);
       if (besideKey != null) {

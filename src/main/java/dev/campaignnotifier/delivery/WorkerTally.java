@@ -50,7 +50,8 @@ final class WorkerTally implements AutoCloseable {
     this.notifications.addAndGet(notifications);
   }
 
-  private void logIfChanged() {
+  /** Logs the tally if it changed since it was last logged (a bundle that delivered ends). */
+  void logIfChanged() {
     long now = slices.get();
     if (now != lastLoggedSlices) {
       lastLoggedSlices = now;
