@@ -285,6 +285,7 @@ public final class CampaignNotifier {
         config.kafka(),
         config.postgres(),
         config.deliverySliceSize(),
+        options.getDeliveryBesideClients(),
         versions,
         config.runner());
   }
@@ -331,6 +332,7 @@ public final class CampaignNotifier {
     // A campaign published again (an update, "sold out", a cancellation) is recorded here, and the
     // fan-out and the delivery ask for it before each turn and each slice.
     CampaignVersions versions = CampaignVersions.inPostgres(postgres);
+    DeliverNotifications delivery = deliver(config, versions);
     PCollectionTuple scheduled =
         parsed
             .get(ParseCampaigns.CAMPAIGNS)
@@ -348,7 +350,8 @@ public final class CampaignNotifier {
                 clock,
                 config.deliverySliceSize(),
                 config.fanOutSlicesPerTurn(),
-                config.runner()));
+                config.runner(),
+                delivery.beside()));
     PCollection<Slice> notifications = fannedOut;
     if (config.notifyLateSubscribers() && config.runner().lateInDriver()) {
       // Found beside the pipeline (LateInDriver, started with it) from the campaigns active here.
@@ -390,7 +393,7 @@ public final class CampaignNotifier {
     }
     notifications = notifications.apply("SpreadSlices", new SpreadSlices(config.runner()));
 
-    notifications.apply("DeliverNotifications", deliver(config, versions));
+    notifications.apply("DeliverNotifications", delivery);
     if (!options.getCampaignUpdatesTopic().isEmpty()) {
       scheduled
           .get(ScheduleCampaigns.CHANGED)

@@ -17,29 +17,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Delivers the slices of big fan-outs beside the bundles, in this JVM, so that a bundle ends once
+ * Fans out and delivers big campaigns beside the bundles, in this JVM, so that a bundle ends once
  * they are handed over: on Spark a bundle is a micro-batch's partition, and the next micro-batch,
- * with the small campaigns published meanwhile, waited for the whole delivery of a big one ({@code
- * RunnerProfile#deliversBigBeside}: on a local master only, where the driver's JVM is the one
- * worker). The same delivery does the work ({@link DeliverNotifications.DeliverFn#deliver}: the
- * same sinks, checks and ledger), on threads of its own, one slice per parcel.
+ * with the small campaigns published meanwhile, waited for the whole fan-out and delivery of a big
+ * one ({@code RunnerProfile#deliversBigBeside}: on a local master only, where the driver's JVM is
+ * the one worker). The fan-out step hands a big campaign over whole ({@link #fanOut}): one thread
+ * reads its subscribers and cuts its slices as the fan-out in the bundle would ({@link
+ * DeliverNotifications.FanOut}), and each slice goes to the same delivery ({@link
+ * DeliverNotifications.DeliverFn#deliver}: the same sinks, checks and ledger) on threads of its
+ * own, one slice per parcel, as soon as it is cut. The delivery step hands over the slices of a big
+ * fan-out that reach it all the same ({@link #handOver}).
  *
- * <p>At most {@link #CLIENTS_HANDED_OVER} clients are handed over and not yet delivered in a JVM; a
- * bundle that would hand over more waits for room. A stop of the service waits for what was handed
- * over ({@link #finishAll}); a crash loses it, and the ledger shows the fan-out unfinished, so the
- * next start reads the campaign again ({@code ReplayPlan}), as after a crash inside a micro-batch.
- * A delivery that fails for good (not an outage, which is waited out) fails every later bundle of
- * this JVM that hands a slice over or ends, so the pipeline fails as it did when the bundle
- * delivered the slice itself, and the next start delivers the rest.
+ * <p>At most {@code --deliveryBesideClients} clients are handed over and not yet delivered in a
+ * JVM; a fan-out that would hand over more waits for room. A stop of the service waits for what was
+ * handed over ({@link #finishAll}); a crash loses it, and the ledger shows the fan-out unfinished,
+ * so the next start reads the campaign again ({@code ReplayPlan}), as after a crash inside a
+ * micro-batch. A fan-out or delivery that fails for good (not an outage, which is waited out) fails
+ * every later bundle of this JVM that hands something over or delivers, so the pipeline fails as it
+ * did when the bundle did the work itself, and the next start delivers the rest.
  *
  * <p>Made when a JVM first hands a big campaign's slice over, closed (its producer let go, its
  * threads stopped) once nothing was handed over for {@link #CLOSE_AFTER_IDLE_SECONDS}.
  */
 final class BesideBundles {
   private static final Logger LOG = LoggerFactory.getLogger(BesideBundles.class);
-
-  /** Clients handed over and not yet delivered, per JVM: about 100 MB of client ids. */
-  static final int CLIENTS_HANDED_OVER = 1_000_000;
 
   /**
    * Slices in delivery at once: a delivery holds a pooled PostgreSQL connection while Kafka
@@ -82,7 +83,9 @@ final class BesideBundles {
 
   private final DeliverNotifications.DeliverFn fn;
   private final ExecutorService workers;
-  private final Semaphore room = new Semaphore(CLIENTS_HANDED_OVER);
+  private final ExecutorService fanOuts;
+  private final int clientsHandedOver;
+  private final Semaphore room;
   private final AtomicLong delivered = new AtomicLong();
   private final AtomicReference<Throwable> failed = new AtomicReference<>();
   private int handedOver;
@@ -91,14 +94,21 @@ final class BesideBundles {
 
   private BesideBundles(DeliverNotifications.DeliverFn fn) {
     this.fn = fn;
-    this.workers =
-        Executors.newFixedThreadPool(
-            THREADS,
-            task -> {
-              Thread thread = new Thread(task, "delivery-beside-bundles");
-              thread.setDaemon(true);
-              return thread;
-            });
+    this.clientsHandedOver = fn.besideClients();
+    this.room = new Semaphore(clientsHandedOver);
+    this.workers = threads(THREADS, "delivery-beside-bundles");
+    // One big campaign read at a time: its slices keep the delivery's threads busy.
+    this.fanOuts = threads(1, "fan-out-beside-bundles");
+  }
+
+  private static ExecutorService threads(int count, String name) {
+    return Executors.newFixedThreadPool(
+        count,
+        task -> {
+          Thread thread = new Thread(task, name);
+          thread.setDaemon(true);
+          return thread;
+        });
   }
 
   /** Whether {@code slice} is one of several of its fan-out: a big campaign's. */
@@ -114,30 +124,56 @@ final class BesideBundles {
   static void handOver(List<Object> key, Supplier<DeliverNotifications.DeliverFn> fn, Slice slice)
       throws InterruptedException {
     while (true) {
-      if (stopping) {
-        throw new IllegalStateException(
-            "The service is stopping: slice "
-                + slice.number()
-                + " of campaign "
-                + slice.campaign().advCampaignId()
-                + " is left to the next start");
-      }
       BesideBundles beside =
-          IN_THIS_JVM.computeIfAbsent(
+          inThisJvm(
               key,
-              k -> {
-                Closer.started();
-                DeliverNotifications.DeliverFn set = fn.get();
-                set.setup();
-                return new BesideBundles(set);
-              });
-      beside.throwIfFailed();
+              fn,
+              "slice " + slice.number() + " of campaign " + slice.campaign().advCampaignId());
       if (beside.submit(slice)) {
         return;
       }
       // Closed meanwhile: it has left the map, the next turn makes another.
       IN_THIS_JVM.remove(key, beside);
     }
+  }
+
+  /**
+   * Hands the fan-out of campaign {@code campaignId} to the JVM's delivery beside the bundles for
+   * {@code key}, made with {@code fn} if there is none, and returns at once; throws a failure of an
+   * earlier fan-out or delivery there.
+   */
+  static void fanOut(
+      List<Object> key,
+      Supplier<DeliverNotifications.DeliverFn> fn,
+      String campaignId,
+      DeliverNotifications.FanOut fanOut) {
+    while (true) {
+      BesideBundles beside = inThisJvm(key, fn, "the fan-out of campaign " + campaignId);
+      if (beside.submit(campaignId, fanOut)) {
+        return;
+      }
+      IN_THIS_JVM.remove(key, beside);
+    }
+  }
+
+  /** The JVM's delivery for {@code key}, made if there is none; throws if it failed or stops. */
+  private static BesideBundles inThisJvm(
+      List<Object> key, Supplier<DeliverNotifications.DeliverFn> fn, String what) {
+    if (stopping) {
+      throw new IllegalStateException(
+          "The service is stopping: " + what + " is left to the next start");
+    }
+    BesideBundles beside =
+        IN_THIS_JVM.computeIfAbsent(
+            key,
+            k -> {
+              Closer.started();
+              DeliverNotifications.DeliverFn set = fn.get();
+              set.setup();
+              return new BesideBundles(set);
+            });
+    beside.throwIfFailed();
+    return beside;
   }
 
   /**
@@ -168,10 +204,13 @@ final class BesideBundles {
     for (Map.Entry<List<Object>, BesideBundles> e : IN_THIS_JVM.entrySet()) {
       BesideBundles beside = e.getValue();
       beside.close();
-      long left = Math.max(0, deadline - System.nanoTime());
-      if (!beside.workers.awaitTermination(left, TimeUnit.NANOSECONDS)) {
-        all = false;
-        beside.workers.shutdownNow();
+      // A fan-out under way hands nothing more over (closed): what it has not cut is left.
+      for (ExecutorService threads : List.of(beside.fanOuts, beside.workers)) {
+        long left = Math.max(0, deadline - System.nanoTime());
+        if (!threads.awaitTermination(left, TimeUnit.NANOSECONDS)) {
+          all = false;
+          threads.shutdownNow();
+        }
       }
       beside.fn.teardown();
       IN_THIS_JVM.remove(e.getKey(), beside);
@@ -214,9 +253,10 @@ final class BesideBundles {
     return true;
   }
 
-  /** Refuses new slices; those handed over are still delivered. */
+  /** Refuses new slices and fan-outs; the slices handed over are still delivered. */
   private synchronized void close() {
     closed = true;
+    fanOuts.shutdown();
     workers.shutdown();
   }
 
@@ -234,12 +274,63 @@ final class BesideBundles {
     }
   }
 
+  /**
+   * Hands the fan-out over to the fan-out thread, which hands each slice it cuts to the delivery's
+   * threads, waiting for room; false if closed.
+   */
+  private boolean submit(String campaignId, DeliverNotifications.FanOut fanOut) {
+    if (!open()) {
+      return false;
+    }
+    try {
+      fanOuts.execute(
+          () -> {
+            try {
+              fanOut.run(
+                  slice -> {
+                    try {
+                      if (!submit(slice)) {
+                        throw new IllegalStateException(
+                            "The service is stopping: the rest is left to the next start");
+                      }
+                    } catch (InterruptedException e) {
+                      throw new FanOutInterrupted(e);
+                    }
+                  });
+            } catch (Throwable e) {
+              Throwable cause = e instanceof FanOutInterrupted ? e.getCause() : e;
+              LOG.error(
+                  "The fan-out of campaign {} beside the micro-batches failed; the pipeline fails"
+                      + " at its next bundle, and the next start delivers what is left",
+                  campaignId,
+                  cause);
+              failed.compareAndSet(null, cause);
+            } finally {
+              done();
+            }
+          });
+    } catch (RuntimeException e) {
+      done();
+      throw e;
+    }
+    return true;
+  }
+
+  /** An interruption carried out of a fan-out's hand-over of a slice. */
+  private static final class FanOutInterrupted extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    FanOutInterrupted(InterruptedException cause) {
+      super(cause);
+    }
+  }
+
   /** Hands the slice over, waiting while the JVM has no room for its clients; false if closed. */
   private boolean submit(Slice slice) throws InterruptedException {
     if (!open()) {
       return false;
     }
-    int clients = Math.min(CLIENTS_HANDED_OVER, Math.max(1, slice.size()));
+    int clients = Math.min(clientsHandedOver, Math.max(1, slice.size()));
     try {
       room.acquire(clients);
     } catch (InterruptedException e) {

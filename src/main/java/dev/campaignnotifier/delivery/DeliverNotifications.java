@@ -8,6 +8,7 @@ import dev.campaignnotifier.model.DeadLetterReason;
 import dev.campaignnotifier.model.Slice;
 import dev.campaignnotifier.ops.LiveState;
 import dev.campaignnotifier.runner.RunnerProfile;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -20,6 +21,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -81,6 +83,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
   private final int parcelSize;
   private final boolean eager;
   private final boolean bigBeside;
+  private final int besideClients;
   private final CampaignVersions versions;
 
   /** Slices one delivery step's instance has in delivery at once (the benchmark's floor too). */
@@ -109,6 +112,9 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
    * @param parcelSize notifications delivered together at most (one transaction, one wait for
    *     Kafka's acknowledgements): the small slices of a bundle go together up to this size ({@code
    *     --deliverySliceSize})
+   * @param besideClients where big campaigns are delivered beside the bundles ({@link
+   *     RunnerProfile#deliversBigBeside}): clients handed over and not yet delivered, at most, per
+   *     JVM ({@link BesideBundles})
    * @param versions asked before each parcel is published: a slice of a campaign that ended early
    *     (or whose start moved later) is withdrawn, one whose text changed carries the new text
    * @param runner whether a bundle ends with its input ({@link RunnerProfile#bundlesEndWithInput}):
@@ -122,11 +128,13 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
       KafkaClients kafka,
       SerializableFunction<Void, DataSource> postgres,
       int parcelSize,
+      int besideClients,
       CampaignVersions versions,
       RunnerProfile runner) {
     this.versions = versions;
     this.eager = !runner.bundlesEndWithInput();
     this.bigBeside = runner.deliversBigBeside();
+    this.besideClients = besideClients;
     this.parcelSize = parcelSize;
     this.bootstrapServers = bootstrapServers;
     this.topic = topic;
@@ -140,6 +148,42 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
   public PDone expand(PCollection<Slice> slices) {
     slices.apply("PublishThenRecord", ParDo.of(new DeliverFn(this, eager, bigBeside)));
     return PDone.in(slices.getPipeline());
+  }
+
+  /**
+   * Where the fan-out hands a big campaign over whole, to be fanned out and delivered beside the
+   * bundles ({@link BesideBundles}), on a runner that delivers big campaigns there ({@link
+   * RunnerProfile#deliversBigBeside}); null on the others.
+   */
+  public Beside beside() {
+    return bigBeside ? new Beside(new DeliverFn(this, false, true)) : null;
+  }
+
+  /**
+   * A big campaign's fan-out, run beside the bundles: it reads the subscribers and hands each slice
+   * it cuts to {@code out}, which delivers it.
+   */
+  @FunctionalInterface
+  public interface FanOut {
+    void run(Consumer<Slice> out) throws InterruptedException;
+  }
+
+  /** See {@link #beside}: serializable, so a fan-out step carries it to the workers. */
+  public static final class Beside implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final DeliverFn fn;
+
+    private Beside(DeliverFn fn) {
+      this.fn = fn;
+    }
+
+    /**
+     * Hands {@code fanOut} (of campaign {@code campaignId}) to the JVM's fan-outs beside the
+     * bundles and returns at once; throws a failure of an earlier fan-out or delivery there.
+     */
+    public void fanOut(String campaignId, FanOut fanOut) {
+      BesideBundles.fanOut(fn.besideKey(), () -> new DeliverFn(fn), campaignId, fanOut);
+    }
   }
 
   /**
@@ -212,6 +256,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
     private final CampaignVersions versions;
     private final boolean eager;
     private final boolean bigBeside;
+    private final int besideClients;
     private transient List<Object> besideKey;
     private final Counter withdrawn = Metrics.counter("notifications", "withdrawn");
     private final Counter notFavourite = Metrics.counter("notifications", "favouriteRemoved");
@@ -255,6 +300,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
       this.kafka = delivery.kafka;
       this.postgres = delivery.postgres;
       this.parcelSize = delivery.parcelSize;
+      this.besideClients = delivery.besideClients;
       this.versions = delivery.versions;
     }
 
@@ -269,6 +315,7 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
       this.kafka = same.kafka;
       this.postgres = same.postgres;
       this.parcelSize = same.parcelSize;
+      this.besideClients = same.besideClients;
       this.versions = same.versions;
     }
 
@@ -297,8 +344,27 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
               kafkaRetriesSinceLastBundle::incrementAndGet,
               checksFavourites);
       if (bigBeside) {
-        besideKey = List.of(producerKey, deadLetterTopic, inputTopic, parcelSize, postgres);
+        besideKey = besideKey();
       }
+    }
+
+    /**
+     * The JVM's delivery beside the bundles this instance hands over to ({@link BesideBundles}):
+     * one per set of sinks, shared by the delivery step's instances and the fan-out's.
+     */
+    List<Object> besideKey() {
+      return List.of(
+          bootstrapServers + " " + topic + " " + kafka.propertiesFile(),
+          deadLetterTopic,
+          inputTopic,
+          parcelSize,
+          besideClients,
+          postgres);
+    }
+
+    /** Clients handed over beside the bundles and not yet delivered, at most, in the JVM. */
+    int besideClients() {
+      return besideClients;
     }
 
     private Producer<String, String> newProducer() {

@@ -3,6 +3,7 @@ package dev.campaignnotifier.fanout;
 import dev.campaignnotifier.delivery.DeliveryLedger;
 import dev.campaignnotifier.model.Campaign;
 import java.io.Serializable;
+import java.util.concurrent.atomic.AtomicLongArray;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.slf4j.Logger;
@@ -22,6 +23,36 @@ final class FanOutCounters implements Serializable {
   private final Counter notifications = Metrics.counter("notifications", "fannedOut");
   private final Counter alreadyDelivered = Metrics.counter("notifications", "alreadyDelivered");
   private final Counter stopped = Metrics.counter("campaigns", "fanOutsStopped");
+
+  /**
+   * What fan-outs beside the bundles counted ({@link #beside}), on threads where Beam's metrics
+   * count nothing: fan-outs, notifications, already delivered, stopped; added to the step's metrics
+   * on the runner's thread ({@link #addBeside}).
+   */
+  private static final AtomicLongArray BESIDE = new AtomicLongArray(4);
+
+  private final boolean beside;
+
+  FanOutCounters() {
+    this(false);
+  }
+
+  private FanOutCounters(boolean beside) {
+    this.beside = beside;
+  }
+
+  /** The same counts, kept until {@link #addBeside}: for a fan-out beside the bundles. */
+  FanOutCounters beside() {
+    return new FanOutCounters(true);
+  }
+
+  /** Adds what the fan-outs beside the bundles counted since the last call to the metrics. */
+  void addBeside() {
+    fannedOut.inc(BESIDE.getAndSet(0, 0));
+    notifications.inc(BESIDE.getAndSet(1, 0));
+    alreadyDelivered.inc(BESIDE.getAndSet(2, 0));
+    stopped.inc(BESIDE.getAndSet(3, 0));
+  }
 
   /**
    * Whether the campaign is to be fanned out, given what an earlier fan-out delivered of it ({@code
@@ -47,6 +78,12 @@ final class FanOutCounters implements Serializable {
 
   /** A fan-out done: {@code sent} notifications made of {@code clients} subscribers read. */
   void fannedOut(long sent, long clients) {
+    if (beside) {
+      BESIDE.addAndGet(0, 1);
+      BESIDE.addAndGet(1, sent);
+      BESIDE.addAndGet(2, clients - sent);
+      return;
+    }
     fannedOut.inc();
     notifications.inc(sent);
     alreadyDelivered.inc(clients - sent);
@@ -54,6 +91,10 @@ final class FanOutCounters implements Serializable {
 
   /** A fan-out stopped before its end: its campaign changed so that nothing more may be sent. */
   void stopped() {
+    if (beside) {
+      BESIDE.addAndGet(3, 1);
+      return;
+    }
     stopped.inc();
   }
 }

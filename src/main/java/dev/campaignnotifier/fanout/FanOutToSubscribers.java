@@ -2,6 +2,7 @@ package dev.campaignnotifier.fanout;
 
 import dev.campaignnotifier.campaigns.CampaignShards;
 import dev.campaignnotifier.campaigns.CampaignVersions;
+import dev.campaignnotifier.delivery.DeliverNotifications;
 import dev.campaignnotifier.delivery.Delivered;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.Clock;
@@ -40,6 +41,7 @@ public final class FanOutToSubscribers
   private final int slicesPerTurn;
   private final CampaignVersions versions;
   private final RunnerProfile runner;
+  private final DeliverNotifications.Beside beside;
 
   /**
    * @param delivered what an earlier run delivered, asked before a fan-out begins
@@ -53,6 +55,8 @@ public final class FanOutToSubscribers
    *     RunnerProfile#turnsOnTimer}: {@link TurnsOnTimerFn}, once per micro-batch on Spark; lookup
    *     mode only) or as a splittable DoFn's resumes ({@link PacedFanOutFn}); and whether a bundle
    *     of campaigns is asked about together ({@link RunnerProfile#bundlesEndWithInput})
+   * @param beside where a big campaign is fanned out and delivered beside the bundles ({@link
+   *     DeliverNotifications#beside}: a Spark local master, lookup mode, in one go); null: in them
    */
   public FanOutToSubscribers(
       SubscriberSource subscribers,
@@ -61,7 +65,9 @@ public final class FanOutToSubscribers
       Clock clock,
       int sliceSize,
       int slicesPerTurn,
-      RunnerProfile runner) {
+      RunnerProfile runner,
+      DeliverNotifications.Beside beside) {
+    this.beside = beside;
     this.versions = versions;
     this.subscribers = subscribers;
     this.delivered = delivered;
@@ -73,6 +79,10 @@ public final class FanOutToSubscribers
 
   @Override
   public PCollection<Slice> expand(PCollection<Campaign> campaigns) {
+    boolean asksSubscribers =
+        slicesPerTurn == 0
+            && runner.bundlesEndWithInput()
+            && subscribers.readerWithoutSideInput() != null;
     PCollection<AskDelivered.Asked> asked =
         campaigns
             .apply(
@@ -82,9 +92,7 @@ public final class FanOutToSubscribers
                         delivered,
                         clock,
                         runner.bundlesEndWithInput(),
-                        slicesPerTurn == 0 && runner.bundlesEndWithInput()
-                            ? subscribers.readerWithoutSideInput()
-                            : null,
+                        asksSubscribers ? subscribers.readerWithoutSideInput() : null,
                         Math.min(FanOutFn.FIRST_CLIENTS, sliceSize * FanOutFn.SLICES_PER_READ))))
             .setCoder(AskDelivered.AskedCoder.of());
     if (slicesPerTurn > 0 && runner.turnsOnTimer()) {
@@ -102,10 +110,14 @@ public final class FanOutToSubscribers
                       subscribers, clock, delivered, versions, sliceSize, slicesPerTurn)))
           .setCoder(Slice.SliceCoder.of());
     }
+    // Beside the bundles only where they were asked about with their subscribers: a campaign
+    // without them attached is then a big one.
+    boolean bigBeside = beside != null && asksSubscribers;
     DoFn<AskDelivered.Asked, Slice> fn =
         slicesPerTurn > 0
             ? new PacedFanOutFn(subscribers, clock, delivered, versions, sliceSize, slicesPerTurn)
-            : new FanOutFn(subscribers, clock, delivered, versions, sliceSize);
+            : new FanOutFn(
+                subscribers, clock, delivered, versions, sliceSize, bigBeside ? beside : null);
     return asked
         .apply("NotifyEachSubscriber", ParDo.of(fn).withSideInputs(subscribers.sideInputs()))
         .setCoder(Slice.SliceCoder.of());
@@ -119,7 +131,12 @@ public final class FanOutToSubscribers
    *
    * <p>In lookup mode, where a bundle ends with its input (a Spark micro-batch's partition), the
    * campaigns are held until it ends and the first subscribers of all their restaurants read in one
-   * query ({@link #FIRST_CLIENTS}): a rush of 10,000 small campaigns was 10,000 round trips.
+   * query ({@link #FIRST_CLIENTS}): a rush of 10,000 small campaigns was 10,000 round trips. There,
+   * given a delivery beside the bundles ({@link DeliverNotifications#beside}), a bigger campaign is
+   * handed over whole: the same fan-out on a thread of its own, each slice delivered as it is cut,
+   * and the bundle ends at once; in the bundle, the micro-batch held the small campaigns published
+   * meanwhile until a campaign of a million subscribers was read and its slices shuffled, and its
+   * first notification waited for the same.
    */
   static final class FanOutFn extends DoFn<AskDelivered.Asked, Slice> {
     /** Slices' worth of clients cut at a time. */
@@ -134,15 +151,18 @@ public final class FanOutToSubscribers
 
     private final SubscriberSource subscribers;
     private final FanOutTurns turns;
+    private final DeliverNotifications.Beside beside;
 
     FanOutFn(
         SubscriberSource subscribers,
         Clock clock,
         Delivered delivered,
         CampaignVersions versions,
-        int sliceSize) {
+        int sliceSize,
+        DeliverNotifications.Beside beside) {
       this.subscribers = subscribers;
       this.turns = new FanOutTurns(clock, delivered, versions, sliceSize, SLICES_PER_READ);
+      this.beside = beside;
     }
 
     @ProcessElement
@@ -162,7 +182,30 @@ public final class FanOutToSubscribers
         }
         return;
       }
-      fanOut(campaign, begun, subscribers.readerFor(context), context::output);
+      SubscriberReader reader = subscribers.readerFor(context);
+      if (beside != null) {
+        FanOutTurns besideTurns = turns.beside();
+        beside.fanOut(
+            campaign.advCampaignId(),
+            out -> new FanOutFn(besideTurns).fanOut(campaign, begun, reader, out));
+        return;
+      }
+      fanOut(campaign, begun, reader, context::output);
+    }
+
+    /** What the fan-outs beside the bundles counted, added to the metrics on this thread. */
+    @FinishBundle
+    public void finishBundle() {
+      if (beside != null) {
+        turns.addCountsBeside();
+      }
+    }
+
+    /** A fan-out beside the bundles, with {@code turns} that count there. */
+    private FanOutFn(FanOutTurns turns) {
+      this.subscribers = null;
+      this.turns = turns;
+      this.beside = null;
     }
 
     /** Reads the campaign's subscribers in one pass and outputs them a turn at a time. */

@@ -49,7 +49,7 @@ public final class FanOutTurns implements Serializable {
   private final int sliceSize;
   private final int slicesPerTurn;
   private final CampaignVersions versions;
-  private final FanOutCounters counters = new FanOutCounters();
+  private final FanOutCounters counters;
 
   /**
    * @param versions asked before each turn: a campaign changed since its fan-out began is cut with
@@ -61,11 +61,35 @@ public final class FanOutTurns implements Serializable {
       CampaignVersions versions,
       int sliceSize,
       int slicesPerTurn) {
+    this(clock, delivered, versions, sliceSize, slicesPerTurn, new FanOutCounters());
+  }
+
+  private FanOutTurns(
+      Clock clock,
+      Delivered delivered,
+      CampaignVersions versions,
+      int sliceSize,
+      int slicesPerTurn,
+      FanOutCounters counters) {
     this.clock = clock;
     this.delivered = delivered;
     this.versions = versions;
     this.sliceSize = sliceSize;
     this.slicesPerTurn = slicesPerTurn;
+    this.counters = counters;
+  }
+
+  /**
+   * The same turns for a fan-out beside the bundles, on a thread where Beam's metrics count
+   * nothing: its counts are added at a bundle's end ({@link #addCountsBeside}).
+   */
+  FanOutTurns beside() {
+    return new FanOutTurns(clock, delivered, versions, sliceSize, slicesPerTurn, counters.beside());
+  }
+
+  /** Adds what fan-outs beside the bundles counted to the metrics: on the runner's thread. */
+  void addCountsBeside() {
+    counters.addBeside();
   }
 
   /**

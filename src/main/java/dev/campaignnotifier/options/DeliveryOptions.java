@@ -26,6 +26,15 @@ public interface DeliveryOptions extends PipelineOptions {
 
   void setFanOutSlicesPerTurn(int value);
 
+  @Description(
+      "On Spark's local master, where big campaigns are fanned out and delivered beside the"
+          + " micro-batches: subscribers handed over and not yet delivered, at most, in the JVM"
+          + " (about 100 bytes of heap each); a fan-out that would hand over more waits for room.")
+  @Default.Integer(1_000_000)
+  int getDeliveryBesideClients();
+
+  void setDeliveryBesideClients(int value);
+
   /**
    * @deprecated the old name of {@link #getDeliverySliceSize()}, from when slices were JDBC
    *     batches; still honoured (with a warning) for one release.

@@ -50,6 +50,7 @@ public record ServiceConfig(
     positive("maxMessageBytes", options.getMaxMessageBytes());
     positive("maxFieldChars", options.getMaxFieldChars());
     int sliceSize = deliverySliceSize(options);
+    positive("deliveryBesideClients", options.getDeliveryBesideClients());
     int perTurn = options.getFanOutSlicesPerTurn();
     if (perTurn < 0) {
       throw new StartupException(

@@ -48,6 +48,7 @@ class DeliverNotificationsIT {
             new KafkaClients(null),
             postgres,
             2_000,
+            1_000_000,
             CampaignVersions.NONE,
             RunnerProfile.DIRECT);
     DeliverNotifications.DeliverFn fn = new DeliverNotifications.DeliverFn(delivery, true, false);

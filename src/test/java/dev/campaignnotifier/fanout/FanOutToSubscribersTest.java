@@ -78,7 +78,8 @@ class FanOutToSubscribersTest {
                     () -> NOW * 1000L,
                     4,
                     slicesPerTurn(),
-                    RunnerProfile.DIRECT)));
+                    RunnerProfile.DIRECT,
+                    null)));
   }
 
   /** Stands in for the lookup query: the sample's subscribers, read from a fresh snapshot. */
@@ -142,7 +143,8 @@ class FanOutToSubscribersTest {
                     () -> NOW * 1000L,
                     4,
                     slicesPerTurn(),
-                    RunnerProfile.DIRECT))
+                    RunnerProfile.DIRECT,
+                    null))
             .apply(
                 MapElements.into(TypeDescriptor.of(String.class))
                     .via(b -> b.size() + " clients, slice " + b.number() + " of " + b.ofSlices()));
@@ -195,7 +197,8 @@ class FanOutToSubscribersTest {
                     () -> NOW * 1000L,
                     100,
                     slicesPerTurn(),
-                    RunnerProfile.DIRECT));
+                    RunnerProfile.DIRECT,
+                    null));
     PAssert.that(notificationsOf(slices))
         .containsInAnyOrder(notified(fresh, Samples.RESTAURANT_CLIENTS));
     p.run().waitUntilFinish();
@@ -241,7 +244,8 @@ class FanOutToSubscribersTest {
                 () -> NOW * 1000L,
                 100,
                 slicesPerTurn(),
-                RunnerProfile.DIRECT));
+                RunnerProfile.DIRECT,
+                null));
   }
 
   /**

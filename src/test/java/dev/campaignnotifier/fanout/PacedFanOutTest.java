@@ -56,7 +56,8 @@ class PacedFanOutTest extends FanOutToSubscribersTest {
                     () -> NOW * 1000L,
                     100,
                     3,
-                    RunnerProfile.DIRECT));
+                    RunnerProfile.DIRECT,
+                    null));
     PAssert.that(slices)
         .satisfies(
             all -> {

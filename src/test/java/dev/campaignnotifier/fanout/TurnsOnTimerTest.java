@@ -74,7 +74,8 @@ class TurnsOnTimerTest {
                 () -> NOW * 1000L,
                 sliceSize,
                 3,
-                RunnerProfile.SPARK));
+                RunnerProfile.SPARK,
+                null));
   }
 
   private static List<Slice> list(Iterable<Slice> all) {

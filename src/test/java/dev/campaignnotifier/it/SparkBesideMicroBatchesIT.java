@@ -10,8 +10,8 @@ import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 /**
- * On Spark's local master, as {@code runners/spark-local.sh} runs it, a big campaign's slices are
- * delivered beside the micro-batches ({@code RunnerProfile#deliversBigBeside}, {@code
+ * On Spark's local master, as {@code runners/spark-local.sh} runs it, a big campaign is fanned out
+ * and delivered beside the micro-batches ({@code RunnerProfile#deliversBigBeside}, {@code
  * BesideBundles}).
  */
 class SparkBesideMicroBatchesIT {
@@ -21,6 +21,15 @@ class SparkBesideMicroBatchesIT {
   private static final String WAITING_HERE =
       "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'"
           + " AND pid IN (SELECT pid FROM pg_stat_activity WHERE datname = current_database())";
+
+  /** The big campaign's row of each of its subscribers, written and not committed. */
+  private static final String HOLD_EVERY_ROW =
+      "INSERT INTO public.subscribers_feedback (restaurant_id, adv_campaign_id,"
+          + " adv_campaign_content, adv_campaign_owner, adv_campaign_owner_contact,"
+          + " adv_campaign_datetime_start, adv_campaign_datetime_end, datetime_created,"
+          + " client_id, trigger_datetime_created)"
+          + " SELECT 'big-restaurant', 'big', '', '', '', 0, 0, 0, client_id, 0"
+          + " FROM public.subscribers_restaurants WHERE restaurant_id = 'big-restaurant'";
 
   private static long now() {
     return Instant.now().getEpochSecond();
@@ -65,6 +74,49 @@ class SparkBesideMicroBatchesIT {
       Await.until("the big campaign's rows", WAIT, () -> service.rowsOf("big") >= 20_000);
       Await.until("every message", WAIT, () -> service.notifications().size() >= 20_009);
       service.assertDeliveredOnce("a small campaign beside a big one", 20_009);
+    }
+  }
+
+  /**
+   * A big campaign is not read, sliced and handed over inside a micro-batch: with every one of its
+   * deliveries held up, more of it than the JVM takes beside the micro-batches ({@code
+   * --deliveryBesideClients}, here 2,000 of its 20,000 subscribers) waits for room, and a small
+   * campaign published meanwhile is delivered all the same. Inside the micro-batch, the wait for
+   * room held the micro-batch, and the small campaign with it, until the big one's deliveries went
+   * on.
+   */
+  @Test
+  void aSmallCampaignIsNotHeldBehindABigCampaignWaitingForRoom() throws Exception {
+    try (RunningPipeline service =
+        RunningPipeline.start(
+            true,
+            SparkRunnerIT.sparkArgs(
+                "--subscribers=lookup",
+                "--deliverySliceSize=500",
+                "--deliveryBesideClients=2000"))) {
+      service.insertSubscribers("big-restaurant", 20_000);
+      try (Connection holder = service.db()) {
+        holder.setAutoCommit(false);
+        try (Statement s = holder.createStatement()) {
+          s.execute(HOLD_EVERY_ROW);
+        }
+        service.publish(
+            "k", Samples.campaignJson("big", "big-restaurant", now() - 10, now() + 3600));
+        // The four delivery threads beside the micro-batches, each on a slice of 500.
+        Await.until(
+            "the big campaign's deliveries held up", WAIT, () -> service.count(WAITING_HERE) >= 4);
+        service.publish(
+            "k", Samples.campaignJson("small", Samples.RESTAURANT, now() - 10, now() + 3600));
+        Await.until(
+            "the small campaign's rows while the big one waits for room",
+            Duration.ofSeconds(60),
+            () -> service.rowsOf("small") >= 9);
+        assertTrue(service.count(WAITING_HERE) >= 4, "the big campaign's deliveries still held up");
+        holder.rollback();
+      }
+      Await.until("the big campaign's rows", WAIT, () -> service.rowsOf("big") >= 20_000);
+      Await.until("every message", WAIT, () -> service.notifications().size() >= 20_009);
+      service.assertDeliveredOnce("a small campaign beside a big one waiting for room", 20_009);
     }
   }
 }
