@@ -299,6 +299,13 @@ final class BesideBundles {
                   });
             } catch (Throwable e) {
               Throwable cause = e instanceof FanOutInterrupted ? e.getCause() : e;
+              if (stopping) {
+                LOG.info(
+                    "The fan-out of campaign {} beside the micro-batches stopped with the service;"
+                        + " the next start delivers what is left",
+                    campaignId);
+                return;
+              }
               LOG.error(
                   "The fan-out of campaign {} beside the micro-batches failed; the pipeline fails"
                       + " at its next bundle, and the next start delivers what is left",

@@ -175,15 +175,19 @@ public final class FanOutToSubscribers
       }
       if (asked.clients() != null) {
         // Every subscriber, read with the bundle's ({@link AskDelivered}): at most one turn.
-        try {
-          outputTurn(campaign, begun, asked.clients(), true, context::output);
-        } catch (Interrupted e) {
-          throw e.cause;
-        }
+        outputAll(campaign, begun, asked.clients(), context::output);
         return;
       }
       SubscriberReader reader = subscribers.readerFor(context);
       if (beside != null) {
+        // One slice's worth and one more: a campaign of one slice is fanned out and delivered in
+        // the bundle, as a small one; only a bigger one goes beside, read again from the first.
+        List<String> first = new ArrayList<>();
+        reader.forEachClientAfter(campaign.restaurantId(), null, turns.sliceSize() + 1, first::add);
+        if (first.size() <= turns.sliceSize()) {
+          outputAll(campaign, begun, first, context::output);
+          return;
+        }
         FanOutTurns besideTurns = turns.beside();
         beside.fanOut(
             campaign.advCampaignId(),
@@ -231,6 +235,17 @@ public final class FanOutToSubscribers
         throw e.cause;
       }
       outputTurn(campaign, at[0], chunk, true, out);
+    }
+
+    /** Outputs the campaign's every subscriber, {@code clients}: one turn at most. */
+    private void outputAll(
+        Campaign campaign, FanOutTurns.Cursor begun, List<String> clients, Consumer<Slice> out)
+        throws InterruptedException {
+      try {
+        outputTurn(campaign, begun, clients, true, out);
+      } catch (Interrupted e) {
+        throw e.cause;
+      }
     }
 
     private FanOutTurns.Cursor outputTurn(

@@ -210,6 +210,11 @@ public final class FanOutTurns implements Serializable {
     return cut(campaign, at, last ? read : read.subList(0, turn), last);
   }
 
+  /** Clients per slice at most. */
+  int sliceSize() {
+    return sliceSize;
+  }
+
   /** Clients read per turn: {@code slicesPerTurn} slices' worth. */
   int clientsPerTurn() {
     return sliceSize * slicesPerTurn;

@@ -80,21 +80,24 @@ class SparkBesideMicroBatchesIT {
   /**
    * A big campaign is not read, sliced and handed over inside a micro-batch: with every one of its
    * deliveries held up, more of it than the JVM takes beside the micro-batches ({@code
-   * --deliveryBesideClients}, here 2,000 of its 20,000 subscribers) waits for room, and a small
-   * campaign published meanwhile is delivered all the same. Inside the micro-batch, the wait for
-   * room held the micro-batch, and the small campaign with it, until the big one's deliveries went
-   * on.
+   * --deliveryBesideClients}, here 4,000 of its 20,000 subscribers) waits for room, and the
+   * campaigns published meanwhile are delivered all the same: a small one, and one of 800
+   * subscribers, more than the bundle's question reads (500) but one slice, which is fanned out and
+   * delivered in its micro-batch, not queued beside behind the big one. Inside the micro-batch, the
+   * big campaign's wait for room held the micro-batch, and the others with it; beside it, a
+   * campaign of one slice queued behind the big one's slices.
    */
   @Test
-  void aSmallCampaignIsNotHeldBehindABigCampaignWaitingForRoom() throws Exception {
+  void campaignsOfOneSliceAreNotHeldBehindABigCampaignWaitingForRoom() throws Exception {
     try (RunningPipeline service =
         RunningPipeline.start(
             true,
             SparkRunnerIT.sparkArgs(
                 "--subscribers=lookup",
-                "--deliverySliceSize=500",
-                "--deliveryBesideClients=2000"))) {
+                "--deliverySliceSize=1000",
+                "--deliveryBesideClients=4000"))) {
       service.insertSubscribers("big-restaurant", 20_000);
+      service.insertSubscribers("medium-restaurant", 800);
       try (Connection holder = service.db()) {
         holder.setAutoCommit(false);
         try (Statement s = holder.createStatement()) {
@@ -102,21 +105,23 @@ class SparkBesideMicroBatchesIT {
         }
         service.publish(
             "k", Samples.campaignJson("big", "big-restaurant", now() - 10, now() + 3600));
-        // The four delivery threads beside the micro-batches, each on a slice of 500.
+        // The four delivery threads beside the micro-batches, each on a slice of 1,000.
         Await.until(
             "the big campaign's deliveries held up", WAIT, () -> service.count(WAITING_HERE) >= 4);
         service.publish(
             "k", Samples.campaignJson("small", Samples.RESTAURANT, now() - 10, now() + 3600));
+        service.publish(
+            "k", Samples.campaignJson("medium", "medium-restaurant", now() - 10, now() + 3600));
         Await.until(
-            "the small campaign's rows while the big one waits for room",
+            "the small and the medium campaign's rows while the big one waits for room",
             Duration.ofSeconds(60),
-            () -> service.rowsOf("small") >= 9);
+            () -> service.rowsOf("small") >= 9 && service.rowsOf("medium") >= 800);
         assertTrue(service.count(WAITING_HERE) >= 4, "the big campaign's deliveries still held up");
         holder.rollback();
       }
       Await.until("the big campaign's rows", WAIT, () -> service.rowsOf("big") >= 20_000);
-      Await.until("every message", WAIT, () -> service.notifications().size() >= 20_009);
-      service.assertDeliveredOnce("a small campaign beside a big one waiting for room", 20_009);
+      Await.until("every message", WAIT, () -> service.notifications().size() >= 20_809);
+      service.assertDeliveredOnce("campaigns beside a big one waiting for room", 20_809);
     }
   }
 }
