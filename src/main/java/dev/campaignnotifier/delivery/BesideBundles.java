@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * every later bundle of this JVM that hands something over or delivers, so the pipeline fails as it
  * did when the bundle did the work itself, and the next start delivers the rest.
  *
- * <p>Made when a JVM first hands a big campaign's slice over, closed (its producer let go, its
+ * <p>Made when a JVM first hands a big campaign or slice over, closed (its producer let go, its
  * threads stopped) once nothing was handed over for {@link #CLOSE_AFTER_IDLE_SECONDS}.
  */
 final class BesideBundles {
@@ -54,6 +54,9 @@ final class BesideBundles {
    * Idle this long, a JVM's delivery beside the bundles is closed; the next big slice opens one.
    */
   static final int CLOSE_AFTER_IDLE_SECONDS = 30;
+
+  /** How often a hand-over waiting for room looks whether the service stops meanwhile. */
+  private static final long ROOM_CHECK_MILLIS = 200;
 
   private static final Map<List<Object>, BesideBundles> IN_THIS_JVM = new ConcurrentHashMap<>();
 
@@ -90,7 +93,7 @@ final class BesideBundles {
   private final AtomicReference<Throwable> failed = new AtomicReference<>();
   private int handedOver;
   private long idleSinceNanos = System.nanoTime();
-  private boolean closed;
+  private volatile boolean closed;
 
   private BesideBundles(DeliverNotifications.DeliverFn fn) {
     this.fn = fn;
@@ -129,7 +132,7 @@ final class BesideBundles {
               key,
               fn,
               "slice " + slice.number() + " of campaign " + slice.campaign().advCampaignId());
-      if (beside.submit(slice)) {
+      if (beside.deliver(slice)) {
         return;
       }
       // Closed meanwhile: it has left the map, the next turn makes another.
@@ -149,7 +152,7 @@ final class BesideBundles {
       DeliverNotifications.FanOut fanOut) {
     while (true) {
       BesideBundles beside = inThisJvm(key, fn, "the fan-out of campaign " + campaignId);
-      if (beside.submit(campaignId, fanOut)) {
+      if (beside.startFanOut(campaignId, fanOut)) {
         return;
       }
       IN_THIS_JVM.remove(key, beside);
@@ -235,7 +238,8 @@ final class BesideBundles {
     Throwable failure = failed.get();
     if (failure != null) {
       throw new IllegalStateException(
-          "A big campaign's delivery beside the micro-batches failed: " + failure.getMessage(),
+          "A big campaign's fan-out or delivery beside the micro-batches failed: "
+              + failure.getMessage(),
           failure);
     }
   }
@@ -278,7 +282,7 @@ final class BesideBundles {
    * Hands the fan-out over to the fan-out thread, which hands each slice it cuts to the delivery's
    * threads, waiting for room; false if closed.
    */
-  private boolean submit(String campaignId, DeliverNotifications.FanOut fanOut) {
+  private boolean startFanOut(String campaignId, DeliverNotifications.FanOut fanOut) {
     if (!open()) {
       return false;
     }
@@ -286,12 +290,21 @@ final class BesideBundles {
       fanOuts.execute(
           () -> {
             try {
+              if (closed) {
+                // Queued when the stop began: not read at all.
+                LOG.info(
+                    "The fan-out of campaign {} beside the micro-batches is left to the next"
+                        + " start (the service is stopping)",
+                    campaignId);
+                return;
+              }
               fanOut.run(
                   slice -> {
                     try {
-                      if (!submit(slice)) {
+                      if (failed.get() != null || !deliver(slice)) {
                         throw new IllegalStateException(
-                            "The service is stopping: the rest is left to the next start");
+                            "The service is stopping, or a fan-out or delivery beside the"
+                                + " micro-batches failed: the rest is left to the next start");
                       }
                     } catch (InterruptedException e) {
                       throw new FanOutInterrupted(e);
@@ -332,14 +345,22 @@ final class BesideBundles {
     }
   }
 
-  /** Hands the slice over, waiting while the JVM has no room for its clients; false if closed. */
-  private boolean submit(Slice slice) throws InterruptedException {
+  /**
+   * Hands the slice to the delivery's threads, waiting while the JVM has no room for its clients;
+   * false if closed, also while it waits.
+   */
+  private boolean deliver(Slice slice) throws InterruptedException {
     if (!open()) {
       return false;
     }
     int clients = Math.min(clientsHandedOver, Math.max(1, slice.size()));
     try {
-      room.acquire(clients);
+      while (!room.tryAcquire(clients, ROOM_CHECK_MILLIS, TimeUnit.MILLISECONDS)) {
+        if (closed) {
+          done();
+          return false;
+        }
+      }
     } catch (InterruptedException e) {
       done();
       throw e;

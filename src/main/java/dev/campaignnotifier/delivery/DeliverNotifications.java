@@ -156,7 +156,12 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
    * RunnerProfile#deliversBigBeside}); null on the others.
    */
   public Beside beside() {
-    return bigBeside ? new Beside(new DeliverFn(this, false, true)) : null;
+    if (!bigBeside) {
+      return null;
+    }
+    DeliverFn fn = new DeliverFn(this, false, true);
+    return (campaignId, fanOut) ->
+        BesideBundles.fanOut(fn.besideKey(), () -> new DeliverFn(fn), campaignId, fanOut);
   }
 
   /**
@@ -169,21 +174,13 @@ public final class DeliverNotifications extends PTransform<PCollection<Slice>, P
   }
 
   /** See {@link #beside}: serializable, so a fan-out step carries it to the workers. */
-  public static final class Beside implements Serializable {
-    private static final long serialVersionUID = 1L;
-    private final DeliverFn fn;
-
-    private Beside(DeliverFn fn) {
-      this.fn = fn;
-    }
-
+  @FunctionalInterface
+  public interface Beside extends Serializable {
     /**
      * Hands {@code fanOut} (of campaign {@code campaignId}) to the JVM's fan-outs beside the
      * bundles and returns at once; throws a failure of an earlier fan-out or delivery there.
      */
-    public void fanOut(String campaignId, FanOut fanOut) {
-      BesideBundles.fanOut(fn.besideKey(), () -> new DeliverFn(fn), campaignId, fanOut);
-    }
+    void fanOut(String campaignId, FanOut fanOut);
   }
 
   /**

@@ -190,8 +190,7 @@ public final class FanOutToSubscribers
         }
         FanOutTurns besideTurns = turns.beside();
         beside.fanOut(
-            campaign.advCampaignId(),
-            out -> new FanOutFn(besideTurns).fanOut(campaign, begun, reader, out));
+            campaign.advCampaignId(), out -> besideTurns.all(campaign, begun, reader, out));
         return;
       }
       fanOut(campaign, begun, reader, context::output);
@@ -203,13 +202,6 @@ public final class FanOutToSubscribers
       if (beside != null) {
         turns.addCountsBeside();
       }
-    }
-
-    /** A fan-out beside the bundles, with {@code turns} that count there. */
-    private FanOutFn(FanOutTurns turns) {
-      this.subscribers = null;
-      this.turns = turns;
-      this.beside = null;
     }
 
     /** Reads the campaign's subscribers in one pass and outputs them a turn at a time. */

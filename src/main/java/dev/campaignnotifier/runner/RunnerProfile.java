@@ -39,11 +39,11 @@ import org.slf4j.LoggerFactory;
  *     a source and stateful steps in it ({@code NotifyLateSubscribers}): where the runner's state
  *     starts afresh with each run anyway, and its timers cost every micro-batch a visit to every
  *     key (Spark)
- * @param deliversBigBeside whether a big fan-out's slices are delivered beside the bundles, in the
- *     worker's JVM ({@code BesideBundles}), so that a bundle ends once they are handed over: where
- *     a bundle is a micro-batch's partition and the next micro-batch, with the small campaigns
- *     published meanwhile, would wait for the big campaign's whole delivery (Spark, on a local
- *     master only: {@link #forMaster})
+ * @param deliversBigBeside whether a big campaign is fanned out and delivered beside the bundles,
+ *     in the worker's JVM ({@code BesideBundles}), so that a bundle ends once it is handed over:
+ *     where a bundle is a micro-batch's partition and the next micro-batch, with the small
+ *     campaigns published meanwhile, would wait for the big campaign's whole delivery (Spark, on a
+ *     local master only: {@link #forMaster})
  * @param drivesSparkContext whether this process is a Spark streaming driver: prepared before the
  *     run ({@link #beforeRun}) and stopped before Spark's own shutdown hooks ({@link #onShutdown})
  * @param defaultSubscribers {@code --subscribers} when not given

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.campaignnotifier.Samples;
 import dev.campaignnotifier.campaigns.CampaignVersions;
+import dev.campaignnotifier.delivery.DeliverNotifications;
 import dev.campaignnotifier.delivery.ScriptedDelivered;
 import dev.campaignnotifier.model.Campaign;
 import dev.campaignnotifier.model.NotificationJson;
@@ -232,6 +233,17 @@ class FanOutToSubscribersTest {
       List<Campaign> rush,
       SubscriberSource source,
       dev.campaignnotifier.delivery.Delivered delivered) {
+    return fanOutTogether(p, rush, source, delivered, 100, null);
+  }
+
+  /** As above, in slices of {@code sliceSize}, big campaigns handed to {@code beside}. */
+  PCollection<Slice> fanOutTogether(
+      TestPipeline p,
+      List<Campaign> rush,
+      SubscriberSource source,
+      dev.campaignnotifier.delivery.Delivered delivered,
+      int sliceSize,
+      DeliverNotifications.Beside beside) {
     return p.apply(
             org.apache.beam.sdk.testing.TestStream.create(Campaign.CampaignCoder.of())
                 .addElements(rush.get(0), rush.subList(1, rush.size()).toArray(Campaign[]::new))
@@ -242,10 +254,10 @@ class FanOutToSubscribersTest {
                 delivered,
                 CampaignVersions.NONE,
                 () -> NOW * 1000L,
-                100,
+                sliceSize,
                 slicesPerTurn(),
                 RunnerProfile.DIRECT,
-                null));
+                beside));
   }
 
   /**
@@ -280,6 +292,12 @@ class FanOutToSubscribersTest {
   private static final List<String> BIG_CLIENTS =
       java.util.stream.IntStream.range(0, 1_234).mapToObj(i -> String.format("b%05d", i)).toList();
 
+  /** A restaurant of {@link CountingLookup} of more than one answer, fewer than 1,000. */
+  private static final String MEDIUM = "medium-restaurant";
+
+  private static final List<String> MEDIUM_CLIENTS =
+      java.util.stream.IntStream.range(0, 700).mapToObj(i -> String.format("m%05d", i)).toList();
+
   /** {@link SampleLookup} and {@link #BIG}, counting its questions. */
   static final class CountingLookup implements SubscriberReader, Serializable {
     @Override
@@ -288,6 +306,10 @@ class FanOutToSubscribersTest {
       if (restaurantId.equals(BIG)) {
         BIG_CLIENTS.forEach(client);
         return BIG_CLIENTS.size();
+      }
+      if (restaurantId.equals(MEDIUM)) {
+        MEDIUM_CLIENTS.forEach(client);
+        return MEDIUM_CLIENTS.size();
       }
       return new SampleLookup().forEachClient(restaurantId, client);
     }
@@ -301,6 +323,8 @@ class FanOutToSubscribersTest {
         List<String> clients = new java.util.ArrayList<>();
         if (id.equals(BIG)) {
           clients.addAll(BIG_CLIENTS.subList(0, limit));
+        } else if (id.equals(MEDIUM)) {
+          clients.addAll(MEDIUM_CLIENTS.subList(0, limit));
         } else {
           new SampleLookup().forEachClientAfter(id, null, limit, clients::add);
         }
@@ -347,6 +371,76 @@ class FanOutToSubscribersTest {
     PAssert.that(notificationsOf(slices)).containsInAnyOrder(expected);
     p.run().waitUntilFinish();
     assertEquals(List.of("first:3", BIG), LOOKUPS, "questions for subscribers");
+  }
+
+  /** The slices {@link RecordingBeside} was handed in this JVM. */
+  private static final List<Slice> BESIDE = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Stands in for the delivery beside the bundles: runs each fan-out at once, keeps its slices. */
+  static final class RecordingBeside implements DeliverNotifications.Beside {
+    @Override
+    public void fanOut(String campaignId, DeliverNotifications.FanOut fanOut) {
+      try {
+        fanOut.run(BESIDE::add);
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  /**
+   * In lookup mode, given a delivery beside the bundles (Spark's local master), a campaign of more
+   * than one slice is handed over whole and fanned out there, a turn's read at a time, each of its
+   * clients once in numbered slices; a campaign of one slice is fanned out in the bundle, whether
+   * the bundle's question read all its subscribers (9) or not (700, more than the 500 it reads).
+   * Every fan-out is counted in the step's metrics (those beside at the bundle's end).
+   */
+  @Test
+  void aCampaignOfMoreThanOneSliceIsFannedOutBesideTheBundle(TestPipeline p) {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        slicesPerTurn() == 0, "beside the bundles only where a fan-out is made in one go");
+    Campaign small = Samples.campaign("small", Samples.RESTAURANT, NOW - 10, NOW + 10);
+    Campaign medium = Samples.campaign("medium", MEDIUM, NOW - 10, NOW + 10);
+    Campaign big = Samples.campaign("big", BIG, NOW - 10, NOW + 10);
+    BESIDE.clear();
+    PCollection<Slice> slices =
+        fanOutTogether(
+            p,
+            List.of(small, big, medium),
+            SubscriberSource.fromLookup(new CountingLookup()),
+            ScriptedDelivered.of(campaignId -> Set.of()),
+            1_000,
+            new RecordingBeside());
+    List<String> inBundle = new java.util.ArrayList<>(notified(small, Samples.RESTAURANT_CLIENTS));
+    inBundle.addAll(notified(medium, MEDIUM_CLIENTS));
+    PAssert.that(notificationsOf(slices)).containsInAnyOrder(inBundle);
+    org.apache.beam.sdk.PipelineResult result = p.run();
+    result.waitUntilFinish();
+    assertEquals(
+        notified(big, BIG_CLIENTS).stream().sorted().toList(),
+        BESIDE.stream()
+            .flatMap(slice -> slice.clients().stream().map(c -> message(slice.campaign(), c)))
+            .sorted()
+            .toList(),
+        "the big campaign's notifications, beside the bundle");
+    assertEquals(
+        List.of("1 of 0", "2 of 2"),
+        BESIDE.stream().map(slice -> slice.number() + " of " + slice.ofSlices()).toList());
+    assertEquals(
+        3L,
+        result
+            .metrics()
+            .queryMetrics(
+                org.apache.beam.sdk.metrics.MetricsFilter.builder()
+                    .addNameFilter(
+                        org.apache.beam.sdk.metrics.MetricNameFilter.named(
+                            "campaigns", "fannedOut"))
+                    .build())
+            .getCounters()
+            .iterator()
+            .next()
+            .getCommitted(),
+        "campaigns fanned out");
   }
 
   @Test
