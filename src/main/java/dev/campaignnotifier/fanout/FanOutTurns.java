@@ -201,21 +201,6 @@ public final class FanOutTurns implements Serializable {
     return new Cursor(UUID.randomUUID().toString(), now, null, 0, 0, 0, someHadIt, false);
   }
 
-  /**
-   * The whole fan-out from {@code begun}, a turn after the other, each turn's clients read by a
-   * query of their own ({@link #take}): for a thread that may wait between turns (for room beside
-   * the bundles), so that no read stays open while it waits.
-   */
-  void all(Campaign campaign, Cursor begun, SubscriberReader reader, Consumer<Slice> out)
-      throws InterruptedException {
-    Cursor at = begun;
-    while (!at.done()) {
-      Turn turn = take(campaign, at, reader);
-      output(campaign, turn, out);
-      at = turn.next();
-    }
-  }
-
   /** Reads the clients after {@code at} and makes the next turn's slices of them. */
   Turn take(Campaign campaign, Cursor at, SubscriberReader reader) throws InterruptedException {
     int turn = clientsPerTurn();
