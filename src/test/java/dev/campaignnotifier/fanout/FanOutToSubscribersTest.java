@@ -391,9 +391,9 @@ class FanOutToSubscribersTest {
   /**
    * In lookup mode, given a delivery beside the bundles (Spark's local master), a campaign of more
    * than one slice is handed over whole and fanned out there, each of its clients once in numbered
-   * slices; a campaign of one slice is fanned out in the bundle, whether
-   * the bundle's question read all its subscribers (9) or not (700, more than the 500 it reads).
-   * Every fan-out is counted in the step's metrics (those beside at the bundle's end).
+   * slices; a campaign of one slice is fanned out in the bundle, whether the bundle's question read
+   * all its subscribers (9) or not (700, more than the 500 it reads). Every fan-out is counted in
+   * the step's metrics (those beside at the bundle's end).
    */
   @Test
   void aCampaignOfMoreThanOneSliceIsFannedOutBesideTheBundle(TestPipeline p) {
