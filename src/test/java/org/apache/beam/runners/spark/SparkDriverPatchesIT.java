@@ -1,6 +1,7 @@
 package org.apache.beam.runners.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
@@ -8,35 +9,32 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedList;
 import java.util.List;
 import java.util.Queue;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.apache.beam.runners.spark.metrics.MetricsAccumulator;
 import org.apache.beam.runners.spark.translation.streaming.UnboundedDataset;
-import org.apache.beam.runners.spark.util.TimerUtils;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.io.GenerateSequence;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.MapElements;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.apache.beam.sdk.values.WindowedValue;
 import org.apache.beam.sdk.values.WindowedValues;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.streaming.Durations;
 import org.apache.spark.streaming.api.java.JavaDStream;
 import org.apache.spark.streaming.api.java.JavaStreamingContext;
@@ -52,13 +50,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The project's patches of what Beam 2.70's Spark runner makes the driver do for every micro-batch
  * (src/spark: {@code SparkRunnerStreamingContextFactory}, {@code MetricsAccumulator}, {@code
- * UnboundedDataset}, {@code TimerUtils}): each test fails with the runner's own class. A local
- * master, micro-batches of 100-300 ms; each test waits for batches to complete, never for a time.
+ * UnboundedDataset}): each test fails with the runner's own classes. A local master, micro-batches
+ * of 100-300 ms; each test waits for batches to complete, never for a time.
  */
 class SparkDriverPatchesIT {
-  /** What JobScheduler sets on every job a micro-batch's output runs, and on no other job. */
-  private static final String OUTPUT_OP_ID = "spark.streaming.internal.outputOpId";
-
   private JavaStreamingContext streaming;
 
   @AfterEach
@@ -111,7 +106,8 @@ class SparkDriverPatchesIT {
   }
 
   @Test
-  void noStartsCheckpointIsWrittenWhileTheStreamRuns(@TempDir Path checkpoints) throws Exception {
+  void onlyTheStatesCheckpointsAreWrittenAndOldOnesDeleted(@TempDir Path checkpoints)
+      throws Exception {
     // The accumulator is one per JVM: cleared, this run's start makes it (and, unpatched, points it
     // at this run's directory).
     MetricsAccumulator.clear();
@@ -122,6 +118,8 @@ class SparkDriverPatchesIT {
     options.setSparkMaster("local[2]");
     options.setBatchIntervalMillis(300L);
     options.setMinReadTimeMillis(100L);
+    // The source's state checkpointed every batch, not every tenth.
+    options.setCheckpointDurationMillis(300L);
     options.setCheckpointDir(checkpoints.toString());
     options.setListeners(List.of(batches));
     options.setEnableSparkMetricSinks(false);
@@ -130,19 +128,44 @@ class SparkDriverPatchesIT {
         .apply(GenerateSequence.from(0).withRate(20, Duration.standardSeconds(1)))
         .apply(MapElements.into(TypeDescriptors.longs()).via((Long n) -> n + 1));
     SparkPipelineResult result = (SparkPipelineResult) pipeline.run();
+    List<String> written;
+    Path oldestState;
     try {
-      batches.awaitMore(5);
+      batches.awaitMore(8);
+      written = files(checkpoints);
+      List<Path> states = stateCheckpoints(checkpoints);
+      assertTrue(states.size() >= 3, "the source's state checkpointed as RDDs: " + written);
+      // Old ones are deleted once the driver has collected their RDDs (what the streaming context
+      // did after each metadata checkpoint).
+      oldestState = states.get(0);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (Files.exists(oldestState) && System.nanoTime() < deadline) {
+        System.gc();
+        batches.awaitMore(1);
+      }
     } finally {
       result.stop();
     }
 
-    List<String> written = files(checkpoints);
     // Spark writes the streaming graph as checkpoint-<batch time> files; Beam its metrics as
-    // beam-checkpoint/metrics. The source's state is checkpointed as RDDs (rdd-<id>), and stays.
+    // beam-checkpoint/metrics.
     assertEquals(
         List.of(),
-        written.stream().filter(f -> f.contains("checkpoint-1") || f.endsWith("/metrics")).toList(),
+        written.stream()
+            .filter(f -> f.matches("(.*/)?\\.?checkpoint-\\d+.*") || f.endsWith("/metrics"))
+            .toList(),
         "metadata or metrics checkpoints written");
+    assertFalse(Files.exists(oldestState), "an old state checkpoint deleted: " + oldestState);
+  }
+
+  /** The state's RDD checkpoints, rdd-<id>, oldest first. */
+  private static List<Path> stateCheckpoints(Path root) throws IOException {
+    return walk(root, p -> Files.isDirectory(p) && p.getFileName().toString().matches("rdd-\\d+"))
+        .stream()
+        .sorted(
+            Comparator.comparingInt(
+                (Path p) -> Integer.parseInt(p.getFileName().toString().substring(4))))
+        .toList();
   }
 
   @Test
@@ -173,77 +196,33 @@ class SparkDriverPatchesIT {
       cleaner.setLevel(level);
       cleaner.detachAppender(cleaned);
     }
+    List<String> messages = cleaned.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+    // The leaf's function reached the cleaner (logged), which left it at once.
+    assertFalse(messages.isEmpty(), "the closure cleaner's debug log captured");
     List<String> closures =
-        new ArrayList<>(
-            cleaned.list.stream()
-                .map(ILoggingEvent::getFormattedMessage)
-                .filter(m -> m.startsWith("Cleaning indylambda closure"))
-                .toList());
+        messages.stream().filter(m -> m.startsWith("Cleaning indylambda closure")).toList();
     assertEquals(List.of(), closures, "closures cleaned in 5 micro-batches of one leaf");
   }
 
-  @Test
-  void timersOfEveryKeySeenWithoutAJobWhileABatchIsBuilt(@TempDir Path checkpoints)
-      throws Exception {
-    JavaStreamingContext context = localStreaming(checkpoints, 100);
-    JavaRDD<WindowedValue<KV<String, String>>> firstBatch =
-        context
-            .sparkContext()
-            .parallelize(List.of("k1", "k2"), 2)
-            .map(k -> WindowedValues.valueInGlobalWindow(KV.of(k, "v")));
-    Queue<JavaRDD<WindowedValue<KV<String, String>>>> batchesOfInput = new LinkedList<>();
-    batchesOfInput.add(firstBatch);
-    JavaDStream<WindowedValue<KV<String, String>>> input =
-        context.queueStream(batchesOfInput, true, context.sparkContext().emptyRDD());
-    Set<String> markedLastBatch = ConcurrentHashMap.newKeySet();
-    TimerUtils.toPeriodicDStream(input)
-        .foreachRDD(
-            rdd -> {
-              List<String> marked =
-                  rdd.filter(
-                          wv ->
-                              ((Object) wv.getValue().getValue()) instanceof TimerUtils.TimerMarker)
-                      .map(wv -> wv.getValue().getKey())
-                      .collect();
-              markedLastBatch.clear();
-              markedLastBatch.addAll(marked);
-            });
-    AtomicInteger jobsNotOfAnOutput = new AtomicInteger();
-    AtomicInteger jobs = new AtomicInteger();
-    context
-        .sparkContext()
-        .sc()
-        .addSparkListener(
-            new SparkListener() {
-              @Override
-              public void onJobStart(SparkListenerJobStart job) {
-                jobs.incrementAndGet();
-                if (job.properties() == null
-                    || job.properties().getProperty(OUTPUT_OP_ID) == null) {
-                  jobsNotOfAnOutput.incrementAndGet();
-                }
-              }
-            });
-    Batches batches = new Batches();
-    context.addStreamingListener(new JavaStreamingListenerWrapper(batches));
-    context.start();
-    batches.awaitMore(2);
-    int before = jobsNotOfAnOutput.get();
-    batches.awaitMore(5);
-
-    assertEquals(
-        Set.of("k1", "k2"),
-        new TreeSet<>(markedLastBatch),
-        "the markers of every key seen, batches after it was");
-    assertEquals(
-        0,
-        jobsNotOfAnOutput.get() - before,
-        "jobs run while micro-batches were built (of " + jobs.get() + " jobs)");
+  private static List<String> files(Path root) throws IOException {
+    return walk(root, Files::isRegularFile).stream()
+        .map(p -> root.relativize(p).toString())
+        .toList();
   }
 
-  private static List<String> files(Path root) throws IOException {
-    try (Stream<Path> tree = Files.walk(root)) {
-      return tree.filter(Files::isRegularFile).map(p -> root.relativize(p).toString()).toList();
+  /**
+   * The paths under {@code root} that {@code keep} takes, walked again if Spark deleted a directory
+   * during the walk.
+   */
+  private static List<Path> walk(Path root, Predicate<Path> keep) throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      try (Stream<Path> tree = Files.walk(root)) {
+        return tree.filter(keep).toList();
+      } catch (UncheckedIOException | NoSuchFileException e) {
+        if (attempt == 5) {
+          throw e;
+        }
+      }
     }
   }
 }

@@ -21,7 +21,7 @@
 // micro-batch (Java serialization, a file and its checksum, two chmod processes of Hadoop's local
 // file system), for a start that restores an earlier one's streaming graph; no start of this
 // service does (RunnerProfile, its SparkCheckpoints: a directory per start). It comes before the
-// runner's own class on every classpath (src/spark, pom.xml); SparkCheckpointsPatchTest fails
+// runner's own class on every classpath (src/spark, pom.xml); SparkDriverPatchesIT fails
 // without it.
 package org.apache.beam.runners.spark.metrics;
 

@@ -18,14 +18,16 @@
 // campaign-notifier: a copy of Beam 2.70.0's SparkRunnerStreamingContextFactory (Apache License
 // 2.0, above) with one change, marked "campaign-notifier patch": the checkpoint directory is given
 // to the SparkContext (the state's RDD checkpoints, which cut their lineage) and not to the
-// streaming context, so the driver does not checkpoint the streaming graph's metadata. It did so
+// streaming context, so the driver does not checkpoint the streaming graph's metadata; and Spark's
+// context cleaner deletes a state checkpoint once its RDD is gone, which the streaming context did
+// after each metadata checkpoint. It did so
 // twice every micro-batch: the whole graph, with every step's serialized function, serialized on
 // the batch generator's thread and written to a file, each file's permissions set by a chmod
 // process Hadoop's local file system starts (about 4 a second on a local directory). No start of
 // this service reads that checkpoint: each start has a directory of its own (RunnerProfile, its
 // SparkCheckpoints), and the delivery ledger and the replay plan make a restart whole. It comes
 // before the runner's own class on every classpath (src/spark, pom.xml);
-// SparkCheckpointsPatchTest fails without it. Remove it if a start is ever to restore an earlier
+// SparkDriverPatchesIT fails without it. Remove it if a start is ever to restore an earlier
 // one's streaming graph.
 package org.apache.beam.runners.spark.translation.streaming;
 
@@ -59,6 +61,9 @@ public class SparkRunnerStreamingContextFactory implements Function0<JavaStreami
   private static final Logger LOG =
       LoggerFactory.getLogger(SparkRunnerStreamingContextFactory.class);
 
+  /** campaign-notifier patch: Spark's setting for deleting checkpoints of collected RDDs. */
+  static final String CLEAN_CHECKPOINTS = "spark.cleaner.referenceTracking.cleanCheckpoints";
+
   // set members as transient to satisfy findbugs and since this only runs in driver.
   private final transient Pipeline pipeline;
   private final transient SparkPipelineOptions options;
@@ -87,6 +92,12 @@ public class SparkRunnerStreamingContextFactory implements Function0<JavaStreami
     Duration batchDuration = new Duration(options.getBatchIntervalMillis());
     LOG.info("Setting Spark streaming batchDuration to {} msec", batchDuration.milliseconds());
 
+    // campaign-notifier patch: without metadata checkpoints the streaming context never deletes
+    // old state checkpoints (rdd-<id>, one per stateful stream every 10 batches): the context
+    // cleaner does, once the driver has collected their RDDs, unless the launch says otherwise.
+    if (System.getProperty(CLEAN_CHECKPOINTS) == null) {
+      System.setProperty(CLEAN_CHECKPOINTS, "true");
+    }
     JavaSparkContext sparkCtx = SparkContextFactory.getSparkContext(options);
     JavaStreamingContext streamingCtx = new JavaStreamingContext(sparkCtx, batchDuration);
 

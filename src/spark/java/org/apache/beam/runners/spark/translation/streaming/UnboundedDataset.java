@@ -19,9 +19,9 @@
 // change, marked "campaign-notifier patch": a leaf's action runs its job with functions of named
 // classes. Through the Java API's foreach, every leaf's job of every micro-batch had three closures
 // cleaned (JavaRDDLike's, RDD's and SparkContext's), and Spark's closure cleaner reads and parses
-// with ASM the class that declares each one, every time: with the timers' job, the largest share of
-// an idle Spark service's CPU (docs/performance.md). It comes before the runner's own class on every
-// classpath (src/spark, pom.xml); UnboundedDatasetPatchTest fails without it.
+// with ASM the class that declares each one, every time: the largest share of an idle Spark
+// service's CPU (docs/performance.md, "seventh session"). It comes before the runner's own class on every
+// classpath (src/spark, pom.xml); SparkDriverPatchesIT fails without it.
 package org.apache.beam.runners.spark.translation.streaming;
 
 import java.io.Serializable;
